@@ -1,0 +1,62 @@
+"""Find the real header row below title rows, and normalise header text.
+
+Exports put one or more title rows ("钉钉考勤月度汇总 2026-10-01至2026-10-31", "导出时间: ...")
+above the header. We scan the first rows of a raw grid for the row that contains the
+most of a reader's expected header names.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import polars as pl
+
+_SPACE = re.compile(r"\s+")
+
+
+def norm_header(h: str | None) -> str:
+    """Trim and fold a header cell: NFKC (full-width -> half-width, （）-> ()), no spaces,
+    no BOM, no stray quotes. '平均响应时长（秒） ' -> '平均响应时长(秒)'."""
+    if h is None:
+        return ""
+    h = unicodedata.normalize("NFKC", str(h)).replace("\ufeff", "")
+    return _SPACE.sub("", h).strip("\"'")
+
+
+def find_header_row(grid: pl.DataFrame, expected: set[str], min_hits: int = 2, scan: int = 30) -> int | None:
+    """Index (0-based, in ``grid``) of the row with the most ``expected`` header names,
+    or None when no row has at least ``min_hits``. ``expected`` must be normalised."""
+    best, best_hits = None, 0
+    cols = [c for c in grid.columns if c != "_row"]
+    for i, row in enumerate(grid.head(scan).select(cols).iter_rows()):
+        hits = len({norm_header(v) for v in row if v is not None} & expected)
+        if hits > best_hits:
+            best, best_hits = i, hits
+    return best if best_hits >= min_hits else None
+
+
+def apply_header(grid: pl.DataFrame, header_idx: int) -> pl.DataFrame:
+    """Rows below ``header_idx`` with the header row's (normalised) names as columns.
+    Unnamed or repeated headers get ``_colN`` names. Fully empty rows are dropped
+    (they are layout, not records). ``_row`` (the 1-based source row) is kept."""
+    cols = [c for c in grid.columns if c != "_row"]
+    header = grid.row(header_idx)
+    names, seen = {}, set()
+    for c, v in zip(grid.columns, header):
+        if c == "_row":
+            continue
+        n = norm_header(v)
+        if not n or n in seen:
+            n = f"_col{c[1:]}"
+        seen.add(n)
+        names[c] = n
+    body = grid.slice(header_idx + 1)
+    body = body.filter(~pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cols]))
+    return body.rename(names)
+
+
+def headed_frame(grid: pl.DataFrame, expected: set[str], min_hits: int = 2) -> pl.DataFrame | None:
+    """find_header_row + apply_header, or None if the grid does not look like it."""
+    idx = find_header_row(grid, expected, min_hits)
+    return None if idx is None else apply_header(grid, idx)

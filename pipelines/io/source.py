@@ -1,0 +1,131 @@
+"""A file in the inbox, with lazy, cached access to its bytes, text and sheets.
+
+Readers never open files themselves: they ask a :class:`SourceFile` for ``text()``,
+``csv_rows()`` or ``sheets()`` so detection and reading share one decode/parse.
+Sheets are returned as *raw grids*: polars frames of strings with generic column names
+(``c0``, ``c1``...), no header applied, plus a ``_row`` column holding the 1-based row
+number as Excel/a text editor shows it. :func:`pipelines.io.headers.apply_header` turns a
+grid into a headed frame once the header row has been found.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import zipfile
+from functools import cached_property
+from pathlib import Path
+
+import polars as pl
+
+from .encoding import decode
+
+
+class UnreadableFile(ValueError):
+    """The file cannot be read at all (corrupt, binary, wrong format)."""
+
+
+def _grid(rows: list[list], width: int | None = None) -> pl.DataFrame:
+    width = width or max((len(r) for r in rows), default=0)
+    cols: dict[str, list] = {f"c{j}": [] for j in range(width)}
+    for r in rows:
+        for j in range(width):
+            v = r[j] if j < len(r) else None
+            if v is not None and not isinstance(v, str):
+                v = str(v)
+            cols[f"c{j}"].append(v)
+    df = pl.DataFrame(cols, schema={k: pl.String for k in cols})
+    return df.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row"))
+
+
+class SourceFile:
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.name = self.path.name
+
+    @cached_property
+    def data(self) -> bytes:
+        return self.path.read_bytes()
+
+    @cached_property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @cached_property
+    def format(self) -> str:
+        """'xlsx', 'xls', 'json', 'text' (CSV or plain text) or 'binary', by content."""
+        head = self.data[:8]
+        if head.startswith(b"PK\x03\x04"):
+            try:
+                with zipfile.ZipFile(io.BytesIO(self.data)) as z:
+                    if any(n.startswith("xl/") for n in z.namelist()):
+                        return "xlsx"
+            except zipfile.BadZipFile:
+                return "binary"
+            return "zip"
+        if head.startswith(b"\xd0\xcf\x11\xe0"):
+            return "xls"
+        try:
+            txt = self.text[:2000].lstrip()
+        except Exception:
+            return "binary"
+        if "\x00" in txt:
+            return "binary"
+        if txt.startswith(("{", "[")):
+            return "json"
+        return "text"
+
+    @cached_property
+    def _decoded(self) -> tuple[str, str]:
+        return decode(self.data)
+
+    @property
+    def text(self) -> str:
+        return self._decoded[0]
+
+    @property
+    def encoding(self) -> str:
+        return self._decoded[1]
+
+    @cached_property
+    def csv_grid(self) -> pl.DataFrame:
+        """The file as a CSV grid (sniffs comma / tab / semicolon)."""
+        text = self.text
+        sample = text[:20000]
+        delim = max([",", "\t", ";"], key=lambda d: sample.count(d))
+        rows = list(csv.reader(io.StringIO(text), delimiter=delim))
+        return _grid(rows)
+
+    def sheets(self) -> dict[str, pl.DataFrame]:
+        """All sheets as raw grids (xlsx via fastexcel/calamine; CSV as one sheet named '')."""
+        return self._sheets
+
+    @cached_property
+    def _sheets(self) -> dict[str, pl.DataFrame]:
+        fmt = self.format
+        if fmt == "text":
+            return {"": self.csv_grid}
+        if fmt in ("xlsx", "xls"):
+            return _read_workbook(self.data, self.name)
+        raise UnreadableFile(f"{self.name}: 不是表格文件(格式: {fmt})")
+
+
+def _read_workbook(data: bytes, name: str) -> dict[str, pl.DataFrame]:
+    import fastexcel
+
+    try:
+        wb = fastexcel.read_excel(data)
+    except Exception as e:  # calamine raises its own error types
+        raise UnreadableFile(f"{name}: Excel文件已损坏或无法打开 ({e})") from e
+    out: dict[str, pl.DataFrame] = {}
+    for sheet_name in wb.sheet_names:
+        try:
+            sheet = wb.load_sheet(sheet_name, header_row=None, dtypes="string", skip_rows=0)
+            df = sheet.to_polars()
+        except Exception as e:
+            raise UnreadableFile(f"{name}: 工作表 {sheet_name} 无法读取 ({e})") from e
+        df = df.rename({c: f"c{j}" for j, c in enumerate(df.columns)})
+        df = df.with_columns(pl.all().cast(pl.String))
+        out[sheet_name] = df.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row"))
+    return out
