@@ -1,0 +1,303 @@
+"""Raw reader output → staged canonical rows: cast, validate, quarantine, month, dedupe.
+
+Pure functions over polars frames (no I/O). Every input row ends in exactly one bucket,
+so for each file and kind ``rows_read = loaded + quarantined + out_of_month + duplicates``.
+Order of decisions for a row: quarantine (bad value / missing key / not allowed) first,
+then out-of-month, then duplicate (first occurrence in file order wins).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import polars as pl
+
+from .schemas import LINEAGE, POLARS_TYPES, TABLES, Col, Table
+
+REASON = "_reason"
+
+_DT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d")
+_TRUE = ("是", "y", "yes", "true", "1", "需要", "有", "✓", "√")
+_FALSE = ("否", "n", "no", "false", "0", "不需要", "无", "")
+
+
+@dataclass
+class Counts:
+    rows_read: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+    out_of_month: int = 0
+    duplicates: int = 0
+
+    def add(self, other: "Counts") -> None:
+        for f in ("rows_read", "loaded", "quarantined", "out_of_month", "duplicates"):
+            setattr(self, f, getattr(self, f) + getattr(other, f))
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_read == self.loaded + self.quarantined + self.out_of_month + self.duplicates
+
+
+@dataclass
+class Staged:
+    """Result of staging one kind: loaded rows, quarantined rows, counts per source file."""
+
+    kind: str
+    loaded: pl.DataFrame
+    quarantine: pl.DataFrame
+    counts: dict[str, Counts] = field(default_factory=dict)
+
+
+def month_bounds(month: str) -> tuple[datetime, datetime]:
+    """[start, end) of a 'YYYY-MM' month in China local time (naive)."""
+    y, m = (int(x) for x in month.split("-"))
+    start = datetime(y, m, 1)
+    end = datetime(y + (m == 12), m % 12 + 1, 1)
+    return start, end
+
+
+def last_day(month: str) -> date:
+    y, m = (int(x) for x in month.split("-"))
+    return date(y, m, calendar.monthrange(y, m)[1])
+
+
+# --- normalisers: each returns an expression of the target type (null where unparseable)
+
+
+def clean_text(e: pl.Expr) -> pl.Expr:
+    e = e.cast(pl.String).str.strip_chars()
+    return pl.when(e == "").then(None).otherwise(e)
+
+
+def unwrap_id(e: pl.Expr) -> pl.Expr:
+    """'="3012..."', "'3012...", '\\t3012...', '3012....0' -> '3012...'."""
+    e = clean_text(e)
+    e = e.str.replace(r'^=\s*"(.*)"$', "$1").str.strip_chars("'\t =\"").str.replace(r"^(\d+)\.0+$", "$1")
+    return pl.when(e == "").then(None).otherwise(e)
+
+
+def is_scientific(e: pl.Expr) -> pl.Expr:
+    return e.str.contains(r"^\d(\.\d+)?[eE]\+?\d+$")
+
+
+def _dt_text(e: pl.Expr) -> pl.Expr:
+    e = clean_text(e)
+    return (
+        e.str.replace_all("年|月|/", "-")
+        .str.replace("日", " ")
+        .str.replace("T", " ")
+        .str.replace(r"\.\d+$", "")  # fractional seconds
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+        # zero-pad single-digit month/day/hour so strptime accepts them
+        .str.replace(r"^(\d{4})-(\d)-", "$1-0$2-")
+        .str.replace(r"^(\d{4}-\d{2})-(\d)(\s|$)", "$1-0$2$3")
+        .str.replace(r" (\d):", " 0$1:")
+    )
+
+
+def parse_datetime(e: pl.Expr) -> pl.Expr:
+    t = _dt_text(e)
+    return pl.coalesce([t.str.strptime(pl.Datetime("us"), f, strict=False) for f in _DT_FORMATS])
+
+
+def parse_date(e: pl.Expr) -> pl.Expr:
+    return parse_datetime(e).dt.date()
+
+
+def parse_decimal(e: pl.Expr) -> pl.Expr:
+    t = clean_text(e).str.replace_all(r"[,¥￥元\s]", "")
+    ok = t.str.contains(r"^-?\d+(\.\d{1,2})?$")
+    return pl.when(ok).then(t).otherwise(None).cast(pl.Decimal(14, 2), strict=False)
+
+
+def parse_int(e: pl.Expr) -> pl.Expr:
+    t = clean_text(e).str.replace(r"\.0+$", "")
+    return t.cast(pl.Int64, strict=False)
+
+
+def parse_float(e: pl.Expr) -> pl.Expr:
+    t = clean_text(e).str.replace_all(r"[,\s]", "")
+    pct = t.str.ends_with("%")
+    num = t.str.strip_suffix("%").cast(pl.Float64, strict=False)
+    return pl.when(pct).then(num / 100).otherwise(num)
+
+
+def parse_bool(e: pl.Expr) -> pl.Expr:
+    t = clean_text(e).str.to_lowercase()
+    return pl.when(t.is_in(list(_TRUE))).then(True).when(t.is_in(list(_FALSE[:-1]))).then(False).otherwise(None)
+
+
+_PARSERS = {
+    "str": clean_text,
+    "id": unwrap_id,
+    "datetime": parse_datetime,
+    "date": parse_date,
+    "decimal": parse_decimal,
+    "int": parse_int,
+    "float": parse_float,
+    "bool": parse_bool,
+}
+
+
+def _cast_col(frame: pl.DataFrame, col: Col) -> tuple[pl.Expr, pl.Expr | None]:
+    """(typed expression, reason expression or None) for one canonical column."""
+    target = POLARS_TYPES[col.type]
+    if col.name not in frame.columns:
+        return pl.lit(None, dtype=target).alias(col.name), None
+    src = frame.schema[col.name]
+    raw = pl.col(col.name)
+    if src == target and col.type not in ("str", "id"):
+        return raw, None
+    if src != pl.String and col.type in ("datetime", "date") and src.is_temporal():
+        typed = raw.cast(target)
+        return typed.alias(col.name), None
+    if src != pl.String:
+        raw = raw.cast(pl.String)
+    typed = _PARSERS[col.type](raw)
+    label = col.label or col.name
+    raw_clean = clean_text(raw)
+    reasons = [pl.when(raw_clean.is_not_null() & typed.is_null()).then(pl.format(f"{label}无法解析: '{{}}'", raw_clean))]
+    if col.type == "id":
+        reasons.insert(
+            0,
+            pl.when(is_scientific(typed)).then(pl.format(f"{label}被Excel改成科学计数法, 原始数字已丢失: '{{}}'", raw_clean)),
+        )
+        typed = pl.when(is_scientific(typed)).then(None).otherwise(typed)
+        reasons = reasons[:1]
+    return typed.alias(col.name), pl.coalesce(reasons)
+
+
+def cast_and_validate(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
+    """Cast every canonical column to its type; add ``_reason`` (null = good row)."""
+    exprs, reason_exprs = [], []
+    if REASON in frame.columns:
+        reason_exprs.append(clean_text(pl.col(REASON)))
+    for col in table.cols:
+        typed, reason = _cast_col(frame, col)
+        exprs.append(typed)
+        if reason is not None:
+            reason_exprs.append(reason)
+    lineage = [
+        (pl.col(c) if c in frame.columns else pl.lit(None)).cast(pl.Int64 if c == "source_row" else pl.String).alias(c)
+        for c in LINEAGE
+    ]
+    cast_reason = pl.concat_str(reason_exprs, separator="; ", ignore_nulls=True) if reason_exprs else pl.lit(None, pl.String)
+    out = frame.select(exprs + lineage + [cast_reason.alias("_cast_reason")])
+    raw_cols = [c for c in frame.columns if c != REASON and not c.startswith("_")]
+    raw_json = frame.select(pl.struct(raw_cols).struct.json_encode().alias("_raw")) if raw_cols else pl.DataFrame({"_raw": [None] * frame.height})
+    out = out.with_columns(raw_json["_raw"])
+    # rule checks on typed values
+    checks = []
+    for col in table.cols:
+        label = col.label or col.name
+        c = pl.col(col.name)
+        if col.required:
+            checks.append(pl.when(c.is_null()).then(pl.lit(f"缺少{label}")))
+        if col.choices:
+            checks.append(
+                pl.when(c.is_not_null() & ~c.cast(pl.String).is_in(list(col.choices))).then(
+                    pl.format(f"{label}不是允许的值: '{{}}'", c.cast(pl.String))
+                )
+            )
+        if col.min is not None:
+            checks.append(pl.when(c < col.min).then(pl.format(f"{label}不能为负数/小于{col.min:g}: {{}}", c.cast(pl.String))))
+    cast_reason = pl.when(pl.col("_cast_reason") == "").then(None).otherwise(pl.col("_cast_reason"))
+    reason = pl.concat_str([cast_reason] + checks, separator="; ", ignore_nulls=True)
+    out = out.with_columns(pl.when(reason == "").then(None).otherwise(reason).alias(REASON)).drop("_cast_reason")
+    return out
+
+
+def in_month(table: Table, month: str) -> pl.Expr:
+    """Whether a staged row belongs to ``month`` (see Table.month_by)."""
+    if "rating_month" in table.names:
+        norm = (
+            pl.col("rating_month")
+            .str.replace_all("年|/|\\.", "-")
+            .str.replace("月", "")
+            .str.replace(r"^(\d{4})-(\d)$", "$1-0$2")
+            .str.slice(0, 7)
+        )
+        return norm == month
+    if not table.month_by:
+        return pl.lit(True)
+    start, end = month_bounds(month)
+    conds = []
+    for name in table.month_by:
+        c = pl.col(name)
+        if table.col(name).type == "date":
+            conds.append(c.is_between(start.date(), (end.date()), closed="left"))
+        else:
+            conds.append(c.is_between(start, end, closed="left"))
+    return pl.any_horizontal([c.fill_null(False) for c in conds])
+
+
+QUARANTINE_SCHEMA = {
+    "kind": pl.String,
+    "source_file": pl.String,
+    "source_sheet": pl.String,
+    "source_row": pl.Int64,
+    "reason": pl.String,
+    "raw": pl.String,
+}
+
+
+def stage_batch(table: Table | str, frame: pl.DataFrame, month: str, source_file: str) -> tuple[pl.DataFrame, pl.DataFrame, Counts]:
+    """Stage one reader batch: returns (good rows of the month, quarantine rows, counts).
+
+    Duplicates are not removed here (they can span files): see :func:`dedupe`.
+    ``counts.duplicates`` is 0 and ``loaded`` is provisional until dedupe.
+    """
+    table = TABLES[table] if isinstance(table, str) else table
+    frame = frame.with_columns(pl.lit(source_file).alias("source_file"))
+    typed = cast_and_validate(table, frame)
+    bad = typed.filter(pl.col(REASON).is_not_null())
+    good = typed.filter(pl.col(REASON).is_null())
+    keep = good.select(in_month(table, month)).to_series().fill_null(False)
+    loaded = good.filter(keep).drop(REASON, "_raw").with_columns(pl.lit(month).alias("month"))
+    quarantine = bad.select(
+        pl.lit(table.name).alias("kind"),
+        "source_file",
+        "source_sheet",
+        "source_row",
+        pl.col(REASON).alias("reason"),
+        pl.col("_raw").alias("raw"),
+    ).with_columns(pl.lit(month).alias("month"))
+    counts = Counts(rows_read=frame.height, loaded=loaded.height, quarantined=bad.height, out_of_month=good.height - loaded.height)
+    return loaded, quarantine, counts
+
+
+def dedupe(table: Table | str, frames: list[pl.DataFrame]) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Concatenate staged frames of one kind (in file order) and drop duplicates by the
+    table's natural key; the first occurrence wins. Returns (frame, duplicates per file).
+
+    For tables with ``dedupe_with_occurrence`` (messages), the n-th repeat of a key
+    *inside one file* is a distinct record: the key is extended with its occurrence
+    number within the file, so overlapping exports still collapse."""
+    table = TABLES[table] if isinstance(table, str) else table
+    frames = [f for f in frames if f.height]
+    if not frames:
+        return empty_staged(table), {}
+    df = pl.concat(frames, how="vertical_relaxed").with_row_index("_order")
+    key = list(table.natural_key)
+    if table.dedupe_with_occurrence:
+        df = df.with_columns(pl.int_range(pl.len()).over(key + ["source_file"], order_by="_order").alias("_occ"))
+        key = key + ["_occ"]
+    first = df.group_by(key, maintain_order=True).agg(pl.col("_order").min().alias("_first"))
+    df = df.join(first, on=key, how="left", nulls_equal=True)
+    dup = df.filter(pl.col("_order") != pl.col("_first"))
+    per_file = dict(dup.group_by("source_file").len().iter_rows())
+    out = df.filter(pl.col("_order") == pl.col("_first")).sort("_order").drop("_order", "_first", "_occ", strict=False)
+    return out, per_file
+
+
+def empty_staged(table: Table) -> pl.DataFrame:
+    schema = {c.name: POLARS_TYPES[c.type] for c in table.cols}
+    schema.update({"source_file": pl.String, "source_sheet": pl.String, "source_row": pl.Int64, "month": pl.String})
+    return pl.DataFrame(schema=schema)
+
+
+def empty_quarantine() -> pl.DataFrame:
+    return pl.DataFrame(schema={**QUARANTINE_SCHEMA, "month": pl.String})
