@@ -145,28 +145,29 @@ _PARSERS = {
 def _cast_col(frame: pl.DataFrame, col: Col) -> tuple[pl.Expr, pl.Expr | None]:
     """(typed expression, reason expression or None) for one canonical column."""
     target = POLARS_TYPES[col.type]
+    label = col.label or col.name
+    missing = pl.lit(f"缺少{label}") if col.required else None
     if col.name not in frame.columns:
-        return pl.lit(None, dtype=target).alias(col.name), None
+        return pl.lit(None, dtype=target).alias(col.name), missing
     src = frame.schema[col.name]
     raw = pl.col(col.name)
-    if src == target and col.type not in ("str", "id"):
-        return raw, None
-    if src != pl.String and col.type in ("datetime", "date") and src.is_temporal():
+    if (src == target and col.type not in ("str", "id")) or (col.type in ("datetime", "date") and src.is_temporal()):
         typed = raw.cast(target)
-        return typed.alias(col.name), None
+        return typed.alias(col.name), (pl.when(typed.is_null()).then(missing) if missing is not None else None)
     if src != pl.String:
         raw = raw.cast(pl.String)
     typed = _PARSERS[col.type](raw)
-    label = col.label or col.name
     raw_clean = clean_text(raw)
     reasons = [pl.when(raw_clean.is_not_null() & typed.is_null()).then(pl.format(f"{label}无法解析: '{{}}'", raw_clean))]
+    if missing is not None:
+        reasons.append(pl.when(raw_clean.is_null()).then(missing))
     if col.type == "id":
         reasons.insert(
             0,
             pl.when(is_scientific(typed)).then(pl.format(f"{label}被Excel改成科学计数法, 原始数字已丢失: '{{}}'", raw_clean)),
         )
         typed = pl.when(is_scientific(typed)).then(None).otherwise(typed)
-        reasons = reasons[:1]
+        reasons = [reasons[0]] + reasons[2:]
     return typed.alias(col.name), pl.coalesce(reasons)
 
 
@@ -194,8 +195,6 @@ def cast_and_validate(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     for col in table.cols:
         label = col.label or col.name
         c = pl.col(col.name)
-        if col.required:
-            checks.append(pl.when(c.is_null()).then(pl.lit(f"缺少{label}")))
         if col.choices:
             checks.append(
                 pl.when(c.is_not_null() & ~c.cast(pl.String).is_in(list(col.choices))).then(

@@ -1,0 +1,183 @@
+"""Canonical staged tables of the service-SLA module (policy 篇2 售后服务管理考核办法).
+
+Same conventions as :mod:`pipelines.staging.schemas` (the lead merges ``SLA_TABLES`` into
+``TABLES``). Each ``Col.label`` is also the Chinese header of the shipped workbook template
+(see ``docs/sla.md``); the SLA readers map headers to columns through these labels.
+
+Ledger sheets (备用件台账 and 二次索赔) are cumulative registers: a month's workbook lists
+every row still relevant (open claims, unreturned old parts), so they have no ``month_by``
+and the SLA engine picks dates itself.
+"""
+
+from __future__ import annotations
+
+from .schemas import Col, Table
+
+TICKET_CHANNELS = ("电话", "来函", "上门", "线上")
+FAULT_CATEGORIES = ("车身", "底盘", "发动机", "其他")
+TICKET_STATUSES = ("待处理", "处理中", "已完成", "已关闭")
+CALL_KINDS = ("来电", "来函")
+APPROVALS = ("已批准", "待审批", "已驳回")
+CLAIM_STATUSES = ("处理中", "已结案", "已驳回")
+
+SLA_TICKETS = Table(
+    "sla_tickets",
+    (
+        Col("ticket_id", "id", "工单编号", required=True),
+        Col("received_at", "datetime", "报修时间", required=True),
+        Col("channel", "str", "报修渠道", choices=TICKET_CHANNELS),
+        Col("customer", "str", "用户"),
+        Col("vehicle_model", "str", "车型"),
+        Col("vehicle_no", "id", "车辆编号"),
+        Col("fault_category", "str", "故障类别", required=True, choices=FAULT_CATEGORIES),
+        Col("distance_km", "float", "服务半径(km)", min=0),
+        Col("needs_supplier", "bool", "需配套厂家"),
+        Col("staff", "str", "服务人员"),
+        Col("team", "str", "服务组"),
+        Col("first_reply_at", "datetime", "答复用户时间"),
+        Col("written_contact_at", "datetime", "书面联系时间"),
+        Col("arrived_at", "datetime", "到达现场时间"),
+        Col("completed_at", "datetime", "服务完成时间"),
+        Col("signed_at", "datetime", "用户签字时间"),
+        Col("warranty", "bool", "三包"),
+        Col("parts_replaced", "bool", "更换备件"),
+        Col("satisfaction", "int", "满意度评分", min=1),
+        Col("complaint", "bool", "服务责任抱怨"),
+        Col("status", "str", "工单状态", choices=TICKET_STATUSES),
+        Col("closed_at", "datetime", "关闭时间"),
+        Col("note", "str", "备注"),
+    ),
+    natural_key=("ticket_id",),
+    month_by=("received_at", "first_reply_at", "written_contact_at", "arrived_at", "completed_at", "closed_at"),
+    doc="服务工单: one row per service ticket. Satisfaction is the survey score (1..5 by default), blank = not surveyed.",
+)
+
+SLA_CALLS = Table(
+    "sla_calls",
+    (
+        Col("call_id", "id", "记录编号", required=True),
+        Col("received_at", "datetime", "来电来函时间", required=True),
+        Col("kind", "str", "类型", required=True, choices=CALL_KINDS),
+        Col("customer", "str", "用户"),
+        Col("subject", "str", "事由"),
+        Col("staff", "str", "处理人"),
+        Col("team", "str", "服务组"),
+        Col("replied_at", "datetime", "答复时间"),
+        Col("archived", "bool", "已存档"),
+        Col("ticket_id", "id", "关联工单"),
+    ),
+    natural_key=("call_id",),
+    month_by=("received_at", "replied_at"),
+    doc="来电来函记录 (3.5): one row per call or letter, in order received.",
+)
+
+SLA_PART_RECEIPTS = Table(
+    "sla_part_receipts",
+    (
+        Col("receipt_id", "id", "接收单号", required=True),
+        Col("received_on", "date", "接收日期", required=True),
+        Col("part_id", "id", "备件编号", required=True),
+        Col("part_name", "str", "备件名称"),
+        Col("quantity", "int", "数量", required=True, min=0),
+        Col("supplier", "str", "供货单位"),
+        Col("handler", "str", "经手人"),
+    ),
+    natural_key=("receipt_id", "part_id"),
+    month_by=None,
+    doc="备用件接收单 (3.7.2): parts received into the store.",
+)
+
+SLA_PART_REQUISITIONS = Table(
+    "sla_part_requisitions",
+    (
+        Col("requisition_id", "id", "领料单号", required=True),
+        Col("requested_on", "date", "申请日期", required=True),
+        Col("part_id", "id", "备件编号", required=True),
+        Col("part_name", "str", "备件名称"),
+        Col("quantity", "int", "数量", required=True, min=0),
+        Col("ticket_id", "id", "工单编号"),
+        Col("staff", "str", "领料人"),
+        Col("approver", "str", "批准人"),
+        Col("approval", "str", "审批状态", choices=APPROVALS),
+        Col("issued_on", "date", "发放日期"),
+        Col("warranty", "bool", "三包件"),
+    ),
+    natural_key=("requisition_id", "part_id"),
+    month_by=None,
+    doc="备用件领料单 (3.6.1, 3.7.4): a requisition; 发放日期 filled = issued from the store.",
+)
+
+SLA_PART_RETURNS = Table(
+    "sla_part_returns",
+    (
+        Col("return_id", "id", "返还单号", required=True),
+        Col("returned_on", "date", "返还日期", required=True),
+        Col("part_id", "id", "备件编号", required=True),
+        Col("part_name", "str", "备件名称"),
+        Col("quantity", "int", "数量", min=0),
+        Col("ticket_id", "id", "工单编号"),
+        Col("requisition_id", "id", "领料单号"),
+        Col("staff", "str", "返还人"),
+    ),
+    natural_key=("return_id", "part_id"),
+    month_by=None,
+    doc="旧件返还 (3.6.2, 3.7.5): old parts brought back after a replacement.",
+)
+
+SLA_STOCKTAKES = Table(
+    "sla_stocktakes",
+    (
+        Col("counted_on", "date", "盘点日期", required=True),
+        Col("part_id", "id", "备件编号", required=True),
+        Col("part_name", "str", "备件名称"),
+        Col("opening_qty", "int", "期初数量", min=0),
+        Col("book_qty", "int", "账面数量", min=0),
+        Col("counted_qty", "int", "实盘数量", required=True, min=0),
+        Col("counter", "str", "盘点人"),
+    ),
+    natural_key=("counted_on", "part_id"),
+    month_by=None,
+    doc="盘点 (3.7.1 帐物一致): stock count per part; 期初数量 = book stock on the 1st of the month.",
+)
+
+SLA_CLAIMS = Table(
+    "sla_claims",
+    (
+        Col("claim_id", "id", "索赔单号", required=True),
+        Col("supplier", "str", "供应商", required=True),
+        Col("part_id", "id", "备件编号"),
+        Col("part_name", "str", "备件名称"),
+        Col("ticket_id", "id", "工单编号"),
+        Col("amount", "decimal", "索赔金额", min=0),
+        Col("filed_on", "date", "提交日期", required=True),
+        Col("status", "str", "状态", required=True, choices=CLAIM_STATUSES),
+        Col("closed_on", "date", "结案日期"),
+    ),
+    natural_key=("claim_id",),
+    month_by=None,
+    doc="二次索赔 (3.8): claims against suppliers for warranty parts.",
+)
+
+SLA_TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        SLA_TICKETS,
+        SLA_CALLS,
+        SLA_PART_RECEIPTS,
+        SLA_PART_REQUISITIONS,
+        SLA_PART_RETURNS,
+        SLA_STOCKTAKES,
+        SLA_CLAIMS,
+    )
+}
+
+# Sheet names of the shipped templates (readers recognise sheets by headers, not names).
+SHEET_NAMES: dict[str, str] = {
+    "sla_tickets": "服务工单",
+    "sla_calls": "来电来函记录",
+    "sla_part_receipts": "接收单",
+    "sla_part_requisitions": "领料单",
+    "sla_part_returns": "旧件返还",
+    "sla_stocktakes": "盘点",
+    "sla_claims": "二次索赔",
+}
