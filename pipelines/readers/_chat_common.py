@@ -104,8 +104,11 @@ def normalize_sent_at(e: pl.Expr) -> pl.Expr:
     Also accepts an Excel serial number (days since 1899-12-30) left as text by a sheet."""
     s = e.cast(pl.String).str.strip_chars()
     g = s.str.extract_groups(_TS_RE)
-    part = lambda i, default=None: g.struct.field(str(i)).fill_null(default).str.zfill(2) if default else g.struct.field(str(i)).str.zfill(2)  # noqa: E731
-    text_ts = pl.format("{}-{}-{} {}:{}:{}", g.struct.field("1"), part(2), part(3), part(4), part(5), part(6, "00"))
+
+    def part(i: int) -> pl.Expr:
+        return g.struct.field(str(i)).fill_null("0").str.zfill(2)
+
+    text_ts = pl.format("{}-{}-{} {}:{}:{}", g.struct.field("1"), part(2), part(3), part(4), part(5), part(6))
     serial = (
         pl.datetime(1899, 12, 30)
         + pl.duration(seconds=(s.cast(pl.Float64, strict=False) * 86400).round(0).cast(pl.Int64))
@@ -123,7 +126,7 @@ def with_sent_at(df: pl.DataFrame, raw: str, label: str = "发送时间") -> pl.
     """``sent_at`` = normalised ``raw``; when that fails the raw text is kept and a
     reason is added to ``_reason`` (the stager quarantines the row)."""
     norm = normalize_sent_at(pl.col(raw))
-    rawc = pl.col(raw).cast(pl.String).str.strip_chars()
+    rawc = pl.col(raw).cast(pl.String).str.strip_chars().replace("", None)
     reason = (
         pl.when(norm.is_null() & rawc.fill_null("").ne(""))
         .then(pl.format(f"{label}无法解析: '{{}}'", rawc))
@@ -245,15 +248,9 @@ def finalize(df: pl.DataFrame) -> pl.DataFrame:
         text=pl.col("text").cast(pl.String).replace("", None),
     )
     df = df.with_row_index("seq").with_columns(pl.col("seq").cast(pl.Int64))
-    return df.select(
-        [pl.col(c).cast(pl.String) for c in _STRING_COLS[: _STRING_COLS.index("read_status") + 1] if c != "is_auto_reply"]
-        and [
-            *(pl.col(c).cast(pl.String) for c in _STRING_COLS if MESSAGES.names.index(c) < MESSAGES.names.index("is_auto_reply")),
-            pl.col("is_auto_reply").cast(pl.Boolean),
-            *(pl.col(c).cast(pl.String) for c in _STRING_COLS if MESSAGES.names.index(c) > MESSAGES.names.index("is_auto_reply")),
-            pl.col("seq"),
-            pl.col("source_row").cast(pl.Int64),
-            pl.col("source_sheet").cast(pl.String),
-            pl.col("_reason").cast(pl.String),
-        ]
-    )
+    cols = []
+    for c in MESSAGES.names:
+        dtype = {"is_auto_reply": pl.Boolean, "seq": pl.Int64}.get(c, pl.String)
+        cols.append(pl.col(c).cast(dtype))
+    cols += [pl.col("source_row").cast(pl.Int64), pl.col("source_sheet").cast(pl.String), pl.col("_reason").cast(pl.String)]
+    return df.select(cols)
