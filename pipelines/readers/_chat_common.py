@@ -18,6 +18,7 @@ What is decided here, once for every chat layout:
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -91,7 +92,8 @@ def is_sub_account(e: pl.Expr) -> pl.Expr:
 
 def shop_names(df: pl.DataFrame, cols: list[str]) -> list[str]:
     """Shop names appearing in any ``店铺名:子账号`` value of ``cols``."""
-    vals = pl.concat([df.get_column(c).drop_nulls() for c in cols if c in df.columns] or [pl.Series([], dtype=pl.String)])
+    parts = [df.get_column(c).drop_nulls().unique() for c in cols if c in df.columns]
+    vals = pl.concat(parts or [pl.Series([], dtype=pl.String)]).unique()
     return vals.filter(vals.str.contains(":", literal=True)).str.split(":").list.first().unique().to_list()
 
 
@@ -122,19 +124,51 @@ def normalize_sent_at(e: pl.Expr) -> pl.Expr:
     )
 
 
+def on_subset(df: pl.DataFrame, mask: pl.Expr, **exprs: pl.Expr) -> pl.DataFrame:
+    """Add columns computed only on the rows where ``mask`` holds (null elsewhere).
+
+    polars evaluates both branches of ``when/then`` on every row; costly string work
+    needed by few rows (odd timestamp spellings, marker candidates) is done here instead
+    and scattered back by position (no join)."""
+    sel = df.select(mask.fill_null(False)).to_series()
+    sub = df.filter(sel).select(*(e.alias(k) for k, e in exprs.items()))
+    idx = sel.arg_true()
+    cols = []
+    for k in exprs:
+        full = pl.repeat(None, df.height, dtype=sub.schema[k], eager=True).alias(k)
+        if len(idx):
+            full = full.scatter(idx, sub.get_column(k))
+        cols.append(full)
+    return df.with_columns(cols)
+
+
+_FMT = "%Y-%m-%d %H:%M:%S"
+
+
 def with_sent_at(df: pl.DataFrame, raw: str, label: str = "发送时间") -> pl.DataFrame:
     """``sent_at`` = normalised ``raw``; when that fails the raw text is kept and a
-    reason is added to ``_reason`` (the stager quarantines the row)."""
-    norm = normalize_sent_at(pl.col(raw))
-    rawc = pl.col(raw).cast(pl.String).str.strip_chars().replace("", None)
-    reason = (
-        pl.when(norm.is_null() & rawc.fill_null("").ne(""))
-        .then(pl.format(f"{label}无法解析: '{{}}'", rawc))
-        .when(rawc.fill_null("").eq(""))
-        .then(pl.lit(f"缺少{label}"))
-        .otherwise(None)
+    reason is added to ``_reason`` (the stager quarantines the row).
+
+    The common ``YYYY-MM-DD HH:MM:SS`` spelling is parsed directly; only the other rows
+    go through the regex of :func:`normalize_sent_at`."""
+    df = df.with_columns(__ts_raw=pl.col(raw).cast(pl.String).str.strip_chars().replace("", None))
+    df = df.with_columns(__ts_fast=pl.col("__ts_raw").str.to_datetime(_FMT, strict=False).dt.to_string(_FMT))
+    df = on_subset(
+        df, pl.col("__ts_fast").is_null() & pl.col("__ts_raw").is_not_null(), __ts_slow=normalize_sent_at(pl.col("__ts_raw"))
     )
-    return df.with_columns(sent_at=pl.coalesce(norm, rawc), _reason=add_reason(reason))
+    # 2026-13-40 has the right shape but is no time: treat it as unparseable too
+    slow_ok = pl.col("__ts_slow").str.to_datetime(_FMT, strict=False).is_not_null()
+    df = df.with_columns(__ts_norm=pl.coalesce(pl.col("__ts_fast"), pl.when(slow_ok).then(pl.col("__ts_slow"))))
+    rawc = pl.col("__ts_raw")
+    reason = (
+        pl.when(rawc.is_null())
+        .then(pl.lit(f"缺少{label}"))
+        .when(pl.col("__ts_norm").is_null())
+        .then(pl.format(f"{label}无法解析: '{{}}'", rawc))
+    )
+    return df.with_columns(sent_at=pl.coalesce(pl.col("__ts_norm"), rawc), _reason=add_reason(reason)).drop(
+        "__ts_raw", "__ts_fast", "__ts_slow", "__ts_norm"
+    )
 
 
 def add_reason(new: pl.Expr) -> pl.Expr:
@@ -156,26 +190,40 @@ def resolve_roles(df: pl.DataFrame, markers: ChatMarkers | None = None) -> pl.Da
     sender = pl.col("sender")
     hint = pl.col("_role_hint") if "_role_hint" in df.columns else pl.lit(None, dtype=pl.String)
     base = (
-        pl.when(hint.is_not_null())
-        .then(hint)
-        .when(pl.col("event") == "transfer")
+        pl.when(pl.col("event") == "transfer")
         .then(pl.lit("system"))
+        .when(hint.is_not_null())
+        .then(hint)
         .when(sender.is_null() | sender.is_in(list(SYSTEM_SENDERS)))
         .then(pl.lit("system"))
         .when(is_sub_account(sender) | sender.is_in(shops))
         .then(pl.lit("agent"))
         .otherwise(pl.lit("buyer"))
     )
-    text = pl.col("text").fill_null("").str.normalize("NFKC")
-    has_auto = text.str.contains_any(list(markers.auto_reply)) if markers.auto_reply else pl.lit(False)
-    has_sys = text.str.contains_any(list(markers.system)) if markers.system else pl.lit(False)
+    df = df.with_columns(__base=base)
+    # NFKC only where a marker's core (its longest word-character run) occurs
+    cores = sorted({_core(m) for m in markers.auto_reply + markers.system if _core(m)})
+    cand = pl.col("text").str.contains_any(cores).fill_null(False) if cores else pl.lit(True)
+    nf = pl.col("text").fill_null("").str.normalize("NFKC")
+    df = on_subset(
+        df,
+        cand,
+        __auto=nf.str.contains_any(list(markers.auto_reply)) if markers.auto_reply else pl.lit(False),
+        __sys=nf.str.contains_any(list(markers.system)) if markers.system else pl.lit(False),
+    )
+    has_auto, has_sys = pl.col("__auto").fill_null(False), pl.col("__sys").fill_null(False)
     is_msg = pl.col("event") == "message"
-    auto = is_msg & has_auto & ~(hint == "buyer").fill_null(False) & ~has_sys
+    df = df.with_columns(__auto=is_msg & has_auto & ~(hint == "buyer").fill_null(False) & ~has_sys, __sys=is_msg & has_sys)
     auto_hint = pl.col("_auto_hint").fill_null(False) if "_auto_hint" in df.columns else pl.lit(False)
     return df.with_columns(
-        sender_role=pl.when(is_msg & has_sys).then(pl.lit("system")).when(auto).then(pl.lit("agent")).otherwise(base),
-        is_auto_reply=(auto | (auto_hint & ~(is_msg & has_sys))),
-    )
+        sender_role=pl.when(pl.col("__sys")).then(pl.lit("system")).when(pl.col("__auto")).then(pl.lit("agent")).otherwise(pl.col("__base")),
+        is_auto_reply=pl.col("__auto") | (auto_hint & ~pl.col("__sys")),
+    ).drop("__base", "__auto", "__sys")
+
+
+def _core(marker: str) -> str:
+    runs = re.findall(r"\w+", marker)
+    return max(runs, key=len) if runs else ""
 
 
 # ---------------------------------------------------------------- threads
@@ -190,7 +238,7 @@ def file_owner(df: pl.DataFrame) -> str | None:
     return counts.sort("len", descending=True, maintain_order=True).item(0, "sender")
 
 
-def assign_agent_accounts(df: pl.DataFrame, conv: str) -> pl.DataFrame:
+def assign_agent_accounts(df: pl.DataFrame, conv: str, default: pl.Expr | None = None) -> pl.DataFrame:
     """``agent_account`` (the thread's agent) for every row; ``conv`` groups one conversation.
 
     * an agent's own message or recall: the sender;
@@ -199,8 +247,9 @@ def assign_agent_accounts(df: pl.DataFrame, conv: str) -> pl.DataFrame:
     * buyer and system rows: the agent handling the conversation at that moment = the last
       agent (or transfer target) before it in the same conversation; rows before any agent
       spoke go to the first agent who speaks (or hands over) later;
-    * a conversation where no agent ever speaks: the file owner (:func:`file_owner`);
-      none at all -> null with a ``_reason``.
+    * a conversation where no agent ever speaks: ``default`` (an expression, e.g. an
+      account the source names for the conversation), else the file owner
+      (:func:`file_owner`); none at all -> null with a ``_reason``.
     """
     owner = file_owner(df)
     agent_row = (pl.col("sender_role") == "agent") & pl.col("sender").is_not_null()
@@ -216,11 +265,15 @@ def assign_agent_accounts(df: pl.DataFrame, conv: str) -> pl.DataFrame:
             pl.coalesce(
                 after.forward_fill().over(conv),
                 before.backward_fill().over(conv),
+                default if default is not None else pl.lit(None, dtype=pl.String),
                 pl.lit(owner, dtype=pl.String),
             )
         )
     )
     return out.with_columns(
+        sender=pl.when(pl.col("sender").is_null() & (pl.col("sender_role") == "agent"))
+        .then(pl.col("agent_account"))
+        .otherwise(pl.col("sender")),
         _reason=add_reason(pl.when(pl.col("agent_account").is_null()).then(pl.lit("无法确定客服账号(文件中没有客服发言)")))
     )
 
@@ -254,3 +307,51 @@ def finalize(df: pl.DataFrame) -> pl.DataFrame:
         cols.append(pl.col(c).cast(dtype))
     cols += [pl.col("source_row").cast(pl.Int64), pl.col("source_sheet").cast(pl.String), pl.col("_reason").cast(pl.String)]
     return df.select(cols)
+
+
+# ---------------------------------------------------------------- recall / transfer notices
+
+RECALL_RE = r"^\s*(.*?)\s*撤回了一条消息[。.!！]?\s*$"
+TRANSFER_RE = r"(?s)^\s*由\s*(\S+?)\s*转交给\s*(\S+?)\s*[。.,，]?\s*(?:原因[：:]\s*(.*?))?\s*$"
+_PRONOUNS = ("你", "您", "对方", "")
+
+
+def events_from_text(df: pl.DataFrame) -> pl.DataFrame:
+    """For row-per-message layouts: a text ``X 撤回了一条消息`` is a recall by X (X = 你/对方
+    keeps the row's sender); ``由 A 转交给 B`` (optionally ``原因：...`` in the same cell)
+    is a transfer notice. Other rows are ``message`` unless ``event`` is already set."""
+    text = pl.col("text").fill_null("")
+    tr = text.str.extract_groups(TRANSFER_RE)
+    df = on_subset(
+        df,
+        text.str.contains("撤回了一条消息", literal=True) | text.str.contains("转交给", literal=True),
+        __rec_who=text.str.extract(RECALL_RE, 1),
+        __is_rec=text.str.contains(RECALL_RE),
+        __is_tr=text.str.contains(TRANSFER_RE),
+        __tf=tr.struct.field("1"),
+        __tt=tr.struct.field("2"),
+        __tr_reason=tr.struct.field("3"),
+    )
+    rec = pl.col("__rec_who")
+    tr_from, tr_to, tr_reason = pl.col("__tf"), pl.col("__tt"), pl.col("__tr_reason")
+    is_rec = pl.col("__is_rec").fill_null(False)
+    is_tr = pl.col("__is_tr").fill_null(False)
+    ev = pl.col("event") if "event" in df.columns else pl.lit(None, dtype=pl.String)
+    new_event = pl.when(is_tr).then(pl.lit("transfer")).when(is_rec).then(pl.lit("recall")).otherwise(pl.lit("message"))
+
+    def given(name: str) -> pl.Expr:
+        return pl.col(name) if name in df.columns else pl.lit(None, dtype=pl.String)
+
+    out = df.with_columns(
+        event=pl.coalesce(ev, new_event),
+        transfer_from=pl.coalesce(given("transfer_from"), pl.when(is_tr).then(norm_account(tr_from))),
+        transfer_to=pl.coalesce(given("transfer_to"), pl.when(is_tr).then(norm_account(tr_to))),
+        transfer_reason=pl.coalesce(
+            given("transfer_reason"), pl.when(is_tr).then(tr_reason.str.strip_chars().replace("", None))
+        ),
+        sender=pl.when(is_rec & ~is_tr & ~rec.is_in(list(_PRONOUNS))).then(norm_account(rec)).otherwise(pl.col("sender")),
+    )
+    # the notice line is not a message text; keep it out of word counts
+    return out.with_columns(text=pl.when(pl.col("event") == "message").then(pl.col("text"))).drop(
+        "__rec_who", "__is_rec", "__is_tr", "__tf", "__tt", "__tr_reason"
+    )

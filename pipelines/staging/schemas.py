@@ -327,3 +327,8 @@ TABLES: dict[str, Table] = {
         AGENT_STATS,
     )
 }
+
+# Service-SLA inputs (issue 6) are canonical tables too.
+from .sla_schemas import SLA_TABLES  # noqa: E402
+
+TABLES.update(SLA_TABLES)

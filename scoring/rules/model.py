@@ -11,10 +11,22 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 GRADE_ORDER = ("优", "良", "中", "差")
 ROLES = ("普通售后客服", "高级售后客服", "售后组长")
+
+
+def _two_places(v: Decimal) -> Decimal:
+    if v != v.quantize(Decimal("0.01")):
+        raise ValueError(f"points are kept to 0.01; {v} has more decimal places")
+    return v
+
+
+# A number of points: exact, at most two decimal places (so a total is exact to 0.01)
+Points = Annotated[Decimal, AfterValidator(_two_places)]
 
 
 class Strict(BaseModel):
@@ -24,10 +36,10 @@ class Strict(BaseModel):
 class GradePoints(Strict):
     """Points for each grade 优/良/中/差."""
 
-    优: Decimal
-    良: Decimal
-    中: Decimal
-    差: Decimal
+    优: Points
+    良: Points
+    中: Points
+    差: Points
 
     def points(self, grade: str) -> Decimal:
         return getattr(self, grade)
@@ -121,7 +133,7 @@ class ComplaintSuggest(Strict):
 
 class GradedItem(Strict):
     label: str
-    max_points: Decimal = Field(gt=0)
+    max_points: Points = Field(gt=0)
     grade_points: GradePoints
 
     @model_validator(mode="after")
@@ -151,7 +163,7 @@ class Band(Strict):
 
     lower: Decimal = Field(ge=0)
     upper: Decimal | None = None
-    points: Decimal = Field(ge=0)
+    points: Points = Field(ge=0)
     assumption: bool = False
 
 
@@ -178,7 +190,7 @@ def _check_bands(bands: tuple[Band, ...]) -> tuple[Band, ...]:
 
 class RefundItem(Strict):
     label: str
-    max_points: Decimal = Field(gt=0)
+    max_points: Points = Field(gt=0)
     scope: Literal["shop", "agent"] = "shop"
     success_status: str = "退款成功"
     shop_bands: tuple[Band, ...]
@@ -216,13 +228,13 @@ AttendanceCategory = Literal["ok", "rest", "late", "leave", "absent", "early", "
 
 class AttendanceItem(Strict):
     label: str
-    max_points: Decimal = Field(gt=0)
-    floor: Decimal = Decimal(0)
+    max_points: Points = Field(gt=0)
+    floor: Points = Decimal(0)
     # DingTalk status text -> category. A cell is split on , ， ; ； 、 / and whitespace;
     # each part takes the category of the LONGEST key it contains (旷工迟到 beats 旷工).
     status_map: dict[str, AttendanceCategory]
     # points deducted per counted event of a category; categories not listed deduct nothing
-    penalties: dict[AttendanceCategory, Decimal]
+    penalties: dict[AttendanceCategory, Points]
     # categories whose runs of consecutive working days count as ONE event (rest days bridge)
     merge_consecutive: tuple[AttendanceCategory, ...] = ("leave",)
     unknown_status: Literal["incomplete", "ignore"] = "incomplete"
@@ -255,14 +267,14 @@ class Items(Strict):
 
 class FixedDeduction(Strict):
     label: str
-    points: Decimal = Field(gt=0)
+    points: Points = Field(gt=0)
     only_after_sales: bool = True
 
 
 class RangeAdjustment(Strict):
     label: str
-    min: Decimal = Field(gt=0)
-    max: Decimal = Field(gt=0)
+    min: Points = Field(gt=0)
+    max: Points = Field(gt=0)
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -278,7 +290,7 @@ class Deductions(Strict):
 
 class PraiseBonus(Strict):
     label: str
-    points: Decimal = Field(gt=0)
+    points: Points = Field(gt=0)
 
 
 class Bonuses(Strict):
@@ -304,7 +316,7 @@ class Options(Strict):
 class RulesModel(Strict):
     version: int = Field(ge=1)
     name: str
-    total_points: Decimal = Field(gt=0)
+    total_points: Points = Field(gt=0)
     items: Items
     deductions: Deductions
     bonuses: Bonuses

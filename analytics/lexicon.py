@@ -1,0 +1,118 @@
+"""Versioned lexicons and vectorised matching (Aho-Corasick inside polars ``str.extract_many``).
+
+A lexicon file is UTF-8 text, one term per line; ``#`` starts a comment. Header comments of
+the form ``# key: value`` carry metadata; ``version``, ``applies_to`` (agent | buyer) and
+``provenance`` are required. Terms are normalised exactly like message text
+(:mod:`analytics.textnorm`), so traditional or full-width entries still match.
+
+A *hit* is one distinct term of one lexicon found in one message (a term repeated in a
+message counts once). Lexicons are matched only against the sender role they apply to:
+a buyer writing 不知道 is not a forbidden-word hit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from analytics.textnorm import normalize_term
+
+ROLES = ("agent", "buyer")
+_META = re.compile(r"^#\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    name: str
+    version: str
+    applies_to: str
+    provenance: str
+    terms: tuple[str, ...]  # normalised, unique, in file order
+
+
+def parse_lexicon(name: str, text: str, opencc_config: str = "t2s") -> Lexicon:
+    """Parse one lexicon file's text. Raises ValueError on missing metadata or no terms."""
+    meta: dict[str, str] = {}
+    terms: list[str] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            m = _META.match(line)
+            if m:
+                meta[m.group(1).lower()] = m.group(2)
+            continue
+        term = normalize_term(line.split("\t")[0].strip(), opencc_config)
+        if term and term not in terms:
+            terms.append(term)
+    missing = [k for k in ("version", "applies_to", "provenance") if not meta.get(k)]
+    if missing:
+        raise ValueError(f"词库 {name} 缺少表头: {', '.join(missing)}")
+    if meta["applies_to"] not in ROLES:
+        raise ValueError(f"词库 {name} applies_to 应为 agent 或 buyer: {meta['applies_to']!r}")
+    if not terms:
+        raise ValueError(f"词库 {name} 没有词条")
+    return Lexicon(name, meta["version"], meta["applies_to"], meta["provenance"], tuple(terms))
+
+
+def load_lexicons(texts: dict[str, str], opencc_config: str = "t2s") -> dict[str, Lexicon]:
+    """Parse several lexicon texts given as ``{name: file text}``."""
+    return {name: parse_lexicon(name, t, opencc_config) for name, t in texts.items()}
+
+
+def lexicon_versions(lexicons: dict[str, Lexicon]) -> pl.DataFrame:
+    """One row per lexicon: name, version, applies_to, provenance, term count (for run output)."""
+    return pl.DataFrame(
+        [
+            {"lexicon": lx.name, "version": lx.version, "applies_to": lx.applies_to,
+             "provenance": lx.provenance, "terms": len(lx.terms)}
+            for lx in lexicons.values()
+        ],
+        schema={"lexicon": pl.String, "version": pl.String, "applies_to": pl.String,
+                "provenance": pl.String, "terms": pl.Int64},
+    )
+
+
+HIT_SCHEMA = {"msg_idx": pl.Int64, "lexicon": pl.String, "term": pl.String}
+
+
+def match_terms(frame: pl.DataFrame, terms: list[str], text_col: str = "norm_text") -> pl.DataFrame:
+    """Distinct (msg_idx, term) pairs where ``term`` occurs in ``text_col`` (overlaps included)."""
+    if not terms or frame.height == 0:
+        return pl.DataFrame(schema={"msg_idx": pl.Int64, "term": pl.String})
+    return (
+        frame.select(
+            "msg_idx",
+            pl.col(text_col).str.extract_many(terms, overlapping=True).alias("term"),
+        )
+        .explode("term")
+        .drop_nulls("term")
+        .unique(maintain_order=True)
+    )
+
+
+def match_lexicons(messages: pl.DataFrame, lexicons: dict[str, Lexicon]) -> pl.DataFrame:
+    """Lexicon hits for ``messages`` (columns msg_idx, match_role, norm_text).
+
+    ``match_role`` is 'agent' for human agent messages, 'buyer' for buyer messages and null
+    for anything that must never be matched (auto-replies, system lines, recalls).
+    Returns one row per (msg_idx, lexicon, term), sorted by msg_idx, lexicon, term.
+    """
+    parts = []
+    for role in ROLES:
+        lex = [lx for lx in lexicons.values() if lx.applies_to == role]
+        terms = sorted({t for lx in lex for t in lx.terms})
+        if not terms:
+            continue
+        found = match_terms(messages.filter(pl.col("match_role") == role), terms)
+        owners = pl.DataFrame(
+            [{"term": t, "lexicon": lx.name} for lx in lex for t in lx.terms],
+            schema={"term": pl.String, "lexicon": pl.String},
+        )
+        parts.append(found.join(owners, on="term", how="inner").select(HIT_SCHEMA.keys()))
+    if not parts:
+        return pl.DataFrame(schema=HIT_SCHEMA)
+    return pl.concat(parts).cast(HIT_SCHEMA).sort("msg_idx", "lexicon", "term")

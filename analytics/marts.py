@@ -1,0 +1,174 @@
+"""One call from staged frames to every chat mart (pure: text resources come in as strings).
+
+Wiring (caller does the I/O)::
+
+    settings = AnalyticsSettings.from_yaml_text(Path("data/settings.yaml").read_text("utf-8"))
+    res = TextResources.from_texts(settings, lexicon_texts={name: (data/"lexicons"/f).read_text()
+                                   for name, f in settings.text.lexicon_files.items()},
+                                   stopwords_text=..., userdict_text=..., products_text=...)
+    out = build_chat_marts(messages, refunds, orders, roster, settings, res)
+    out.marts["agent_month_metrics"], out.report  # marts: dict name -> polars frame
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from analytics.evidence import combine, evidence_rows
+from analytics.knowledge import knowledge_summary, parse_catalogue, product_questions
+from analytics.lexicon import Lexicon, lexicon_versions, load_lexicons
+from analytics.quality import escalations, quality_indicators
+from analytics.reasons import ReasonReport, classify_reasons, conversation_docs
+from analytics.response_metrics import agent_day_metrics, agent_month_metrics
+from analytics.segment import Segmenter, parse_userdict
+from analytics.sessions import Sessions, build_sessions
+from analytics.settings import AnalyticsSettings
+from analytics.text_hits import build_text_hits, normalized_messages
+from analytics.textnorm import normalize_term
+from analytics.topics import TOPIC_SCHEMA, discover_topics
+
+
+@dataclass
+class TextResources:
+    """Parsed lexicons, stop words, user dictionary and product catalogue."""
+
+    lexicons: dict[str, Lexicon]
+    stopwords: frozenset[str]
+    segmenter: Segmenter
+    catalogue: pl.DataFrame
+
+    @classmethod
+    def from_texts(cls, settings: AnalyticsSettings, lexicon_texts: dict[str, str], stopwords_text: str,
+                   userdict_text: str, products_text: str) -> "TextResources":
+        """Build from file contents (names as in ``settings.text``)."""
+        cfg = settings.text.opencc_config
+        stop = frozenset(normalize_term(w.strip(), cfg) for w in stopwords_text.splitlines()
+                         if w.strip() and not w.strip().startswith("#"))
+        return cls(load_lexicons(lexicon_texts, cfg), stop,
+                   Segmenter(parse_userdict(userdict_text), settings.text.segmenter),
+                   parse_catalogue(products_text, cfg))
+
+
+@dataclass
+class ChatMarts:
+    marts: dict[str, pl.DataFrame]
+    reasons: ReasonReport
+    topics_message: str
+    lexicons: pl.DataFrame
+    sessions: Sessions = field(repr=False)
+
+
+def _ref(msgs: pl.DataFrame, prefix: str, idx_col: str) -> pl.DataFrame:
+    return msgs.select(pl.col("msg_idx").alias(idx_col), pl.col("text").alias(f"{prefix}text"),
+                       pl.col("source_file").alias(f"{prefix}source_file"),
+                       pl.col("source_sheet").alias(f"{prefix}source_sheet"),
+                       pl.col("source_row").alias(f"{prefix}source_row"))
+
+
+def questions_mart(sess: Sessions, settings: AnalyticsSettings) -> pl.DataFrame:
+    """questions with question text, response time and the answering message's reference."""
+    s = settings.sessions
+    m = sess.messages
+    texts = (sess.questions.select("question_id", "msg_idxs").explode("msg_idxs")
+             .join(m.select(pl.col("msg_idx").alias("msg_idxs"), "text"), on="msg_idxs", how="left")
+             .group_by("question_id").agg(pl.col("text").drop_nulls().str.join(" / ").str.slice(0, s.excerpt_chars).alias("question_text")))
+    tr = sess.transfers.select("transfer_id", pl.col("msg_idx").alias("transfer_msg_idx"),
+                               pl.col("from_agent").alias("transferred_from"), pl.col("to_agent").alias("transferred_to"))
+    q = (sess.questions
+         .join(texts, on="question_id", how="left")
+         .join(tr.select("transfer_id", "transfer_msg_idx", "transferred_from"), left_on="transfer_in_id", right_on="transfer_id", how="left")
+         .join(tr.select("transfer_id", "transferred_to"), left_on="transfer_out_id", right_on="transfer_id", how="left")
+         .with_columns(pl.coalesce("first_msg_idx", "transfer_msg_idx").alias("ref_msg_idx")))
+    q = q.join(_ref(m, "", "ref_msg_idx"), on="ref_msg_idx", how="left").drop("text")
+    q = q.join(_ref(m, "answer_", "answer_msg_idx"), on="answer_msg_idx", how="left")
+    return q.select(
+        "month", "question_id", "conversation_id", "shop", "agent_account", "buyer", "day", "asked_at",
+        "last_buyer_at", "buyer_msgs", "question_text", "is_first_in_conversation", "carried_in",
+        "transferred_from", "status", "transferred_to", "answered_at", "response_s", "wall_response_s",
+        (pl.col("response_s") > s.slow_threshold_s).alias("is_slow"),
+        (pl.col("response_s") <= s.fast_threshold_s).fill_null(False).alias("within_3min"),
+        "answer_text", "ref_msg_idx", "source_file", "source_sheet", "source_row", "answer_msg_idx",
+        "answer_source_file", "answer_source_sheet", "answer_source_row",
+    ).sort("month", "agent_account", "asked_at", "question_id")
+
+
+def response_evidence(questions: pl.DataFrame, settings: AnalyticsSettings) -> list[pl.DataFrame]:
+    """slow_response and unanswered evidence rows from the questions mart."""
+    x = settings.sessions.excerpt_chars
+    slow = questions.filter(pl.col("is_slow").fill_null(False)).rename({"asked_at": "at"})
+    una = questions.filter(pl.col("status") == "unanswered").rename({"asked_at": "at"})
+    return [
+        evidence_rows(slow, "slow_response",
+                      pl.format("等待 {} 秒 (服务时间; 实际 {} 秒), 回复: {}", pl.col("response_s").round(0).cast(pl.Int64),
+                                pl.col("wall_response_s").round(0).cast(pl.Int64), pl.col("answer_text").fill_null("").str.slice(0, 40)),
+                      pl.col("question_text").fill_null(""), excerpt_chars=x),
+        evidence_rows(una, "unanswered", pl.format("未回复 (买家消息 {} 条)", pl.col("buyer_msgs")),
+                      pl.col("question_text").fill_null(""), excerpt_chars=x),
+    ]
+
+
+def conversations_mart(sess: Sessions, escal: pl.DataFrame, reasons: pl.DataFrame) -> pl.DataFrame:
+    """conversations with escalation outcome and predicted after-sales reason."""
+    c = sess.conversations.join(
+        escal.select("conversation_id", pl.col("terms").alias("escalation_terms"),
+                     pl.col("outcome").alias("escalation_outcome"), "last_speaker"),
+        on="conversation_id", how="left")
+    c = c.join(reasons.select("conversation_id", "is_after_sales", "label", "predicted_reason", "confidence"),
+               on="conversation_id", how="left")
+    return c.select(
+        "month", "conversation_id", "shop", "agent_account", "buyer", "day", "start_at", "end_at", "duration_s",
+        "service_duration_s", "is_long", "has_dialogue", "buyer_msgs", "agent_msgs", "other_rows", "questions",
+        "answered_questions", "unanswered_questions", "first_response_s", "transferred_in", "carried_in",
+        "transferred_out", pl.col("escalation_terms").is_not_null().alias("escalated"), "escalation_terms",
+        "escalation_outcome", "last_speaker", pl.col("is_after_sales").fill_null(False), pl.col("label").alias("refund_reason"),
+        "predicted_reason", "confidence",
+    ).sort("month", "agent_account", "start_at", "conversation_id")
+
+
+def build_chat_marts(messages: pl.DataFrame, refunds: pl.DataFrame | None, orders: pl.DataFrame | None,
+                     roster: pl.DataFrame | None, settings: AnalyticsSettings, res: TextResources) -> ChatMarts:
+    """All chat marts for the staged frames. ``orders`` is accepted for future links (unused now)."""
+    sess = build_sessions(messages, settings)
+    norm = normalized_messages(sess.messages, settings)
+    hits = build_text_hits(norm, res.lexicons)
+    questions = questions_mart(sess, settings)
+    day = agent_day_metrics(sess, settings)
+    month = agent_month_metrics(sess, day, settings)
+    quality, q_ev = quality_indicators(sess, norm, hits, roster, settings.sessions.excerpt_chars)
+    pq = product_questions(sess, norm, hits, res.catalogue)
+    know, k_ev = knowledge_summary(pq, norm, settings.sessions.excerpt_chars)
+    reasons, report = classify_reasons(sess, norm, refunds, settings, res.segmenter, res.stopwords)
+    topic_frames, messages_ = [], []
+    docs_all = conversation_docs(sess, norm).join(sess.conversations.select("conversation_id", "month"), on="conversation_id")
+    for (mo,), docs in docs_all.group_by("month", maintain_order=True):
+        docs = docs.drop("doc").with_row_index("doc").with_columns(pl.col("doc").cast(pl.Int64))
+        tf, msg = discover_topics(docs, settings, res.segmenter, res.stopwords)
+        topic_frames.append(tf.with_columns(pl.lit(mo).alias("month")))
+        messages_.append(f"{mo}: {msg}")
+    topics = pl.concat(topic_frames) if topic_frames else pl.DataFrame(schema=TOPIC_SCHEMA | {"month": pl.String})
+
+    month = (month.join(quality, on=["month", "agent_account"], how="left")
+             .join(know, on=["month", "agent_account"], how="left"))
+    fill0 = ["conversations_with_reply", "polite_openings", "forbidden_hits", "knowledge_gap_replies",
+             "escalation_conversations", "buyer_negative_turns", "praise_candidates", "product_questions",
+             "product_gap_questions"]
+    month = month.with_columns(pl.col(c).fill_null(0) for c in fill0)
+    if roster is not None and roster.height:
+        month = month.join(roster.select("agent_account", "name", "role").unique("agent_account"),
+                           on="agent_account", how="left").with_columns(pl.col("name").is_not_null().alias("in_roster"))
+    escal = escalations(sess, hits)
+    evidence = combine([*response_evidence(questions, settings), q_ev, k_ev])
+    marts = {
+        "conversations": conversations_mart(sess, escal, reasons),
+        "questions": questions,
+        "agent_day_metrics": day,
+        "agent_month_metrics": month,
+        "text_hits": hits,
+        "conversation_reasons": reasons,
+        "product_questions": pq,
+        "topics": topics.select("month", *TOPIC_SCHEMA),
+        "evidence": evidence,
+    }
+    return ChatMarts(marts, report, "; ".join(messages_), lexicon_versions(res.lexicons), sess)

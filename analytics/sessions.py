@@ -1,0 +1,283 @@
+"""Threads, conversations, questions, transfers and the service-hours clock.
+
+Everything is polars expressions over the whole month at once (sort, shift, cum_sum,
+group_by): there is no Python loop per message. The only loop is the transfer-carry fixpoint
+in :func:`_resolve_carries`, whose number of passes is bounded by the longest chain of
+transfers of one buyer (A→B→C needs 3), each pass a vectorised computation.
+
+Rules (docs/analytics.md §Conversations):
+* thread = (month, shop, agent_account, buyer); rows ordered by sent_at, then file order
+  (source_file, seq); a transfer-in marker sorts before other rows of the same second;
+* a new conversation starts when the gap to the previous row of the thread, measured on the
+  service-hours clock, is >= ``silence_gap_minutes``;
+* kinds: B buyer message, H human agent message, O transfer out of this thread, I transfer
+  into this thread, N neutral (auto-reply, system notice, recall, anything else);
+* a question is a maximal run of B rows (plus a carrying I row) inside a conversation, with
+  N rows transparent; it ends at the next H (answered by it), the next O (transferred out),
+  or the end of the conversation (unanswered);
+* an I row carries a question when the matching O row in the sender's thread ended a pending
+  question; the receiving agent's clock starts at the transfer;
+* waits are counted on the service-hours clock (:func:`service_clock`).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import polars as pl
+
+from analytics.settings import AnalyticsSettings
+
+THREAD = ["month", "shop", "agent_account", "buyer"]
+MAX_TRANSFER_CHAIN = 50
+
+
+def service_clock(expr: pl.Expr, windows: list[tuple[int, int]]) -> pl.Expr:
+    """Seconds of service time from 1970-01-01 00:00 (local) up to ``expr`` (Float64).
+
+    The wait between two instants is the difference of their clocks: time outside the daily
+    windows does not count (02:00 asked, 09:01 answered with 09:00-24:00 -> 60 s).
+    """
+    secs = expr.dt.epoch("us").cast(pl.Float64) / 1e6
+    day = (secs // 86400).floor()
+    sod = secs - day * 86400
+    per_day = float(sum(b - a for a, b in windows))
+    total = day * per_day
+    for a, b in windows:
+        total = total + (sod - a).clip(0.0, float(b - a))
+    return total
+
+
+@dataclass
+class Sessions:
+    """Result of :func:`build_sessions`."""
+
+    rows: pl.DataFrame  # every thread row incl. synthetic transfer rows, with conv/question ids
+    messages: pl.DataFrame  # input messages + msg_idx, kind, conversation_id, day
+    conversations: pl.DataFrame
+    questions: pl.DataFrame
+    transfers: pl.DataFrame
+
+
+def classify_messages(messages: pl.DataFrame, settings: AnalyticsSettings) -> pl.DataFrame:
+    """Add ``msg_idx`` (row number) and ``kind`` (B/H/N/T) to the staged messages frame.
+
+    A message is an auto-reply when ``is_auto_reply`` is true or its text holds an auto-reply
+    marker; a system line when sender_role is 'system' or its text holds a system marker.
+    """
+    m = settings.chat_markers
+    auto_marks = [unicodedata.normalize("NFKC", s) for s in m.auto_reply if s]
+    sys_marks = [unicodedata.normalize("NFKC", s) for s in m.system if s]
+    nf = pl.col("text").fill_null("").str.normalize("NFKC")
+    is_auto = pl.col("is_auto_reply").fill_null(False)
+    if auto_marks:
+        is_auto = is_auto | nf.str.contains_any(auto_marks)
+    is_sys = pl.col("sender_role") == "system"
+    if sys_marks:
+        is_sys = is_sys | nf.str.contains_any(sys_marks)
+    kind = (
+        pl.when(pl.col("event") == "transfer").then(pl.lit("T"))
+        .when(pl.col("event") != "message").then(pl.lit("N"))
+        .when(is_sys).then(pl.lit("N"))
+        .when(pl.col("sender_role") == "buyer").then(pl.lit("B"))
+        .when((pl.col("sender_role") == "agent") & ~is_auto).then(pl.lit("H"))
+        .otherwise(pl.lit("N"))
+    )
+    return messages.with_row_index("msg_idx").with_columns(
+        pl.col("msg_idx").cast(pl.Int64),
+        kind.alias("kind"),
+        is_auto.alias("is_auto"),
+        is_sys.alias("is_system"),
+        pl.col("sent_at").dt.date().alias("day"),
+    )
+
+
+def resolve_transfers(msgs: pl.DataFrame) -> pl.DataFrame:
+    """Distinct transfer events with resolved from/to agent accounts.
+
+    ``transfer_from`` defaults to the row's agent_account. A name that is not an account seen in
+    the month is matched to the shop's account whose sub-account part (after ':') equals it.
+    The same notice present in both agents' files is kept once.
+    """
+    t = msgs.filter(pl.col("kind") == "T").select(
+        "month", "shop", "buyer", "sent_at", "source_file", "seq", "msg_idx",
+        pl.coalesce("transfer_from", "agent_account").str.strip_chars().alias("from_raw"),
+        pl.col("transfer_to").str.strip_chars().alias("to_raw"),
+        "transfer_reason",
+    )
+    accounts = msgs.select("shop", "agent_account").unique()
+    nicks = (
+        accounts.with_columns(pl.col("agent_account").str.split(":").list.last().alias("nick"))
+        .group_by("shop", "nick").agg(pl.col("agent_account").first(), pl.len().alias("n"))
+        .filter(pl.col("n") == 1).drop("n")
+    )
+
+    def resolve(df: pl.DataFrame, raw: str, out: str) -> pl.DataFrame:
+        exact = accounts.with_columns(pl.col("agent_account").alias("_exact"))
+        df = df.join(exact, left_on=["shop", raw], right_on=["shop", "agent_account"], how="left")
+        df = df.join(nicks.rename({"agent_account": "_nick"}), left_on=["shop", raw],
+                     right_on=["shop", "nick"], how="left")
+        return df.with_columns(pl.coalesce("_exact", "_nick", raw).alias(out)).drop("_exact", "_nick")
+
+    t = resolve(t, "from_raw", "from_agent")
+    t = resolve(t, "to_raw", "to_agent")
+    t = (
+        t.sort("month", "shop", "buyer", "sent_at", "source_file", "seq")
+        .unique(["month", "shop", "buyer", "from_agent", "to_agent", "sent_at"], keep="first",
+                maintain_order=True)
+        .with_row_index("transfer_id")
+        .with_columns(pl.col("transfer_id").cast(pl.Int64))
+    )
+    return t.select("transfer_id", "month", "shop", "buyer", "sent_at", "from_agent", "to_agent",
+                    "transfer_reason", "msg_idx", "source_file", "seq")
+
+
+def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame) -> pl.DataFrame:
+    base_cols = ["month", "shop", "agent_account", "buyer", "sent_at", "source_file", "seq",
+                 "msg_idx", "kind"]
+    base = msgs.filter(pl.col("kind") != "T").select(
+        *base_cols, pl.lit(1, pl.Int8).alias("tie"), pl.lit(None, pl.Int64).alias("transfer_id"))
+    out_rows = transfers.select(
+        "month", "shop", pl.col("from_agent").alias("agent_account"), "buyer", "sent_at",
+        "source_file", "seq", "msg_idx", pl.lit("O").alias("kind"), pl.lit(1, pl.Int8).alias("tie"),
+        "transfer_id")
+    in_rows = transfers.filter(pl.col("to_agent").is_not_null() & (pl.col("to_agent") != pl.col("from_agent"))).select(
+        "month", "shop", pl.col("to_agent").alias("agent_account"), "buyer", "sent_at",
+        "source_file", "seq", "msg_idx", pl.lit("I").alias("kind"), pl.lit(0, pl.Int8).alias("tie"),
+        "transfer_id")
+    rows = pl.concat([base, out_rows, in_rows], how="vertical_relaxed").sort(
+        *THREAD, "sent_at", "tie", "source_file", "seq", nulls_last=True)
+    return rows
+
+
+def _add_conversations(rows: pl.DataFrame, gap_minutes: float, windows) -> pl.DataFrame:
+    # silence is measured on the service clock: a 02:00 question and its 09:01 answer are one
+    # conversation (only 60 s of service time passed)
+    new_thread = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in THREAD])
+    rows = rows.with_columns(service_clock(pl.col("sent_at"), windows).alias("clock"))
+    gap = pl.col("clock") - pl.col("clock").shift(1)
+    new_conv = new_thread | (gap >= gap_minutes * 60)
+    return rows.with_columns(new_conv.fill_null(True).cum_sum().cast(pl.Int64).alias("conv_no"))
+
+
+def _relevant(carry: pl.Expr) -> pl.Expr:
+    return pl.col("kind").is_in(["B", "H", "O"]) | ((pl.col("kind") == "I") & carry)
+
+
+def _resolve_carries(rows: pl.DataFrame) -> pl.DataFrame:
+    """Set ``carry`` on I rows: true when the matching O row ended a pending question."""
+    rows = rows.with_columns(pl.lit(False).alias("carry"))
+    if rows.filter(pl.col("kind") == "O").height == 0:
+        return rows
+    for _ in range(MAX_TRANSFER_CHAIN):
+        rel = rows.filter(_relevant(pl.col("carry")))
+        same = pl.col("conv_no") == pl.col("conv_no").shift(1)
+        outs = (
+            rel.with_columns(pl.when(same).then(pl.col("kind").shift(1)).alias("prev_kind"))
+            .filter(pl.col("kind") == "O")
+            .select("transfer_id", pl.col("prev_kind").is_in(["B", "I"]).fill_null(False).alias("c"))
+        )
+        new = rows.join(outs, on="transfer_id", how="left", maintain_order="left").with_columns(
+            pl.when(pl.col("kind") == "I").then(pl.col("c").fill_null(False)).otherwise(False).alias("c"))
+        if new["c"].equals(rows["carry"]):
+            return rows
+        rows = new.with_columns(pl.col("c").alias("carry")).drop("c")
+    raise RuntimeError("转交链过长或成环, 无法确定问题归属")
+
+
+def _questions(rows: pl.DataFrame) -> pl.DataFrame:
+    rel = rows.filter(_relevant(pl.col("carry")))
+    same = (pl.col("conv_no") == pl.col("conv_no").shift(1)).fill_null(False)
+    is_q = pl.col("kind").is_in(["B", "I"])
+    rel = rel.with_columns(is_q.alias("is_q"))
+    rel = rel.with_columns(
+        (pl.col("is_q") & ~(same & pl.col("is_q").shift(1).fill_null(False))).alias("q_start"))
+    rel = rel.with_columns(
+        pl.col("q_start").cum_sum().alias("q_no"),
+        pl.when(pl.col("q_start")).then(pl.col("conv_no")).forward_fill().alias("q_conv"),
+    ).filter(pl.col("q_conv") == pl.col("conv_no"))
+    q = rel.group_by("q_no", maintain_order=True).agg(
+        *[pl.col(c).first() for c in THREAD],
+        pl.col("conv_no").first(),
+        pl.col("sent_at").filter("is_q").first().alias("asked_at"),
+        pl.col("sent_at").filter(pl.col("kind") == "B").last().alias("last_buyer_at"),
+        (pl.col("kind") == "B").sum().cast(pl.Int64).alias("buyer_msgs"),
+        pl.col("msg_idx").filter(pl.col("kind") == "B").first().alias("first_msg_idx"),
+        pl.col("msg_idx").filter(pl.col("kind") == "B").alias("msg_idxs"),
+        (pl.col("kind").filter("is_q").first() == "I").alias("carried_in"),
+        pl.col("transfer_id").filter(pl.col("kind") == "I").first().alias("transfer_in_id"),
+        pl.col("kind").filter(~pl.col("is_q")).first().alias("end_kind"),
+        pl.col("sent_at").filter(~pl.col("is_q")).first().alias("end_at"),
+        pl.col("msg_idx").filter(~pl.col("is_q")).first().alias("end_msg_idx"),
+        pl.col("transfer_id").filter(~pl.col("is_q")).first().alias("end_transfer_id"),
+    )
+    return q
+
+
+def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings) -> Sessions:
+    """Conversations, questions and transfers of a staged ``messages`` frame (one or more months)."""
+    s = settings.sessions
+    msgs = classify_messages(messages, settings)
+    transfers = resolve_transfers(msgs)
+    rows = _add_conversations(_thread_rows(msgs, transfers), s.silence_gap_minutes, s.windows)
+    rows = _resolve_carries(rows)
+
+    conv_key = pl.concat_str(
+        [pl.col("shop"), pl.col("agent_account"), pl.col("buyer"),
+         pl.col("start_at").dt.strftime("%Y%m%d%H%M%S")], separator="|")
+    convs = rows.group_by("conv_no", maintain_order=True).agg(
+        *[pl.col(c).first() for c in THREAD],
+        pl.col("sent_at").min().alias("start_at"),
+        pl.col("sent_at").max().alias("end_at"),
+        (pl.col("clock").max() - pl.col("clock").min()).alias("service_duration_s"),
+        (pl.col("kind") == "B").sum().cast(pl.Int64).alias("buyer_msgs"),
+        (pl.col("kind") == "H").sum().cast(pl.Int64).alias("agent_msgs"),
+        (pl.col("kind") == "N").sum().cast(pl.Int64).alias("other_rows"),
+        (pl.col("kind") == "I").any().alias("transferred_in"),
+        (pl.col("kind") == "O").any().alias("transferred_out"),
+        ((pl.col("kind") == "I") & pl.col("carry")).any().alias("carried_in"),
+        pl.col("msg_idx").filter(pl.col("kind") == "H").first().alias("first_agent_msg_idx"),
+        pl.col("msg_idx").filter(pl.col("kind") == "B").first().alias("first_buyer_msg_idx"),
+    ).with_columns(conv_key.alias("conversation_id"))
+    convs = convs.with_columns(
+        ((pl.col("buyer_msgs") > 0) | (pl.col("agent_msgs") > 0) | pl.col("carried_in")).alias("has_dialogue"),
+        (pl.col("end_at") - pl.col("start_at")).dt.total_seconds().cast(pl.Int64).alias("duration_s"),
+        pl.col("start_at").dt.date().alias("day"),
+    ).with_columns(
+        (pl.col("service_duration_s") > s.long_conversation_minutes * 60).alias("is_long"))
+
+    q = _questions(rows)
+    clock = lambda c: service_clock(pl.col(c), s.windows)  # noqa: E731
+    q = q.join(convs.select("conv_no", "conversation_id"), on="conv_no", how="left", maintain_order="left")
+    q = q.with_columns(
+        pl.when(pl.col("end_kind") == "H").then(pl.lit("answered"))
+        .when(pl.col("end_kind") == "O").then(pl.lit("transferred_out"))
+        .otherwise(pl.lit("unanswered")).alias("status"),
+        (pl.col("conversation_id") + "#" + (pl.col("q_no").rank("ordinal").over("conv_no")).cast(pl.String)).alias("question_id"),
+        (pl.col("q_no").rank("ordinal").over("conv_no") == 1).alias("is_first_in_conversation"),
+        pl.col("asked_at").dt.date().alias("day"),
+    )
+    answered = pl.col("status") == "answered"
+    q = q.with_columns(
+        pl.when(answered).then(pl.col("end_at")).alias("answered_at"),
+        pl.when(answered).then(pl.col("end_msg_idx")).alias("answer_msg_idx"),
+        pl.when(pl.col("status") == "transferred_out").then(pl.col("end_transfer_id")).alias("transfer_out_id"),
+        pl.when(answered).then(clock("end_at") - clock("asked_at")).alias("response_s"),
+        pl.when(answered).then((pl.col("end_at") - pl.col("asked_at")).dt.total_seconds()).cast(pl.Float64).alias("wall_response_s"),
+    ).drop("end_kind", "end_at", "end_msg_idx", "end_transfer_id")
+
+    # per-conversation question figures
+    conv_q = q.group_by("conv_no").agg(
+        (pl.col("status") != "transferred_out").sum().cast(pl.Int64).alias("questions"),
+        (pl.col("status") == "answered").sum().cast(pl.Int64).alias("answered_questions"),
+        (pl.col("status") == "unanswered").sum().cast(pl.Int64).alias("unanswered_questions"),
+        pl.col("response_s").filter(pl.col("is_first_in_conversation")).first().alias("first_response_s"),
+    )
+    convs = convs.join(conv_q, on="conv_no", how="left", maintain_order="left").with_columns(
+        pl.col("questions", "answered_questions", "unanswered_questions").fill_null(0))
+
+    msgs = msgs.join(rows.filter(pl.col("msg_idx").is_not_null() & (pl.col("kind") != "O") & (pl.col("kind") != "I"))
+                     .select("msg_idx", "conv_no"), on="msg_idx", how="left", maintain_order="left")
+    msgs = msgs.join(convs.select("conv_no", "conversation_id"), on="conv_no", how="left", maintain_order="left")
+    return Sessions(rows=rows, messages=msgs, conversations=convs, questions=q, transfers=transfers)

@@ -1,0 +1,102 @@
+"""Apply an SLA rule set to tickets and calls: one row per (record, applicable rule).
+
+Output ``ticket_sla`` columns:
+  record_kind ('ticket' | 'call'), record_id, rule_id, rule_name, policy_ref, staff, team,
+  calendar, target_h, start_event, stop_event, start_at, deadline, stop_at (the stop
+  event's recorded time, even if after ``as_of``), elapsed_s, remaining_s, status
+  (met / breached / running; null if the start time is missing), decided_at,
+  decided_month ('YYYY-MM' of decided_at), counts_for_timeliness.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from .calendars import Calendar
+from .deadlines import DT, deadline_status
+from .rules import RuleSet, RulesError, condition_expr, condition_fields
+
+ID_COLUMN = {"tickets": "ticket_id", "calls": "call_id"}
+RECORD_KIND = {"tickets": "ticket", "calls": "call"}
+
+TICKET_SLA_SCHEMA = {
+    "record_kind": pl.String,
+    "record_id": pl.String,
+    "rule_id": pl.String,
+    "rule_name": pl.String,
+    "policy_ref": pl.String,
+    "staff": pl.String,
+    "team": pl.String,
+    "calendar": pl.String,
+    "target_h": pl.Float64,
+    "start_event": pl.String,
+    "stop_event": pl.String,
+    "start_at": DT,
+    "deadline": DT,
+    "stop_at": DT,
+    "elapsed_s": pl.Float64,
+    "remaining_s": pl.Float64,
+    "status": pl.String,
+    "decided_at": DT,
+    "decided_month": pl.String,
+    "counts_for_timeliness": pl.Boolean,
+}
+
+
+def evaluate(
+    tickets: pl.DataFrame | None,
+    calls: pl.DataFrame | None,
+    rules: RuleSet,
+    as_of: datetime,
+    calendars: dict[str, Calendar] | None = None,
+) -> pl.DataFrame:
+    """Every applicable (record, rule) pair with its deadline and status as of ``as_of``.
+
+    ``calendars`` defaults to ``rules.build_calendars()``; pass your own dict to read
+    ``uncovered_years`` notes afterwards."""
+    calendars = calendars if calendars is not None else rules.build_calendars()
+    sources = {"tickets": tickets, "calls": calls}
+    parts = []
+    for rule in rules.rules:
+        frame = sources[rule.source]
+        if frame is None or frame.height == 0:
+            continue
+        id_col = ID_COLUMN[rule.source]
+        needed = {id_col, rule.start, rule.stop} | condition_fields(rule.applies_to)
+        missing = sorted(needed - set(frame.columns))
+        if missing:
+            raise RulesError(f"规则 {rule.id} 引用了{rule.source}中不存在的字段: {missing}")
+        cal = calendars[rule.calendar]
+        picked = frame.filter(condition_expr(rule.applies_to))
+        if picked.height == 0:
+            continue
+        opt = lambda c: pl.col(c).cast(pl.String) if c in picked.columns else pl.lit(None, dtype=pl.String)  # noqa: E731
+        out = picked.select(
+            pl.lit(RECORD_KIND[rule.source]).alias("record_kind"),
+            pl.col(id_col).cast(pl.String).alias("record_id"),
+            pl.lit(rule.id).alias("rule_id"),
+            pl.lit(rule.name).alias("rule_name"),
+            pl.lit(rule.policy_ref).alias("policy_ref"),
+            opt("staff").alias("staff"),
+            opt("team").alias("team"),
+            pl.lit(rule.calendar).alias("calendar"),
+            pl.lit(rule.target_hours, dtype=pl.Float64).alias("target_h"),
+            pl.lit(rule.start).alias("start_event"),
+            pl.lit(rule.stop).alias("stop_event"),
+            pl.col(rule.start).cast(DT).alias("start_at"),
+            pl.col(rule.stop).cast(DT).alias("stop_at"),
+            deadline_status(pl.col(rule.start), pl.col(rule.stop), rule.target_hours, cal, as_of).alias("_d"),
+            pl.lit(rule.counts_for_timeliness).alias("counts_for_timeliness"),
+        ).unnest("_d")
+        out = out.with_columns(pl.col("decided_at").dt.strftime("%Y-%m").alias("decided_month"))
+        parts.append(out.select(list(TICKET_SLA_SCHEMA)))
+    if not parts:
+        return pl.DataFrame(schema=TICKET_SLA_SCHEMA)
+    return pl.concat(parts).sort(["record_kind", "record_id", "rule_id"])
+
+
+def calendar_notes(calendars: dict[str, Calendar]) -> list[str]:
+    """Human notes from calendars used in a run (e.g. years without holiday data)."""
+    return [f"日历 {name}: {n}" for name, cal in calendars.items() for n in cal.notes()]

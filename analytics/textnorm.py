@@ -1,0 +1,72 @@
+"""Text normalisation before matching and segmentation.
+
+Steps, in order (docs/analytics.md §Text):
+1. NFKC (full-width letters, digits and punctuation -> half-width, e.g. ＡＢＣ１２３！ -> ABC123!),
+2. ASCII lower-case,
+3. OpenCC traditional -> simplified (``t2s``),
+4. emoticon codes such as ``[微笑]`` are moved to their own list column and replaced by a
+   space in the text, so ``[大哭]`` never matches the word 哭 and jieba never splits them.
+
+OpenCC is called once per chunk of many messages joined by a separator it leaves alone, not
+once per message.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import opencc
+import polars as pl
+
+_SEP = "\x1e"  # ASCII record separator: not in chat text, untouched by OpenCC and NFKC
+_CHUNK_CHARS = 4_000_000
+
+
+@lru_cache(maxsize=4)
+def _converter(config: str) -> opencc.OpenCC:
+    return opencc.OpenCC(config)
+
+
+def to_simplified(texts: pl.Series, config: str = "t2s") -> pl.Series:
+    """Traditional -> simplified for a whole Series (nulls stay null), chunked bulk conversion."""
+    conv = _converter(config)
+    filled = texts.fill_null("").str.replace_all(_SEP, " ", literal=True)
+    lengths = filled.str.len_bytes().cum_sum()
+    # chunk boundaries by cumulative size, so one OpenCC call handles ~4 MB
+    chunk_no = (lengths // _CHUNK_CHARS).to_list() if len(filled) else []
+    out: list[pl.Series] = []
+    frame = pl.DataFrame({"t": filled, "c": pl.Series(chunk_no, dtype=pl.Int64)})
+    for _, part in frame.group_by("c", maintain_order=True):
+        joined = _SEP.join(part["t"].to_list())
+        converted = conv.convert(joined).split(_SEP)
+        if len(converted) != part.height:  # defensive: never silently misalign messages
+            raise RuntimeError("OpenCC changed the message separator; cannot realign texts")
+        out.append(pl.Series(converted, dtype=pl.String))
+    result = pl.concat(out) if out else pl.Series([], dtype=pl.String)
+    return pl.select(pl.when(texts.is_null()).then(None).otherwise(result)).to_series().rename(texts.name)
+
+
+def normalize_expr(col: str | pl.Expr) -> pl.Expr:
+    """NFKC + ASCII lower-case (the vectorised half of the normalisation)."""
+    e = pl.col(col) if isinstance(col, str) else col
+    return e.str.normalize("NFKC").str.to_lowercase()
+
+
+def normalize_texts(texts: pl.Series, settings) -> pl.DataFrame:
+    """Return ``norm_text`` (matching text) and ``emoticons`` (list of codes) for ``texts``.
+
+    ``settings`` is a :class:`analytics.settings.TextSettings`.
+    """
+    nf = pl.select(normalize_expr(pl.lit(texts))).to_series()
+    simp = to_simplified(nf, settings.opencc_config)
+    pattern = settings.emoticon_pattern
+    return pl.DataFrame({"s": simp}).select(
+        pl.col("s").str.replace_all(pattern, " ").alias("norm_text"),
+        pl.col("s").str.extract_all(pattern).alias("emoticons"),
+    )
+
+
+def normalize_term(term: str, config: str = "t2s") -> str:
+    """Normalise one lexicon term exactly like message text (used when loading lexicons)."""
+    s = pl.Series([term])
+    return to_simplified(pl.select(normalize_expr(pl.lit(s))).to_series(), config)[0]

@@ -1,0 +1,236 @@
+"""Flat chat table (CSV or XLSX, one message per row) as analysts build it by hand.
+
+Column set (Chinese or English header, case/space/underscore-insensitive; see ALIASES and
+docs/readers_chat.md). Required: agent account, buyer, sender or sender role, time, text.
+Title rows above the header are allowed. CSV text is handed to ``polars.read_csv`` with
+every column as a string (no Python row loop); XLSX sheets come from
+:meth:`SourceFile.sheets`. Every sheet with a recognised header is read, in order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import polars as pl
+
+from pipelines.io.headers import norm_header
+from pipelines.io.source import SourceFile
+
+from . import _chat_common as cc
+from .base import Batch, Reader
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "shop": ("店铺", "店铺名", "店铺名称", "shop", "shop_name", "store"),
+    "agent_account": ("客服账号", "客服", "子账号", "客服旺旺", "接待客服", "agent_account", "agent", "agent_nick"),
+    "buyer": ("买家", "买家昵称", "买家旺旺", "买家账号", "buyer", "buyer_nick", "customer"),
+    "sender": ("发送方", "发送人", "发送者", "发送账号", "发言人", "sender", "from"),
+    "sender_role": ("发送方角色", "角色", "发送方类型", "sender_role", "role"),
+    "sent_at": ("发送时间", "消息时间", "时间", "sent_at", "time", "timestamp", "datetime"),
+    "text": ("内容", "消息内容", "发送内容", "消息", "text", "content", "message"),
+    "is_auto_reply": ("自动回复", "是否自动回复", "is_auto_reply", "auto_reply"),
+    "event": ("事件", "事件类型", "消息类型", "event", "event_type"),
+    "transfer_from": ("转出客服", "转交人", "transfer_from"),
+    "transfer_to": ("转入客服", "转交给", "transfer_to"),
+    "transfer_reason": ("转交原因", "transfer_reason"),
+    "read_status": ("已读状态", "已读未读", "read_status"),
+}
+REQUIRED = ("agent_account", "buyer", "sent_at", "text")
+ROLE_VALUES = {
+    "买家": "buyer", "客户": "buyer", "顾客": "buyer", "buyer": "buyer", "customer": "buyer",
+    "客服": "agent", "卖家": "agent", "商家": "agent", "agent": "agent", "seller": "agent",
+    "系统": "system", "system": "system",
+}  # fmt: skip
+EVENT_VALUES = {
+    "消息": "message", "message": "message", "msg": "message",
+    "撤回": "recall", "recall": "recall",
+    "转交": "transfer", "转接": "transfer", "转出": "transfer", "transfer": "transfer",
+}  # fmt: skip
+READ_VALUES = {"已读": "已读", "未读": "未读", "read": "已读", "unread": "未读"}
+TRUE_VALUES = ("是", "y", "yes", "true", "1", "√", "t")
+FALSE_VALUES = ("否", "n", "no", "false", "0", "f")
+
+
+def header_key(h: str | None) -> str:
+    """Normalised header text for alias lookup (NFKC, no spaces/underscores, lowercase)."""
+    return norm_header(h).lower().replace("_", "").replace("-", "")
+
+
+_LOOKUP = {header_key(a): canon for canon, names in ALIASES.items() for a in names}
+
+
+def map_header(cells) -> dict[int, str]:
+    """Position -> canonical name for the recognised cells of a header row (first wins)."""
+    out: dict[int, str] = {}
+    for j, v in enumerate(cells):
+        canon = _LOOKUP.get(header_key(v))
+        if canon and canon not in out.values():
+            out[j] = canon
+    return out
+
+
+def is_flat_header(mapping: dict[int, str]) -> bool:
+    names = set(mapping.values())
+    return all(r in names for r in REQUIRED) and bool({"sender", "sender_role"} & names)
+
+
+def _find_header(rows: list[list]) -> tuple[int, dict[int, str]] | None:
+    best = None
+    for i, row in enumerate(rows[:30]):
+        m = map_header(row)
+        if is_flat_header(m) and (best is None or len(m) > len(best[1])):
+            best = (i, m)
+    return best
+
+
+def _delimiter(sample: str) -> str:
+    return max([",", "\t", ";"], key=sample.count)
+
+
+class ChatFlatReader(Reader):
+    layout = "chat_flat"
+    kinds = ("messages",)
+    description = "一行一条消息的聊天记录表(CSV/XLSX, 中英文列名)"
+
+    def sniff(self, src: SourceFile) -> float:
+        fmt = src.format
+        if fmt == "text":
+            sample = src.text[:20000]
+            rows = list(csv.reader(io.StringIO(sample), delimiter=_delimiter(sample)))[:30]
+            return 0.9 if _find_header(rows) else 0.0
+        if fmt in ("xlsx", "xls"):
+            for grid in src.sheets().values():
+                if _find_header(grid.head(30).drop("_row").rows()):
+                    return 0.9
+        return 0.0
+
+    def read(self, src: SourceFile) -> list[Batch]:
+        notes: list[str] = []
+        frames = []
+        if src.format == "text":
+            frames.append(_read_csv(src.text, notes))
+        else:
+            for name, grid in src.sheets().items():
+                f = _read_grid(grid, name, notes)
+                if f is None:
+                    notes.append(f"工作表 {name} 没有聊天记录表头，已跳过")
+                else:
+                    frames.append(f)
+        frames = [f for f in frames if f is not None]
+        if not frames:
+            raise ValueError("没有找到聊天记录表头(需要: 客服账号, 买家, 发送方或发送方角色, 发送时间, 内容)")
+        df = pl.concat(frames, how="diagonal_relaxed")
+        blank = df.filter(pl.col("_blank")).height
+        if blank:
+            notes.append(f"跳过空行 {blank} 行")
+        return [Batch("messages", messages_from_flat(df.filter(~pl.col("_blank"))), notes)]
+
+
+def _named(df: pl.DataFrame, mapping: dict[int, str], cols: list[str]) -> pl.DataFrame:
+    keep = [pl.col(cols[j]).cast(pl.String).alias(canon) for j, canon in mapping.items() if j < len(cols)]
+    # read_csv already made empty cells null; a row is blank when its mapped cells are
+    blank = pl.all_horizontal([pl.col(cols[j]).is_null() | (pl.col(cols[j]).str.len_bytes() == 0) for j in mapping if j < len(cols)])
+    return df.select(keep + [pl.col("source_row"), blank.alias("_blank")])
+
+
+def _read_csv(text: str, notes: list[str]) -> pl.DataFrame | None:
+    sample = text[:20000]
+    delim = _delimiter(sample)
+    found = _find_header(list(csv.reader(io.StringIO(sample), delimiter=delim))[:30])
+    if found is None:
+        return None
+    idx, mapping = found
+    if idx:
+        notes.append(f"跳过表头上方标题行 {idx} 行")
+    df = pl.read_csv(
+        io.BytesIO(text.encode("utf-8")),
+        skip_rows=idx,
+        separator=delim,
+        infer_schema=False,
+        truncate_ragged_lines=True,
+    )
+    # Excel shows the header on row idx+1; record i (0-based) on row idx+2+i
+    df = df.with_columns(pl.int_range(idx + 2, idx + 2 + pl.len(), dtype=pl.Int64).alias("source_row"))
+    return _named(df, mapping, df.columns)
+
+
+def _read_grid(grid: pl.DataFrame, sheet: str, notes: list[str]) -> pl.DataFrame | None:
+    found = _find_header(grid.head(30).drop("_row").rows())
+    if found is None:
+        return None
+    idx, mapping = found
+    if idx:
+        notes.append(f"跳过表头上方标题行 {idx} 行")
+    body = grid.slice(idx + 1).rename({"_row": "source_row"})
+    cols = [c for c in grid.columns if c != "_row"]
+    out = _named(body, mapping, cols)
+    return out.with_columns(source_sheet=pl.lit(sheet))
+
+
+def _mapped(col: str, values: dict[str, str]) -> pl.Expr:
+    return pl.col(col).str.strip_chars().str.to_lowercase().replace_strict(
+        {k.lower(): v for k, v in values.items()}, default=None
+    )
+
+
+def messages_from_flat(df: pl.DataFrame) -> pl.DataFrame:
+    """Canonical messages from a frame whose columns carry canonical names (strings)."""
+    for c in ALIASES:
+        if c not in df.columns:
+            df = df.with_columns(pl.lit(None, dtype=pl.String).alias(c))
+    role_raw = pl.col("sender_role").str.strip_chars().replace("", None)
+    event_raw = pl.col("event").str.strip_chars().replace("", None)
+    auto_raw = pl.col("is_auto_reply").str.strip_chars().str.to_lowercase().replace("", None)
+    read_raw = pl.col("read_status").str.strip_chars().replace("", None)
+    df = df.with_columns(
+        shop=pl.col("shop").str.strip_chars().replace("", None),
+        agent_account=cc.norm_account(pl.col("agent_account")),
+        buyer=cc.norm_account(pl.col("buyer")),
+        sender=cc.norm_account(pl.col("sender")),
+        transfer_from=cc.norm_account(pl.col("transfer_from")),
+        transfer_to=cc.norm_account(pl.col("transfer_to")),
+        transfer_reason=pl.col("transfer_reason").str.strip_chars().replace("", None),
+        _role_hint=_mapped("sender_role", ROLE_VALUES),
+        event=pl.when(event_raw.is_null()).then(None).otherwise(
+            pl.coalesce(_mapped("event", EVENT_VALUES), event_raw)
+        ),
+        _auto_hint=pl.when(auto_raw.is_in(list(TRUE_VALUES))).then(True).when(auto_raw.is_in(list(FALSE_VALUES))).then(False),
+        read_status=pl.coalesce(_mapped("read_status", READ_VALUES), read_raw),
+        _reason=pl.concat_str(
+            [
+                pl.when(role_raw.is_not_null() & _mapped("sender_role", ROLE_VALUES).is_null()).then(
+                    pl.format("发送方角色无法识别: '{}'", role_raw)
+                ),
+                pl.when(auto_raw.is_not_null() & ~auto_raw.is_in(list(TRUE_VALUES + FALSE_VALUES))).then(
+                    pl.format("自动回复取值无法识别: '{}'", pl.col("is_auto_reply"))
+                ),
+            ],
+            separator="; ",
+            ignore_nulls=True,
+        ).replace("", None),
+    )
+    df = cc.with_sent_at(df, "sent_at")
+    df = cc.events_from_text(df)
+    # with no role column: the buyer column names the buyer, the agent column the agent
+    df = df.with_columns(
+        _role_hint=pl.coalesce(
+            pl.col("_role_hint"),
+            pl.when(pl.col("event") != "transfer").then(
+                pl.when(pl.col("sender") == pl.col("buyer"))
+                .then(pl.lit("buyer"))
+                .when(pl.col("sender") == pl.col("agent_account"))
+                .then(pl.lit("agent"))
+            ),
+        )
+    )
+    df = cc.resolve_roles(df)
+    role = pl.col("sender_role")
+    df = df.with_columns(
+        sender=pl.coalesce(
+            pl.col("sender"),
+            pl.when(role == "buyer").then(pl.col("buyer")),
+            pl.when(role == "agent").then(pl.col("agent_account")),
+            pl.when(role == "system").then(pl.lit(cc.SYSTEM_SENDER)),
+        )
+    )
+    return cc.finalize(df)

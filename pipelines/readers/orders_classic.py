@@ -1,0 +1,73 @@
+"""订单报表, classic layout (买家会员名 ... 买家实际支付金额 ... 宝贝标题 ... 店铺名称).
+
+Receiver name, address and phones are private and not needed: they are never read.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.io.source import SourceFile
+
+from ._table_common import blank_to_null, concat, count, finish, headed_tables, money, resolve, signature_score
+from .base import Batch, Reader
+
+# Headers both order layouts share; a header row must hold 订单编号.
+ORDER_COMMON = ("订单编号", "订单状态", "总金额", "订单创建时间", "买家应付货款", "买家应付邮费", "运送方式", "宝贝种类", "物流单号", "物流公司", "宝贝总数量")
+CLASSIC_ONLY = (
+    "买家会员名", "买家支付宝账号", "买家支付积分", "返点积分", "买家实际支付金额", "买家实际支付积分", "买家留言",
+    "收货人姓名", "联系电话", "联系手机", "订单付款时间", "宝贝标题", "订单备注", "店铺Id", "店铺名称", "订单关闭原因",
+)
+NEW_ONLY = ("支付单号", "买家实付金额", "商品标题", "备注标签", "商家备注", "开票信息", "手机订单", "商品属性SKU", "发货时间")
+# Headers of the 退款管理 export, which also has 订单编号
+REFUND_MARKERS = ("退款编号", "退款状态", "退款的申请时间", "买家退款金额")
+
+# canonical column -> accepted headers, first found wins
+ORDER_ALIASES: dict[str, tuple[str, ...]] = {
+    "order_id": ("订单编号", "订单号"),
+    "payment_id": ("支付单号",),
+    "buyer": ("买家会员名", "买家昵称", "买家会员名称"),
+    "shop": ("店铺名称",),
+    "status": ("订单状态",),
+    "total_amount": ("总金额",),
+    "paid_amount": ("买家实际支付金额", "买家实付金额"),
+    "created_at": ("订单创建时间", "创建时间"),
+    "paid_at": ("订单付款时间", "付款时间"),
+    "shipped_at": ("发货时间",),
+    "title": ("宝贝标题", "商品标题"),
+    "quantity": ("宝贝总数量", "商品数量"),
+}
+
+
+def order_batches(src: SourceFile, layout: str) -> list[Batch]:
+    """Read every sheet of an order report into one ``orders`` batch tagged ``layout``."""
+    frames = []
+    for sheet, frame, _ in headed_tables(src, ORDER_COMMON + CLASSIC_ONLY + NEW_ONLY, min_hits=3):
+        if "订单编号" not in frame.columns or set(REFUND_MARKERS) & set(frame.columns):
+            continue  # not an order sheet (e.g. a refund sheet in the same workbook)
+        cols = resolve(frame.columns, ORDER_ALIASES)
+        exprs: dict[str, pl.Expr] = {}
+        for canon, col in cols.items():
+            e = pl.col(col)
+            if canon in ("total_amount", "paid_amount"):
+                exprs[canon] = money(e)
+            elif canon == "quantity":
+                exprs[canon] = count(e)
+            else:
+                exprs[canon] = blank_to_null(e)
+        exprs["layout"] = pl.lit(layout, dtype=pl.String)
+        frames.append(finish(frame, exprs, sheet))
+    out = concat(frames)
+    return [Batch("orders", out)] if out is not None else []
+
+
+class OrdersClassicReader(Reader):
+    layout = "orders_classic"
+    kinds = ("orders",)
+    description = "订单报表（旧版：买家会员名、买家实际支付金额、宝贝标题、店铺名称）"
+
+    def sniff(self, src: SourceFile) -> float:
+        return signature_score(src, CLASSIC_ONLY, 3, require=("订单编号",), forbidden=REFUND_MARKERS, rival=NEW_ONLY)
+
+    def read(self, src: SourceFile) -> list[Batch]:
+        return order_batches(src, "classic")

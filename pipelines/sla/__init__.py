@@ -1,0 +1,1 @@
+"""Service-SLA module glue: workbook layouts, templates, sample generator, run, report."""

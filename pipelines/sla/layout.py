@@ -1,0 +1,101 @@
+"""Workbook layouts of the SLA inputs: Chinese header → canonical column, per table.
+
+Headers are the ``Col.label`` s of :mod:`pipelines.staging.sla_schemas` (what the shipped
+templates write) plus a few common aliases. A sheet is recognised by its headers, never
+by its name, and may sit below title rows. Shared by the three SLA readers.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.io.headers import find_header_row, apply_header, norm_header
+from pipelines.io.source import SourceFile
+from pipelines.readers.base import Batch
+from pipelines.staging.sla_schemas import SLA_TABLES
+
+ALIASES: dict[str, dict[str, str]] = {
+    "sla_tickets": {
+        "接报时间": "received_at", "报修日期": "received_at", "服务半径": "distance_km", "距离(km)": "distance_km",
+        "服务半径(公里)": "distance_km", "需要配套厂家": "needs_supplier", "答复时间": "first_reply_at",
+        "到达时间": "arrived_at", "完成时间": "completed_at", "签字时间": "signed_at", "满意度": "satisfaction",
+        "抱怨(服务责任)": "complaint", "状态": "status", "是否三包": "warranty",
+    },
+    "sla_calls": {"时间": "received_at", "复电复函时间": "replied_at", "存档": "archived"},
+    "sla_part_requisitions": {"审批": "approval", "批准": "approver"},
+}
+
+# Headers that must all be present for a sheet to be taken as that table.
+KEY_HEADERS: dict[str, tuple[str, ...]] = {
+    "sla_tickets": ("工单编号", "报修时间", "故障类别"),
+    "sla_calls": ("记录编号", "来电来函时间"),
+    "sla_part_receipts": ("接收单号", "接收日期"),
+    "sla_part_requisitions": ("领料单号", "申请日期"),
+    "sla_part_returns": ("返还单号", "返还日期"),
+    "sla_stocktakes": ("盘点日期", "实盘数量"),
+    "sla_claims": ("索赔单号", "提交日期"),
+}
+
+
+def header_map(kind: str) -> dict[str, str]:
+    """Normalised header text → canonical column name for ``kind``."""
+    m = {norm_header(c.label): c.name for c in SLA_TABLES[kind].cols}
+    m.update({norm_header(k): v for k, v in ALIASES.get(kind, {}).items()})
+    return m
+
+
+def _match(grid: pl.DataFrame, kind: str) -> tuple[int, float] | None:
+    """(header row index, share of the table's headers found) or None."""
+    hm = header_map(kind)
+    idx = find_header_row(grid, set(hm), min_hits=len(KEY_HEADERS[kind]))
+    if idx is None:
+        return None
+    found = {norm_header(v) for v in grid.row(idx) if v is not None}
+    if not all(norm_header(h) in found for h in KEY_HEADERS[kind]):
+        return None
+    cols = {hm[h] for h in found if h in hm}
+    return idx, len(cols) / len(SLA_TABLES[kind].cols)
+
+
+def sniff_kinds(src: SourceFile, kinds: tuple[str, ...]) -> float:
+    """0 when no sheet is one of ``kinds``; else 0.6..1.0 growing with headers found."""
+    try:
+        sheets = src.sheets()
+    except Exception:
+        return 0.0
+    best = 0.0
+    for grid in sheets.values():
+        for kind in kinds:
+            m = _match(grid, kind)
+            if m:
+                best = max(best, 0.6 + 0.4 * m[1])
+    return best
+
+
+def read_kinds(src: SourceFile, kinds: tuple[str, ...]) -> list[Batch]:
+    """One batch per recognised sheet: canonical columns as strings, source_row, source_sheet."""
+    batches = []
+    for sheet, grid in src.sheets().items():
+        for kind in kinds:
+            m = _match(grid, kind)
+            if not m:
+                continue
+            idx, _ = m
+            headed = apply_header(grid, idx)
+            hm = header_map(kind)
+            rename, unknown = {}, []
+            for c in headed.columns:
+                if c == "_row":
+                    continue
+                if c in hm and hm[c] not in rename.values():
+                    rename[c] = hm[c]
+                elif not c.startswith("_col"):
+                    unknown.append(c)
+            frame = headed.select(
+                [pl.col(src_c).alias(dst) for src_c, dst in rename.items()]
+                + [pl.col("_row").alias("source_row"), pl.lit(sheet or None, dtype=pl.String).alias("source_sheet")]
+            )
+            notes = [f"忽略未知列: {', '.join(unknown)}"] if unknown else []
+            batches.append(Batch(kind, frame, notes))
+            break  # a sheet is one table
+    return batches

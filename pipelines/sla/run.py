@@ -1,0 +1,151 @@
+"""Glue for ``kefu sla`` and the ``monthly_sla`` flow: inbox → staged SLA tables → results.
+
+Plain functions (no Prefect, no warehouse writes): the caller records the run and writes
+``SlaResults.tables()`` to the warehouse (each frame carries ``month``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from analytics.sla import (
+    breach_warnings,
+    calendar_notes,
+    compliance_findings,
+    evaluate,
+    load_rules,
+    reconcile,
+    rules_hash,
+    sla_month,
+)
+from analytics.sla.rules import RuleSet
+from pipelines import readers
+from pipelines.io.source import SourceFile
+from pipelines.staging.sla_schemas import SLA_TABLES
+from pipelines.staging.stage import dedupe, empty_quarantine, empty_staged, month_bounds, stage_batch
+
+SLA_LAYOUTS = ("sla_tickets", "sla_calls", "sla_parts")
+
+
+@dataclass
+class SlaResults:
+    month: str
+    as_of: datetime
+    now: datetime | None
+    rules: RuleSet
+    rules_hash: str
+    staged: dict[str, pl.DataFrame]
+    quarantine: pl.DataFrame
+    files: list[dict]
+    ticket_sla: pl.DataFrame
+    sla_month: pl.DataFrame
+    compliance: pl.DataFrame
+    ledger: pl.DataFrame
+    warnings: pl.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def overall(self) -> dict | None:
+        rows = self.sla_month.filter(pl.col("level") == "all").to_dicts()
+        return rows[0] if rows else None
+
+    @property
+    def targets_met(self) -> bool | None:
+        """True/False for the department's three targets; None when there is no data."""
+        o = self.overall
+        return None if o is None else o["all_met"]
+
+    def tables(self) -> dict[str, pl.DataFrame]:
+        """Warehouse tables of this run, each with a ``month`` column."""
+        m = pl.lit(self.month).alias("month")
+        out = {
+            "ticket_sla": self.ticket_sla.with_columns(m),
+            "sla_month": self.sla_month,
+            "sla_compliance": self.compliance.with_columns(m),
+            "sla_ledger": self.ledger,
+        }
+        return out
+
+
+def _as_of(month: str, now: datetime | None) -> datetime:
+    start, end = month_bounds(month)
+    if now is None or now >= end:
+        return end
+    return max(now, start)
+
+
+def read_sla_inbox(month: str, inbox: Path) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, list[dict]]:
+    """Recognise the SLA workbooks in ``inbox`` (other files are left to the KPI ingest),
+    stage and dedupe them. Returns (tables by kind, quarantine, per-file accounting rows)."""
+    from pipelines.ingest import inbox_files
+
+    staged: dict[str, list[pl.DataFrame]] = {}
+    quarantines: list[pl.DataFrame] = []
+    files: list[dict] = []
+    for path in inbox_files(Path(inbox)):
+        rel = str(path.relative_to(inbox))
+        src = SourceFile(path)
+        reader, _ = readers.detect(src)
+        if reader is None or reader.layout not in SLA_LAYOUTS:
+            continue
+        for b in reader.read(src):
+            loaded, q, counts = stage_batch(SLA_TABLES[b.kind], b.frame, month, rel)
+            staged.setdefault(b.kind, []).append(loaded)
+            quarantines.append(q)
+            files.append({"file_name": rel, "layout": reader.layout, "kind": b.kind, **vars(counts), "notes": "; ".join(b.notes) or None})
+    tables: dict[str, pl.DataFrame] = {}
+    for kind, table in SLA_TABLES.items():
+        frame, dups = dedupe(table, staged.get(kind, []))
+        tables[kind] = frame if frame.height else empty_staged(table)
+        for f in files:
+            if f["kind"] == kind and f["file_name"] in dups:
+                f["duplicates"] += dups[f["file_name"]]
+                f["loaded"] -= dups[f["file_name"]]
+                dups[f["file_name"]] = 0  # count once per file
+    quarantine = pl.concat([q for q in quarantines if q.height] or [empty_quarantine()], how="vertical_relaxed")
+    return tables, quarantine, files
+
+
+def compute_sla(month: str, tables: dict[str, pl.DataFrame], rules: RuleSet, text_hash: str, now: datetime | None = None) -> SlaResults:
+    """All SLA outputs from staged tables (pure; used by :func:`run_sla` and tests)."""
+    as_of = _as_of(month, now)
+    start, end = month_bounds(month)
+    cals = rules.build_calendars()
+    t = tables.get("sla_tickets")
+    c = tables.get("sla_calls")
+    ticket_sla = evaluate(t, c, rules, as_of, cals)
+    monthly = sla_month(ticket_sla, t, month, rules.targets)
+    ledger = reconcile(tables.get("sla_part_receipts"), tables.get("sla_part_requisitions"), tables.get("sla_stocktakes"), start.date(), end.date(), month)
+    findings = compliance_findings(
+        rules, as_of, tickets=t, calls=c, requisitions=tables.get("sla_part_requisitions"),
+        returns=tables.get("sla_part_returns"), claims=tables.get("sla_claims"), ledger=ledger,
+    )
+    warn = breach_warnings(t, c, rules, now, cals) if now is not None else None
+    notes = calendar_notes(cals)
+    if t is None or t.height == 0:
+        notes.append("没有服务工单数据")
+    return SlaResults(month, as_of, now, rules, text_hash, tables, empty_quarantine(), [], ticket_sla, monthly, findings, ledger, warn, notes)
+
+
+def run_sla(month: str, inbox: Path, now: datetime | None, rules_text: str) -> SlaResults:
+    """Read the SLA workbooks of ``inbox`` for ``month`` and compute everything.
+
+    ``as_of`` is the month end, or ``now`` if that is earlier (a month in progress); breach
+    warnings are computed only when ``now`` is given (as of ``now``)."""
+    rules = load_rules(rules_text)
+    tables, quarantine, files = read_sla_inbox(month, Path(inbox))
+    res = compute_sla(month, tables, rules, rules_hash(rules_text), now)
+    res.quarantine = quarantine
+    res.files = files
+    if not files:
+        res.notes.append(f"收件箱 {inbox} 中没有识别到服务工单/来电来函/备用件台账文件")
+    if quarantine.height:
+        res.notes.append(f"{quarantine.height} 行数据有误已隔离, 见隔离清单")
+    return res
+
+
+__all__ = ["SlaResults", "run_sla", "compute_sla", "read_sla_inbox"]

@@ -1,0 +1,182 @@
+"""``score_month``: one month's KPI items, adjustments and payroll from frames and rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+import polars as pl
+
+from scoring.adjustments import outstanding_adjustments, praise_candidate_adjustments, review_adjustments
+from scoring.attendance import attendance_scores
+from scoring.complaints import complaint_scores, verified_complaint_deductions
+from scoring.evidence import evidence_index
+from scoring.inputs import ScoringInputError, ScoringInputs, in_month, month_bounds, normalise
+from scoring.model import Adjustment, AgentIssues, ItemScore, grade_table_text
+from scoring.payroll import ITEM_KEYS, PTS, PayrollLine, payroll_frame
+from scoring.quality import quality_scores
+from scoring.refunds import refund_scores
+
+KPI_ITEMS_SCHEMA: dict[str, pl.DataType] = {
+    "month": pl.String(), "agent_account": pl.String(), "item": pl.String(), "label": pl.String(),
+    "raw_value": pl.String(), "grade": pl.String(), "suggested_grade": pl.String(), "override_grade": pl.String(),
+    "points": PTS, "source": pl.String(), "rule": pl.String(), "evidence_ids": pl.List(pl.String()),
+}  # fmt: skip
+KPI_ADJUSTMENTS_SCHEMA: dict[str, pl.DataType] = {
+    "month": pl.String(), "agent_account": pl.String(), "kind": pl.String(), "item": pl.String(),
+    "points": PTS, "record_id": pl.String(), "detail": pl.String(), "rule": pl.String(),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ScoringResult:
+    """Outputs of :func:`score_month`. ``evidence`` resolves every cited id to a text."""
+
+    month: str
+    rules_version: int
+    rules_hash: str
+    kpi_items: pl.DataFrame
+    kpi_adjustments: pl.DataFrame
+    payroll: pl.DataFrame
+    evidence: pl.DataFrame
+    pass_mark: Decimal  # pass_ratio × total_points (the gate)
+    total_points: Decimal
+    kpi_pool: Decimal
+    cap_kpi_bonus: bool
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def incomplete(self) -> pl.DataFrame:
+        """Payroll rows with status 'incomplete' (agent, status_reason)."""
+        return self.payroll.filter(pl.col("status") == "incomplete").select("agent", "name", "status_reason")
+
+    @property
+    def is_complete(self) -> bool:
+        return self.incomplete.height == 0
+
+
+def _raw_with_missing(s: ItemScore) -> str | None:
+    if not s.missing:
+        return s.raw_value
+    return (s.raw_value + "; " if s.raw_value else "") + "缺: " + "; ".join(s.missing)
+
+
+def _rating_scores(agents, ratings: dict[str, dict], rules) -> dict[str, dict[str, ItemScore]]:
+    out: dict[str, dict[str, ItemScore]] = {"cooperation": {}, "execution": {}}
+    for key, col in (("cooperation", "cooperation"), ("execution", "execution")):
+        item = getattr(rules.items, key)
+        for agent in agents:
+            r = ratings.get(agent)
+            grade = r.get(col) if r else None
+            s = ItemScore(
+                agent, key, item.label, item.grade_points.points(grade) if grade else None,
+                raw_value=grade, grade=grade, override_grade=None, source="主管评分",
+                rule=f"等级分 {grade_table_text(item.grade_points)}",
+                evidence_ids=[f"rating:{r['rating_month']}:{agent}"] if r else [],
+            )
+            if r is None:
+                s.missing.append(f"{item.label}: 主管评分表中没有该客服")
+            elif grade is None:
+                s.missing.append(f"{item.label}: 主管未评 (空白)")
+            out[key][agent] = s
+    return out
+
+
+def _agents(inp: ScoringInputs, month: str) -> tuple[list[str], list[str]]:
+    """Agents to score (roster ∪ ratings ∪ month's reviews/complaints) and warnings."""
+    names = set(inp.roster["agent_account"].drop_nulls().to_list())
+    names |= set(inp.ratings["agent_account"].drop_nulls().to_list())
+    names |= set(inp.reviews.filter(in_month("reviewed_at", month))["agent_account"].drop_nulls().to_list())
+    names |= set(inp.complaints.filter(in_month("received_at", month))["agent_account"].drop_nulls().to_list())
+    chat_only = sorted(set(inp.agent_month_metrics.filter(pl.col("month") == month)["agent_account"].drop_nulls().to_list()) - names)
+    warnings = [f"有聊天指标但不在名单/评分表中, 未计分: {', '.join(chat_only)}"] if chat_only else []
+    in_roster = [a for a in inp.roster["agent_account"].drop_nulls().unique(maintain_order=True).to_list()]
+    return in_roster + sorted(names - set(in_roster)), warnings
+
+
+def score_month(inputs: ScoringInputs, rules, month: str) -> ScoringResult:
+    """Score one month: every KPI item, deduction and bonus, and the payroll rows.
+
+    Pure: frames in, frames out. Raises :class:`ScoringInputError` (naming each record) when a
+    supervisor value is outside the rules' range; missing supervisor input does not raise
+    but makes the agent's payroll row ``incomplete`` with the reason."""
+    inp = normalise(inputs)
+    if "month" in inp.roster.columns and inp.roster["month"].is_not_null().any():
+        inp = ScoringInputs(**{**inp.__dict__, "roster": inp.roster.filter(pl.col("month") == month)})
+    inp = ScoringInputs(**{**inp.__dict__, "ratings": inp.ratings.filter(pl.col("rating_month") == month)})
+    agents, warnings = _agents(inp, month)
+    ratings = {r["agent_account"]: r for r in inp.ratings.to_dicts()}
+    roster = {r["agent_account"]: r for r in inp.roster.to_dicts()}
+    _, month_end = month_bounds(month)
+
+    refunds, w = refund_scores(agents, inp.refunds, inp.orders, inp.conversations, inp.roster, rules, month)
+    warnings += w
+    complaints, w = complaint_scores(agents, inp.complaints, ratings, rules, month, as_of=month_end)
+    warnings += w
+    graded = _rating_scores(agents, ratings, rules)
+    items = {
+        "quality": quality_scores(agents, inp.agent_month_metrics, inp.evidence, ratings, rules, month),
+        "refund_rate": refunds,
+        "complaints": complaints,
+        "cooperation": graded["cooperation"],
+        "execution": graded["execution"],
+        "attendance": attendance_scores(agents, inp.roster, inp.attendance, inp.attendance_summary, rules, month),
+    }
+
+    issues = AgentIssues()
+    adjustments: list[Adjustment] = review_adjustments(agents, inp.reviews, rules, month, issues)
+    adj, problems, w = verified_complaint_deductions(agents, inp.complaints, rules, month, issues)
+    adjustments += adj
+    warnings += w
+    adjustments += praise_candidate_adjustments(agents, inp.evidence, rules, month)
+    adj, p2 = outstanding_adjustments(ratings, rules, month)
+    adjustments += adj
+    problems += p2
+    if problems:
+        raise ScoringInputError(problems)
+
+    rows = []
+    for agent in agents:
+        line = PayrollLine(
+            month, agent, roster.get(agent), {k: items[k][agent] for k in ITEM_KEYS},
+            [a for a in adjustments if a.agent_account == agent], issues.missing.get(agent, []),
+            items["refund_rate"][agent].value,
+        )
+        rows.append(line.row(rules))
+
+    kpi_items = pl.DataFrame(
+        [
+            {
+                "month": month, "agent_account": s.agent_account, "item": s.item, "label": s.label,
+                "raw_value": _raw_with_missing(s), "grade": s.grade, "suggested_grade": s.suggested_grade,
+                "override_grade": s.override_grade, "points": s.points, "source": s.source, "rule": s.rule,
+                "evidence_ids": s.evidence_ids,
+            }
+            for agent in agents
+            for s in (items[k][agent] for k in ITEM_KEYS)
+        ],
+        schema=KPI_ITEMS_SCHEMA,
+        orient="row",
+    )
+    kpi_adjustments = pl.DataFrame(
+        [
+            {"month": month, "agent_account": a.agent_account, "kind": a.kind, "item": a.item,
+             "points": a.points, "record_id": a.record_id, "detail": a.detail, "rule": a.rule}
+            for a in sorted(adjustments, key=lambda a: (a.agent_account, a.kind, a.item, a.record_id))
+        ],
+        schema=KPI_ADJUSTMENTS_SCHEMA,
+        orient="row",
+    )  # fmt: skip
+    return ScoringResult(
+        month=month,
+        rules_version=rules.version,
+        rules_hash=rules.hash,
+        kpi_items=kpi_items,
+        kpi_adjustments=kpi_adjustments,
+        payroll=payroll_frame(rows),
+        evidence=evidence_index(inp, month),
+        pass_mark=rules.gate.pass_ratio * rules.total_points,
+        total_points=rules.total_points,
+        kpi_pool=rules.kpi_pool.amount,
+        cap_kpi_bonus=rules.options.cap_kpi_bonus,
+        warnings=warnings,
+    )

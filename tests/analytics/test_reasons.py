@@ -1,0 +1,96 @@
+"""After-sales reason classifier: real held-out split, beats the majority baseline, skips politely."""
+
+import random
+from datetime import datetime, timedelta
+
+import polars as pl
+import pytest
+
+from analytics.reasons import classify_reasons, link_refunds
+from analytics.sessions import build_sessions
+from analytics.text_hits import normalized_messages
+from tests.analytics.chatkit import A, frame, msg
+from tests.analytics.chatkit import resources, settings  # noqa: F401  (fixtures)
+from pipelines.staging.schemas import POLARS_TYPES, REFUNDS
+
+REFUND_SCHEMA = {c.name: POLARS_TYPES[c.type] for c in REFUNDS.cols}
+PHRASES = {
+    "质量问题": ["用了两天就坏了", "质量太差开胶了", "做工粗糙有裂缝", "螺丝断了质量不行"],
+    "发错货": ["发错颜色了", "我买的蓝色发来白色", "收到的型号不对", "发错款了"],
+    "七天无理由退换货": ["不想要了七天无理由", "七天无理由退货", "买多了想退", "拍下后悔了想退"],
+    "少件/漏发": ["少发了一个配件", "漏发了螺丝包", "只收到一箱还少一件", "缺了一个椅子"],
+}
+NOISE = ["在吗", "你好", "麻烦看一下", "尽快处理", "订单号发你了", "谢谢"]
+
+
+def refund_rows(items):
+    base = {c: None for c in REFUND_SCHEMA}
+    return pl.DataFrame([base | r for r in items], schema=REFUND_SCHEMA)
+
+
+def synthetic(n_per_class: int, seed: int = 3):
+    rng = random.Random(seed)
+    rows, refunds = [], []
+    start = datetime(2026, 10, 1, 10, 0, 0)
+    k = 0
+    for label, phrases in PHRASES.items():
+        for i in range(n_per_class):
+            t = start + timedelta(hours=k)
+            buyer = f"buyer{k}"
+            order = f"{3900000000000000000 + k}"
+            by_order = k % 3 != 0  # every third conversation is linked by buyer + time window instead
+            text = rng.choice(NOISE) + "，" + rng.choice(phrases) + (f" 订单{order}" if by_order else "")
+            rows += [msg(A, buyer, "buyer", t, text), msg(A, buyer, "agent", t + timedelta(seconds=30), "好的亲")]
+            refunds.append(dict(refund_id=f"R{k}", order_id=order, buyer=buyer, reason=label, status="退款成功",
+                                applied_at=t + timedelta(days=1)))
+            k += 1
+    return frame(rows), refund_rows(refunds)
+
+
+def run(settings, resources, messages, refunds):
+    s = build_sessions(messages, settings)
+    norm = normalized_messages(s.messages, settings)
+    return classify_reasons(s, norm, refunds, settings, resources.segmenter, resources.stopwords), s, norm
+
+
+def test_beats_majority_baseline_on_held_out_split(settings, resources):
+    msgs, refunds = synthetic(20)
+    (out, rep), _, _ = run(settings, resources, msgs, refunds)
+    assert rep.status == "trained" and rep.labelled == 80 and rep.test == 20 and rep.train == 60
+    assert rep.baseline_accuracy == pytest.approx(0.25)  # balanced classes, stratified split
+    assert rep.macro_f1 > rep.baseline_macro_f1 + 0.3
+    assert rep.accuracy > rep.baseline_accuracy
+    assert out.group_by("split").len().sort("split").rows() == [("test", 20), ("train", 60)]
+    assert out["predicted_reason"].null_count() == 0 and out["confidence"].is_between(0, 1).all()
+
+
+def test_links_by_order_number_then_buyer_window(settings, resources):
+    msgs, refunds = synthetic(3)
+    s = build_sessions(msgs, settings)
+    links = link_refunds(s, normalized_messages(s.messages, settings), refunds, settings)
+    counts = dict(links.group_by("link_method").len().rows())
+    assert counts == {"order_id": 8, "buyer_window": 4}
+    assert links.filter(pl.col("conversation_id").str.contains("buyer0\\|"))["refund_id"].to_list() == ["R0"]
+
+
+def test_too_little_history_skips(settings, resources):
+    msgs, refunds = synthetic(3)
+    (out, rep), _, _ = run(settings, resources, msgs, refunds)
+    assert rep.status == "skipped" and "跳过" in rep.message
+    assert out.height == 12 and out["predicted_reason"].null_count() == 12
+    (out, rep), _, _ = run(settings, resources, msgs, None)
+    assert rep.status == "skipped" and rep.labelled == 0
+
+
+def test_trains_on_the_sample_month(settings, resources):
+    from pipelines.sample import build_month
+
+    m = build_month("2026-10", messages=30000)
+    msgs = m.messages.sort("msg_id").with_columns(
+        pl.col("msg_id").cast(pl.Int64).alias("seq"), pl.lit("2026-10").alias("month"),
+        pl.lit("sample").alias("source_file"), pl.lit(None, pl.String).alias("source_sheet"),
+        pl.col("msg_id").cast(pl.Int64).alias("source_row"))
+    refunds = m.refunds.select([c for c in REFUND_SCHEMA if c in m.refunds.columns])
+    (out, rep), _, _ = run(settings, resources, msgs, refunds)
+    assert rep.status == "trained" and rep.test > 50
+    assert rep.macro_f1 > rep.baseline_macro_f1

@@ -1,0 +1,107 @@
+"""SLA workbooks: templates, readers, staging, the sample month end to end."""
+
+from datetime import datetime as D
+from pathlib import Path
+
+import openpyxl
+import polars as pl
+import pytest
+
+from pipelines import readers
+from pipelines.io.source import SourceFile
+from pipelines.sla.run import run_sla
+from pipelines.sla.sample import generate_sla
+from pipelines.sla.templates import write_sla_templates
+from pipelines.staging.sla_schemas import SLA_TABLES
+
+RULES_TEXT = (Path(__file__).parents[2] / "data" / "sla_rules.yaml").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def sample_results(tmp_path_factory):
+    inbox = tmp_path_factory.mktemp("sla_inbox")
+    generate_sla("2026-10", inbox, seed=7)
+    return run_sla("2026-10", inbox, None, RULES_TEXT)
+
+
+def test_templates_are_recognised_by_their_reader(tmp_path):
+    paths = write_sla_templates(tmp_path)
+    got = {}
+    for p in paths:
+        reader, _ = readers.detect(SourceFile(p))
+        got[p.name] = (reader.layout, sorted(b.kind for b in reader.read(SourceFile(p))), sum(b.frame.height for b in reader.read(SourceFile(p))))
+    assert got == {
+        "服务工单模板.xlsx": ("sla_tickets", ["sla_tickets"], 0),
+        "来电来函记录模板.xlsx": ("sla_calls", ["sla_calls"], 0),
+        "备用件台账模板.xlsx": ("sla_parts", sorted(k for k in SLA_TABLES if k.startswith(("sla_part", "sla_stock", "sla_claims"))), 0),
+    }
+    headers = [c.value for c in openpyxl.load_workbook(paths[0]).active[1]]
+    assert headers == [c.label for c in SLA_TABLES["sla_tickets"].cols]
+
+
+def test_reader_tolerates_title_rows_aliases_and_quarantines_bad_rows(tmp_path):
+    p = tmp_path / "工单.csv"
+    p.write_text(
+        "2026年10月 服务工单登记\n"
+        "工单编号,报修时间,故障类别,服务半径,需配套厂家,服务人员,到达现场时间,备注列\n"
+        "W1,2026-10-05 09:00,车身,100,否,王强,2026-10-06 09:00:00,x\n"
+        "W2,2026/10/5 9:00,轮胎,20,否,王强,,y\n"
+        "W3,昨天,车身,20,否,王强,,z\n",
+        encoding="utf-8",
+    )
+    inbox = tmp_path
+    res = run_sla("2026-10", inbox, None, RULES_TEXT)
+    t = res.staged["sla_tickets"]
+    assert t["ticket_id"].to_list() == ["W1"]
+    assert t.row(0, named=True)["distance_km"] == 100.0 and t.row(0, named=True)["source_row"] == 3
+    reasons = dict(res.quarantine.select("source_row", "reason").iter_rows())
+    assert reasons == {4: "故障类别不是允许的值: '轮胎'", 5: "报修时间无法解析: '昨天'"}
+    f = res.files[0]
+    assert (f["rows_read"], f["loaded"], f["quarantined"]) == (3, 1, 2)
+    assert "备注列" in f["notes"]
+    assert res.ticket_sla.select("record_id", "status").rows() == [("W1", "met")]
+
+
+def test_sample_month_boundary_cases(sample_results):
+    r = sample_results
+    assert r.as_of == D(2026, 11, 1)
+    st = {(x["record_id"], x["rule_id"]): x["status"] for x in r.ticket_sla.filter(pl.col("record_id").str.starts_with("B-")).iter_rows(named=True)}
+    assert st == {
+        ("B-ONTIME", "body_onsite_24h"): "met",
+        ("B-LATE1S", "body_onsite_24h"): "breached",
+        ("B-100KM", "body_onsite_24h"): "met",
+        ("B-100.1KM", "body_reply_12h"): "breached",
+        ("B-SUPPLIER", "body_reply_12h"): "met",
+        ("B-OPEN", "body_onsite_24h"): "running",
+        ("B-OPENLATE", "body_onsite_24h"): "breached",
+        ("B-SIGN", "chassis_engine_written_12h"): "met",
+        ("B-NOCOMP", "chassis_engine_written_12h"): "met",
+        ("B-NOREQ", "body_onsite_24h"): "met",
+    }
+    found = set(r.compliance.select("check", "record_id").iter_rows())
+    for expected in [
+        ("signature_before_completion", "B-SIGN"),
+        ("missing_completion", "B-NOCOMP"),
+        ("body_distance_missing", "B-NODIST"),
+        ("warranty_part_no_requisition", "B-NOREQ"),
+        ("claim_open_too_long", "SP-OLD90"),
+        ("stock_mismatch", "P-1002@2026-10-31"),
+    ]:
+        assert expected in found
+    assert {c for c, _ in found} >= {"old_part_not_returned", "part_issued_unapproved"}
+    assert r.quarantine.height == 0
+    for f in r.files:
+        assert f["rows_read"] == f["loaded"] + f["quarantined"] + f["out_of_month"] + f["duplicates"]
+    assert r.targets_met in (True, False)
+    assert set(r.tables()) == {"ticket_sla", "sla_month", "sla_compliance", "sla_ledger"}
+    assert all(df["month"].unique().to_list() in ([], ["2026-10"]) for df in r.tables().values())
+
+
+def test_now_sets_as_of_and_warnings(tmp_path):
+    generate_sla("2026-10", tmp_path, seed=7)
+    r = run_sla("2026-10", tmp_path, D(2026, 10, 31, 18), RULES_TEXT)
+    assert r.as_of == D(2026, 10, 31, 18)
+    w = r.warnings.filter(pl.col("record_id").str.starts_with("B-"))
+    # B-OPENLATE's deadline is exactly now: 0 h left, still running
+    assert w.select("record_id", "level", "remaining_h").rows() == [("B-OPENLATE", "即将超时", 0.0)]
+    assert r.warnings["remaining_s"].is_sorted()
