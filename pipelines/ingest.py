@@ -19,8 +19,11 @@ from pipelines import readers, warehouse
 from pipelines.io.source import SourceFile, UnreadableFile
 from pipelines.io.encoding import UndecodableFile
 from pipelines.staging.schemas import TABLES
+from pipelines.staging.sla_schemas import SLA_TABLES
 from pipelines.staging.stage import Counts, dedupe, empty_quarantine, empty_staged, stage_batch
 
+SLA_KINDS = frozenset(SLA_TABLES)
+KPI_KINDS = frozenset(TABLES) - SLA_KINDS
 MANIFEST_NAMES = ("kefu-manifest.yaml", "kefu-manifest.yml", "manifest.yaml")
 
 
@@ -93,8 +96,11 @@ def inbox_files(inbox: Path) -> list[Path]:
     )
 
 
-def read_inbox(month: str, inbox: Path) -> tuple[list[FileResult], dict[str, list[pl.DataFrame]], list[pl.DataFrame]]:
-    """Read and stage every file; raises IngestError on a file that cannot be read at all."""
+def read_inbox(month: str, inbox: Path, kinds: frozenset[str] | None = None) -> tuple[list[FileResult], dict[str, list[pl.DataFrame]], list[pl.DataFrame]]:
+    """Read and stage every file whose reader produces ``kinds`` (default: the KPI tables).
+    Files of the other domain (SLA workbooks in a KPI inbox and vice versa) are listed with
+    status ``other_domain``. Raises IngestError on a file that cannot be read at all."""
+    kinds = kinds or KPI_KINDS
     pins = load_manifest(inbox)
     results: list[FileResult] = []
     staged: dict[str, list[pl.DataFrame]] = {}
@@ -119,6 +125,10 @@ def read_inbox(month: str, inbox: Path) -> tuple[list[FileResult], dict[str, lis
             if reader is None:
                 results.append(FileResult(rel, src.sha256, None, encoding, status="unrecognised", notes=[f"无法识别的文件 (格式: {fmt})"]))
                 continue
+            if not set(reader.kinds) & kinds:
+                other = "SLA(kefu sla)" if set(reader.kinds) & SLA_KINDS else "KPI(kefu ingest)"
+                results.append(FileResult(rel, src.sha256, reader.layout, encoding, status="other_domain", notes=[f"属于{other}, 本次不导入"]))
+                continue
             batches = reader.read(src)
         except (UnreadableFile, UndecodableFile, OSError) as e:
             raise IngestError(f"{rel}: {e}") from e
@@ -137,18 +147,16 @@ def read_inbox(month: str, inbox: Path) -> tuple[list[FileResult], dict[str, lis
     return results, staged, quarantines
 
 
-def ingest(month: str, inbox: str | Path, warehouse_path: str | Path | None = None) -> IngestReport:
-    """Load one month's inbox into the warehouse (replacing that month atomically)."""
-    started = datetime.now()
-    inbox = Path(inbox)
-    try:
-        results, staged, quarantines = read_inbox(month, inbox)
-    except IngestError as e:
-        warehouse.record_run(warehouse_path, warehouse.RunRecord(month, "ingest", started, status="failed", message=str(e)))
-        raise
+def stage_inbox(month: str, inbox: str | Path, kinds: frozenset[str] | None = None) -> tuple[list[FileResult], dict[str, pl.DataFrame], pl.DataFrame]:
+    """Read, stage and dedupe an inbox without touching the warehouse.
+
+    Returns (per-file results, one staged frame per kind of ``kinds``, quarantine rows)."""
+    kinds = kinds or KPI_KINDS
+    results, staged, quarantines = read_inbox(month, Path(inbox), kinds)
     by_name = {f.file_name: f for f in results}
     tables: dict[str, pl.DataFrame] = {}
-    for kind, table in TABLES.items():
+    for kind in sorted(kinds):
+        table = TABLES[kind]
         frame, dup_per_file = dedupe(table, staged.get(kind, []))
         tables[kind] = frame if frame.height else empty_staged(table)
         for fname, n in dup_per_file.items():
@@ -156,20 +164,35 @@ def ingest(month: str, inbox: str | Path, warehouse_path: str | Path | None = No
             c.duplicates += n
             c.loaded -= n
     quarantine = pl.concat([q for q in quarantines if q.height] or [empty_quarantine()], how="vertical_relaxed")
-    tables_to_write = dict(tables)
-    tables_to_write["quarantine"] = quarantine
-    unknown_agents, unknown_names = roster_gaps(tables)
     for f in results:
         for kind, c in f.counts.items():
-            assert c.balanced, f"row accounting broken for {f.file_name}/{kind}: {c}"
+            if not c.balanced:
+                raise AssertionError(f"row accounting broken for {f.file_name}/{kind}: {c}")
+    return results, tables, quarantine
+
+
+def ingest(month: str, inbox: str | Path, warehouse_path: str | Path | None = None, domain: str = "kpi") -> IngestReport:
+    """Load one month's inbox into the warehouse, replacing that month's ``domain`` tables
+    ('kpi' or 'sla') and its quarantine table atomically."""
+    started = datetime.now()
+    inbox = Path(inbox)
+    kinds = SLA_KINDS if domain == "sla" else KPI_KINDS
+    try:
+        results, tables, quarantine = stage_inbox(month, inbox, kinds)
+    except IngestError as e:
+        warehouse.record_run(warehouse_path, warehouse.RunRecord(month, f"ingest-{domain}", started, status="failed", message=str(e)))
+        raise
+    unknown_agents, unknown_names = roster_gaps(tables) if domain == "kpi" else ([], [])
     run = warehouse.RunRecord(
         month,
-        "ingest",
+        f"ingest-{domain}",
         started,
         details={"inbox": str(inbox), "unknown_agents": unknown_agents, "unrecognised": [f.file_name for f in results if f.status == "unrecognised"]},
         files=[r for f in results for r in f.rows()],
     )
-    warehouse.replace_month(warehouse_path, month, tables_to_write, run)
+    to_write = dict(tables)
+    to_write["quarantine" if domain == "kpi" else "sla_quarantine"] = quarantine
+    warehouse.replace_month(warehouse_path, month, to_write, run)
     return IngestReport(month, run.run_id, results, tables, quarantine, unknown_agents, unknown_names)
 
 

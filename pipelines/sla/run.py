@@ -80,33 +80,12 @@ def _as_of(month: str, now: datetime | None) -> datetime:
 
 def read_sla_inbox(month: str, inbox: Path) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, list[dict]]:
     """Recognise the SLA workbooks in ``inbox`` (other files are left to the KPI ingest),
-    stage and dedupe them. Returns (tables by kind, quarantine, per-file accounting rows)."""
-    from pipelines.ingest import inbox_files
+    stage and dedupe them with the shared ingest. Returns (tables by kind, quarantine,
+    per-file accounting rows)."""
+    from pipelines.ingest import SLA_KINDS, stage_inbox
 
-    staged: dict[str, list[pl.DataFrame]] = {}
-    quarantines: list[pl.DataFrame] = []
-    files: list[dict] = []
-    for path in inbox_files(Path(inbox)):
-        rel = str(path.relative_to(inbox))
-        src = SourceFile(path)
-        reader, _ = readers.detect(src)
-        if reader is None or reader.layout not in SLA_LAYOUTS:
-            continue
-        for b in reader.read(src):
-            loaded, q, counts = stage_batch(SLA_TABLES[b.kind], b.frame, month, rel)
-            staged.setdefault(b.kind, []).append(loaded)
-            quarantines.append(q)
-            files.append({"file_name": rel, "layout": reader.layout, "kind": b.kind, **vars(counts), "notes": "; ".join(b.notes) or None})
-    tables: dict[str, pl.DataFrame] = {}
-    for kind, table in SLA_TABLES.items():
-        frame, dups = dedupe(table, staged.get(kind, []))
-        tables[kind] = frame if frame.height else empty_staged(table)
-        for f in files:
-            if f["kind"] == kind and f["file_name"] in dups:
-                f["duplicates"] += dups[f["file_name"]]
-                f["loaded"] -= dups[f["file_name"]]
-                dups[f["file_name"]] = 0  # count once per file
-    quarantine = pl.concat([q for q in quarantines if q.height] or [empty_quarantine()], how="vertical_relaxed")
+    results, tables, quarantine = stage_inbox(month, Path(inbox), SLA_KINDS)
+    files = [r for f in results if f.status == "loaded" for r in f.rows()]
     return tables, quarantine, files
 
 

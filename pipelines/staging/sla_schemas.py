@@ -11,7 +11,7 @@ and the SLA engine picks dates itself.
 
 from __future__ import annotations
 
-from .schemas import Col, Table
+from .table import Col, Table
 
 TICKET_CHANNELS = ("电话", "来函", "上门", "线上")
 FAULT_CATEGORIES = ("车身", "底盘", "发动机", "其他")
