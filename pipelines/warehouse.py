@@ -175,6 +175,23 @@ def replace_month(path: str | Path | None, month: str, frames: dict[str, pl.Data
             raise
 
 
+def append(path: str | Path | None, table: str, frame: pl.DataFrame) -> None:
+    """Append rows to a history table (every run kept, e.g. payroll_history keyed by run_id)."""
+    with connect(path) as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.register("_incoming", frame.to_arrow())
+            if _existing_columns(con, table) is None:
+                con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM _incoming')
+            else:
+                con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM _incoming')
+            con.unregister("_incoming")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+
 def record_run(path: str | Path | None, run: RunRecord) -> None:
     """Log a run that wrote no data (e.g. a failed ingest)."""
     with connect(path) as con:

@@ -1,0 +1,131 @@
+"""Prefect 3 flows. They only wire tasks; every task calls one function of
+:mod:`pipelines.monthly` (or the SLA glue). Retries are on I/O steps only.
+
+* ``monthly_kpi(month, inbox, warehouse, rules, out)``: ingest → analytics → scoring → reports
+* ``monthly_sla(month, inbox, warehouse, rules, out, now)``
+* ``shops_kpi(month, shops_dir, ...)``: one ``monthly_kpi`` pipeline per shop inbox, fanned
+  out over Dask (prefect-dask) — months of different shops are independent.
+
+With no ``PREFECT_API_URL`` Prefect starts a temporary local server; set it to use a real
+server. ``scheduled_monthly_kpi`` is what ``kefu serve`` deploys on a cron schedule.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+from prefect import flow, task  # noqa: E402
+
+from pipelines import monthly  # noqa: E402
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@task(name="ingest", retries=2, retry_delay_seconds=2)
+def ingest_task(job: monthly.MonthJob):
+    return monthly.step_ingest(job)
+
+
+@task(name="chat-analytics")
+def analytics_task(job: monthly.MonthJob):
+    return monthly.step_analytics(job)
+
+
+@task(name="scoring")
+def scoring_task(job: monthly.MonthJob):
+    return monthly.step_score(job)
+
+
+@task(name="reports", retries=2, retry_delay_seconds=2)
+def report_task(job: monthly.MonthJob):
+    return monthly.step_report(job)
+
+
+@flow(name="monthly_kpi", log_prints=True)
+def monthly_kpi(
+    month: str,
+    inbox: str | None = None,
+    warehouse: str | None = None,
+    rules: str | None = None,
+    out: str = "out",
+) -> monthly.MonthOutcome:
+    """Score one month: ingest the inbox (skipped if None: re-score what the warehouse has),
+    chat analytics, scoring and reports."""
+    job = monthly.MonthJob(month, inbox=inbox, warehouse=warehouse, rules=rules, out=Path(out))
+    rep = ingest_task(job) if inbox else None
+    ana = analytics_task(job)
+    sc = scoring_task(job)
+    outs = report_task(job)
+    return monthly.MonthOutcome(job, rep, ana, sc, outs)
+
+
+@flow(name="scheduled_monthly_kpi", log_prints=True)
+def scheduled_monthly_kpi(
+    inbox_root: str,
+    warehouse: str | None = None,
+    rules: str | None = None,
+    out: str = "out",
+    month: str | None = None,
+) -> monthly.MonthOutcome:
+    """The cron entry point: scores the previous month (China time) from ``inbox_root/<month>``."""
+    month = month or monthly.previous_month(datetime.now(SHANGHAI))
+    return monthly_kpi(month, str(Path(inbox_root) / month), warehouse, rules, out)
+
+
+@task(name="shop-month", retries=1, retry_delay_seconds=2)
+def shop_month_task(job: monthly.MonthJob) -> dict:
+    """One shop's whole month (the shops' warehouses are separate files, so they run in parallel)."""
+    o = monthly.run_month(job)
+    return {
+        "shop_dir": str(job.inbox),
+        "agents": o.score.agents,
+        "incomplete": len(o.score.incomplete),
+        "salary_total": str(o.score.totals.get("salary")),
+        "outputs": {k: str(v) for k, v in o.outputs.items()},
+    }
+
+
+def shops_kpi(month: str, shops_dir: str, out: str = "out", rules: str | None = None, dask_address: str | None = None, workers: int = 2):
+    """Fan out one month over every shop inbox in ``shops_dir`` (``shops_dir/<shop>/``) on Dask.
+
+    Each shop gets its own warehouse ``<out>/<shop>/warehouse.duckdb`` and outputs under
+    ``<out>/<shop>/<month>/``. ``dask_address`` uses a running cluster; otherwise a local
+    cluster of ``workers`` processes is started."""
+    from prefect_dask import DaskTaskRunner
+
+    runner = (
+        DaskTaskRunner(address=dask_address)
+        if dask_address
+        else DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None})
+    )
+
+    @flow(name="shops_kpi", task_runner=runner, log_prints=True)
+    def _shops_kpi() -> list[dict]:
+        shops = sorted(p for p in Path(shops_dir).iterdir() if p.is_dir())
+        futures = []
+        for shop in shops:
+            shop_out = Path(out) / shop.name
+            job = monthly.MonthJob(month, inbox=shop, warehouse=shop_out / "warehouse.duckdb", rules=rules, out=shop_out)
+            futures.append(shop_month_task.submit(job))
+        return [f.result() for f in futures]
+
+    return _shops_kpi()
+
+
+@task(name="sla", retries=1, retry_delay_seconds=2)
+def sla_task(month: str, inbox: str, warehouse: str | None, rules: str | None, out: str, now: datetime | None):
+    from pipelines.sla_job import run_sla_month
+
+    return run_sla_month(month, Path(inbox), warehouse, Path(rules) if rules else None, Path(out), now)
+
+
+@flow(name="monthly_sla", log_prints=True)
+def monthly_sla(month: str, inbox: str, warehouse: str | None = None, rules: str | None = None, out: str = "out", now: datetime | None = None):
+    """Service-SLA month: tickets, calls and parts ledger → SLA tables, sla_report.html, sla.xlsx."""
+    return sla_task(month, inbox, warehouse, rules, out, now)
