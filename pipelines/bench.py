@@ -155,3 +155,25 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def run_ingest_bench(messages: int, month: str = "2026-10") -> list[dict]:
+    """Generate a sample inbox of ~``messages`` messages in a temp dir (real layouts), then
+    time reading + staging + dedupe of it (pipelines.ingest.stage_inbox; no warehouse)."""
+    import tempfile
+
+    from pipelines.ingest import stage_inbox
+    from pipelines.sample import generate
+
+    results: list[dict] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        inbox = Path(tmp) / "inbox"
+        with _measure("generate sample files", results):
+            generate(month, inbox, agents=8, seed=1, messages=messages)
+        size_mb = sum(p.stat().st_size for p in inbox.rglob("*") if p.is_file()) / 1e6
+        with _measure("ingest: read + stage + dedupe", results):
+            files, tables, _ = stage_inbox(month, inbox)
+        r = results[-1]
+        r["rate"] = f"{size_mb / r['seconds']:.0f} MB/s ({size_mb:.0f} MB)"
+        r["messages"] = tables["messages"].height
+    return results

@@ -26,7 +26,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-console = Console()
+console = Console(width=None if Console().is_terminal else 160)
 
 MonthOpt = typer.Option(..., "--month", "-m", help="考核月份 YYYY-MM, 例如 2026-10")
 WarehouseOpt = typer.Option(None, "--warehouse", "-w", help="DuckDB 数据仓库文件 (默认 data/warehouse.duckdb)")
@@ -84,15 +84,17 @@ def sample(
     seed: int = typer.Option(42, "--seed", help="随机种子 (相同种子生成相同文件)"),
     messages: Optional[int] = typer.Option(None, "--messages", help="聊天消息条数 (用于压力测试, 可到 1000 万)"),
     sla: bool = typer.Option(False, "--sla", help="生成售后服务工单样例 (SLA 模块)"),
-    template: bool = typer.Option(False, "--template", help="只写出空白的主管填报表模板"),
+    template: bool = typer.Option(False, "--template", help="只写出空白的主管填报表模板 (及 SLA 模板)"),
 ) -> None:
     """生成一个逼真的样例月份 (真实导出格式, 混合编码, 含坏行与重复导出)。"""
     out.mkdir(parents=True, exist_ok=True)
     if template:
+        from pipelines.sla.templates import write_sla_templates
         from pipelines.templates import write_supervisor_template
 
         p = write_supervisor_template(out / "主管填报表模板.xlsx")
-        console.print(f"模板已写出: {p}")
+        write_sla_templates(out)
+        console.print(f"模板已写出: {p} 以及 SLA 模板 → {out}")
         return
     if sla:
         from pipelines.sla.sample import generate_sla
@@ -104,12 +106,285 @@ def sample(
 
     summary = generate(month, out, agents=agents, seed=seed, messages=messages)
     t = Table(title=f"样例 {month} → {out}")
-    t.add_column("文件")
-    t.add_column("格式")
-    t.add_column("行数", justify="right")
+    for col in ("文件", "格式", "编码", "行数"):
+        t.add_column(col)
     for f in summary.files:
-        t.add_row(str(f.get("name") if isinstance(f, dict) else getattr(f, "name", f)), str(f.get("layout") if isinstance(f, dict) else getattr(f, "layout", "")), str(f.get("rows") if isinstance(f, dict) else getattr(f, "rows", "")))
+        t.add_row(f.name, f.layout, f.encoding, ", ".join(f"{k} {v}" for k, v in f.rows.items()))
     console.print(t)
+
+
+def _job(month, inbox, warehouse, rules, out):
+    from pipelines.monthly import MonthJob
+
+    return MonthJob(month, inbox=inbox, warehouse=warehouse, rules=rules, out=out)
+
+
+def print_outcome(outcome) -> None:
+    from decimal import Decimal
+
+    sc, ana = outcome.score, outcome.analytics
+    console.print(f"[bold]退款原因分类:[/] {ana.reasons_message}")
+    pay = _pay_table(outcome.job)
+    console.print(pay)
+    for w in sc.warnings:
+        console.print(f"[yellow]提示:[/] {w}")
+    if sc.incomplete:
+        console.print(f"[red]{len(sc.incomplete)} 人工资未定稿 (缺主管填报):[/]")
+        for r in sc.incomplete:
+            console.print(f"  {r['agent']} {r.get('name') or ''}: {r['status_reason']}")
+    console.print(f"规则版本 {sc.rules_version} (hash {sc.rules_hash[:12]}), 评分 run {sc.run_id}")
+    for name, path in outcome.outputs.items():
+        console.print(f"{name}: {path.resolve()}")
+
+
+def _pay_table(job) -> Table:
+    from pipelines import warehouse as wh
+
+    pay = wh.read("payroll", month=job.month, path=job.warehouse)
+    t = Table(title=f"{job.month} KPI 考核与工资")
+    cols = [("agent", "客服账号"), ("name", "姓名"), ("role", "岗位"), ("total_score", "总分"), ("passed", "合格"),
+            ("kpi_bonus", "KPI奖金"), ("base_salary", "基本工资"), ("salary", "工资"), ("status", "状态")]
+    for key, label in cols:
+        t.add_column(label, justify="right" if key in ("total_score", "kpi_bonus", "base_salary", "salary") else "left")
+    for r in pay.iter_rows(named=True):
+        t.add_row(*["-" if r.get(k) is None else ("是" if r[k] is True else "否" if r[k] is False else str(r[k])) for k, _ in cols])
+    return t
+
+
+@app.command()
+def run(
+    month: str = MonthOpt,
+    inbox: Optional[Path] = typer.Option(None, "--inbox", "-i", help="本月导出文件目录; 省略则用仓库中已导入的数据重新评分"),
+    warehouse: Optional[Path] = WarehouseOpt,
+    rules: Optional[Path] = typer.Option(None, "--rules", "-r", help="考核规则文件 (默认 scoring/rules/default.yaml)"),
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="报表输出目录 (写到 OUT/月份/)"),
+    shops: Optional[Path] = typer.Option(None, "--shops", help="多店铺: 每个子目录是一个店铺的收件箱, 用 Dask 并行"),
+    dask_address: Optional[str] = typer.Option(None, "--dask-address", help="已有 Dask 集群地址 (默认启动本地集群)"),
+    workers: int = typer.Option(2, "--workers", help="本地 Dask 进程数"),
+    no_prefect: bool = typer.Option(False, "--no-prefect", help="不经过 Prefect, 直接运行各步骤"),
+) -> None:
+    """跑一个月: 导入 → 聊天分析 → KPI 评分 → 报表 (report.html, payroll.xlsx, payroll.csv)。"""
+    from pipelines.ingest import IngestError
+    from scoring import RulesError, ScoringInputError
+
+    try:
+        if shops:
+            from pipelines.flows import shops_kpi
+
+            results = shops_kpi(month, str(shops), str(out), str(rules) if rules else None, dask_address, workers)
+            t = Table(title=f"{month} 多店铺")
+            for c in ("店铺", "人数", "未定稿", "工资合计", "报表"):
+                t.add_column(c)
+            for r in results:
+                t.add_row(Path(r["shop_dir"]).name, str(r["agents"]), str(r["incomplete"]), r["salary_total"], r["outputs"]["report.html"])
+            console.print(t)
+            if any(r["incomplete"] for r in results):
+                raise typer.Exit(EXIT_INCOMPLETE)
+            return
+        if no_prefect:
+            from pipelines.monthly import run_month
+
+            with console.status("导入 → 分析 → 评分 → 报表 ..."):
+                outcome = run_month(_job(month, inbox, warehouse, rules, out))
+        else:
+            from pipelines.flows import monthly_kpi
+
+            outcome = monthly_kpi(month, str(inbox) if inbox else None, str(warehouse) if warehouse else None, str(rules) if rules else None, str(out))
+    except IngestError as e:
+        console.print(f"[red]导入失败, 数据仓库未改动:[/] {e}")
+        raise typer.Exit(EXIT_INPUT)
+    except (RulesError, ScoringInputError) as e:
+        console.print(f"[red]规则或主管填报有误:[/] {e}")
+        raise typer.Exit(EXIT_INPUT)
+    if outcome.ingest is not None:
+        print_accounting(outcome.ingest)
+    print_outcome(outcome)
+    if not outcome.score.is_complete:
+        raise typer.Exit(EXIT_INCOMPLETE)
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="输出目录"),
+    warehouse: Path = typer.Option(Path("data/warehouse.duckdb"), "--warehouse", "-w", help="数据仓库文件"),
+    no_prefect: bool = typer.Option(False, "--no-prefect", help="不经过 Prefect"),
+) -> None:
+    """用自带的样例月份 (data/sample/2026-10) 完整跑一遍 (make demo 调用它)。
+
+    样例中故意有一位客服缺主管评分, 所以会显示 1 人未定稿; demo 仍以 0 退出。"""
+    from pipelines.monthly import SAMPLE_INBOX
+
+    try:
+        run(month="2026-10", inbox=SAMPLE_INBOX, warehouse=warehouse, rules=None, out=out, shops=None, dask_address=None, workers=2, no_prefect=no_prefect)
+    except typer.Exit as e:
+        if e.exit_code != EXIT_INCOMPLETE:
+            raise
+
+
+@app.command()
+def score(
+    month: str = MonthOpt,
+    warehouse: Optional[Path] = WarehouseOpt,
+    rules: Optional[Path] = typer.Option(None, "--rules", "-r", help="考核规则文件"),
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="输出目录"),
+) -> None:
+    """用 (新的) 规则文件给仓库中已导入的月份重新评分; 记为一次新的运行。"""
+    run(month=month, inbox=None, warehouse=warehouse, rules=rules, out=out, shops=None, dask_address=None, workers=2, no_prefect=True)
+
+
+@app.command()
+def report(
+    month: str = MonthOpt,
+    warehouse: Optional[Path] = WarehouseOpt,
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="输出目录"),
+) -> None:
+    """从数据仓库重新生成 report.html 和 payroll.xlsx (不重新计算)。"""
+    from pipelines.monthly import step_report
+
+    try:
+        outs = step_report(_job(month, None, warehouse, None, out))
+    except (RuntimeError, FileNotFoundError) as e:
+        console.print(f"[red]{e}[/]")
+        raise typer.Exit(EXIT_INPUT)
+    for name, path in outs.items():
+        console.print(f"{name}: {path.resolve()}")
+
+
+@app.command()
+def explain(
+    month: str = MonthOpt,
+    agent: str = typer.Option(..., "--agent", "-a", help="客服账号 (店铺名:子账号) 或姓名"),
+    warehouse: Optional[Path] = WarehouseOpt,
+    evidence: int = typer.Option(20, "--evidence", help="每项最多显示几条证据"),
+) -> None:
+    """逐项解释一位客服的得分: 分数、输入、规则和证据 (聊天摘录已脱敏)。"""
+    import polars as pl
+
+    from pipelines.monthly import load_scoring_result
+    from pipelines.report.mask import mask_text
+    from scoring import explain as explain_rows
+
+    try:
+        res = load_scoring_result(_job(month, None, warehouse, None, Path("out")))
+    except (RuntimeError, FileNotFoundError) as e:
+        console.print(f"[red]{e}[/]")
+        raise typer.Exit(EXIT_INPUT)
+    pay = res.payroll
+    match = pay.filter((pl.col("agent") == agent) | (pl.col("name") == agent))
+    if match.height != 1:
+        console.print(f"[red]找不到客服 {agent!r}; 本月有: {', '.join(pay['agent'].to_list())}[/]")
+        raise typer.Exit(EXIT_INPUT)
+    account = match["agent"][0]
+    rows = explain_rows(res, account, max_evidence=evidence)
+    lines = [e for r in rows for e in r.evidence]
+    masked = pl.DataFrame({"t": lines}, schema={"t": pl.String}).select(mask_text(pl.col("t")))["t"].to_list() if lines else []
+    it = iter(masked)
+    console.print(f"[bold]{account} {match['name'][0] or ''} — {month}[/]")
+    for r in rows:
+        pts = "" if r.points is None else f"{r.points}"
+        console.print(f"[bold cyan]{r.label}[/] {pts}")
+        if r.inputs:
+            console.print(f"  输入: {r.inputs}")
+        if r.rule:
+            console.print(f"  规则: {r.rule}")
+        for _ in r.evidence:
+            console.print(f"    · {next(it)}", markup=False, highlight=False)
+        if r.more_evidence:
+            console.print(f"    … 另有 {r.more_evidence} 条")
+
+
+@app.command()
+def sla(
+    month: str = MonthOpt,
+    inbox: Path = typer.Option(..., "--inbox", "-i", help="服务工单/来电来函/备用件台账所在目录"),
+    warehouse: Optional[Path] = WarehouseOpt,
+    rules: Optional[Path] = typer.Option(None, "--rules", "-r", help="SLA 规则文件 (默认 data/sla_rules.yaml)"),
+    out: Path = typer.Option(Path("out"), "--out", "-o", help="输出目录"),
+    warnings: bool = typer.Option(False, "--warnings", help="列出即将超时的未结工单"),
+    now: Optional[str] = typer.Option(None, "--now", help="以此时刻为准 (中国时间), 例如 '2026-10-31 18:00'"),
+) -> None:
+    """售后服务 SLA: 时限达成、目标 (及时率/满意度/抱怨率)、合规检查、超时预警。目标未达成时退出码 5。"""
+    from datetime import datetime
+
+    from pipelines.ingest import IngestError
+    from pipelines.sla_job import run_sla_month
+
+    when = datetime.fromisoformat(now) if now else (datetime.now() if warnings else None)
+    try:
+        o = run_sla_month(month, inbox, warehouse, rules, out, when)
+    except IngestError as e:
+        console.print(f"[red]导入失败, 数据仓库未改动:[/] {e}")
+        raise typer.Exit(EXIT_INPUT)
+    res = o.results
+    print_accounting(o.ingest)
+    t = Table(title=f"{month} 服务目标")
+    for c in ("指标", "实际", "目标", "达成"):
+        t.add_column(c)
+    ov = res.overall
+    if ov:
+        tg = res.rules.targets
+        def pct(v):
+            return "-" if v is None else f"{v:.2%}"
+        t.add_row("服务及时率", pct(ov["timeliness"]), f"≥ {tg.timeliness_min:.0%}", "是" if ov["timeliness_met"] else "否")
+        t.add_row("用户满意度", pct(ov["satisfaction"]), f"≥ {tg.satisfaction_min:.0%}", "是" if ov["satisfaction_met"] else "否")
+        t.add_row("用户抱怨率", pct(ov["complaint_rate"]), f"< {tg.complaint_below:.0%}", "是" if ov["complaint_met"] else "否")
+    console.print(t)
+    for n in res.notes:
+        console.print(f"[yellow]提示:[/] {n}")
+    if warnings and res.warnings is not None:
+        w = Table(title=f"超时预警 (截至 {when:%Y-%m-%d %H:%M})")
+        for c in ("级别", "单号", "规则", "截止", "剩余小时"):
+            w.add_column(c)
+        for r in res.warnings.iter_rows(named=True):
+            w.add_row(str(r["level"]), str(r["record_id"]), str(r["rule_id"]), str(r["deadline"]), f"{r['remaining_h']:.1f}")
+        console.print(w)
+    for name, path in o.outputs.items():
+        console.print(f"{name}: {path.resolve()}")
+    if res.targets_met is False:
+        raise typer.Exit(EXIT_SLA_MISSED)
+
+
+@app.command()
+def bench(
+    messages: int = typer.Option(1_000_000, "--messages", "-n", help="消息条数, 例如 1000000 或 10000000"),
+    ingest_files: bool = typer.Option(True, "--ingest/--no-ingest", help="同时测量生成文件+读取导入"),
+) -> None:
+    """性能测试: 打印每个阶段的耗时和峰值内存。"""
+    from pipelines.bench import run_bench, run_ingest_bench
+
+    rows = (run_ingest_bench(messages) if ingest_files else []) + run_bench(messages)
+    t = Table(title=f"benchmark: {messages:,} messages")
+    for c in ("stage", "seconds", "peak MB", "MB/s or rows/s"):
+        t.add_column(c, justify="right" if c != "stage" else "left")
+    for r in rows:
+        t.add_row(r["stage"], "-" if r.get("seconds") is None else f"{r['seconds']:.2f}", "-" if r.get("peak_mb") is None else f"{r['peak_mb']:.0f}", r.get("rate", ""))
+    console.print(t)
+
+
+@app.command()
+def serve(
+    inbox_root: Path = typer.Option(..., "--inbox-root", help="每月导出放在 INBOX_ROOT/YYYY-MM/"),
+    cron: str = typer.Option("0 2 1 * *", "--cron", help="cron 表达式 (默认每月1日 02:00)"),
+    timezone: str = typer.Option("Asia/Shanghai", "--timezone", help="cron 时区"),
+    warehouse: Optional[Path] = WarehouseOpt,
+    out: Path = typer.Option(Path("out"), "--out", "-o"),
+    rules: Optional[Path] = typer.Option(None, "--rules", "-r"),
+) -> None:
+    """在 Prefect 服务器上注册定时任务 (默认每月1日 02:00 上海时间, 评上个月) 并开始执行。需要 PREFECT_API_URL。"""
+    from prefect.schedules import Cron
+
+    from pipelines.flows import scheduled_monthly_kpi
+
+    scheduled_monthly_kpi.serve(
+        name="kefu-monthly",
+        schedules=[Cron(cron, timezone=timezone)],
+        parameters={
+            "inbox_root": str(inbox_root.resolve()),
+            "warehouse": str(warehouse.resolve()) if warehouse else None,
+            "out": str(out.resolve()),
+            "rules": str(rules.resolve()) if rules else None,
+        },
+    )
 
 
 def main() -> None:  # pragma: no cover

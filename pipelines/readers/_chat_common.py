@@ -28,6 +28,7 @@ import polars as pl
 import yaml
 
 from pipelines.staging.schemas import MESSAGES
+from pipelines.staging.stage import parse_datetime
 
 SETTINGS_PATH = Path(__file__).resolve().parents[2] / "data" / "settings.yaml"
 
@@ -145,9 +146,14 @@ def on_subset(df: pl.DataFrame, mask: pl.Expr, **exprs: pl.Expr) -> pl.DataFrame
 _FMT = "%Y-%m-%d %H:%M:%S"
 
 
-def with_sent_at(df: pl.DataFrame, raw: str, label: str = "发送时间") -> pl.DataFrame:
+def with_sent_at(df: pl.DataFrame, raw: str, label: str = "发送时间", leave_to_stager: bool = False) -> pl.DataFrame:
     """``sent_at`` = normalised ``raw``; when that fails the raw text is kept and a
     reason is added to ``_reason`` (the stager quarantines the row).
+
+    ``leave_to_stager``: add no reason where the stager reports the same problem itself
+    (missing time: ``缺少…``; a raw text it cannot parse either: ``…无法解析: '…'``), so
+    the quarantine reason appears once. A raw text only the stager would accept (e.g. a
+    bare date) still gets the reader's reason, so the row is quarantined all the same.
 
     The common ``YYYY-MM-DD HH:MM:SS`` spelling is parsed directly; only the other rows
     go through the regex of :func:`normalize_sent_at`."""
@@ -160,14 +166,22 @@ def with_sent_at(df: pl.DataFrame, raw: str, label: str = "发送时间") -> pl.
     slow_ok = pl.col("__ts_slow").str.to_datetime(_FMT, strict=False).is_not_null()
     df = df.with_columns(__ts_norm=pl.coalesce(pl.col("__ts_fast"), pl.when(slow_ok).then(pl.col("__ts_slow"))))
     rawc = pl.col("__ts_raw")
-    reason = (
-        pl.when(rawc.is_null())
-        .then(pl.lit(f"缺少{label}"))
-        .when(pl.col("__ts_norm").is_null())
-        .then(pl.format(f"{label}无法解析: '{{}}'", rawc))
-    )
+    if leave_to_stager:
+        # on rows the reader rejects, would the stager accept the raw text?
+        df = on_subset(df, pl.col("__ts_norm").is_null() & rawc.is_not_null(), __ts_stager=parse_datetime(rawc))
+        reason = pl.when(pl.col("__ts_norm").is_null() & pl.col("__ts_stager").is_not_null()).then(
+            pl.format(f"{label}无法解析: '{{}}'", rawc)
+        )
+    else:
+        df = df.with_columns(__ts_stager=pl.lit(None, dtype=pl.Datetime("us")))
+        reason = (
+            pl.when(rawc.is_null())
+            .then(pl.lit(f"缺少{label}"))
+            .when(pl.col("__ts_norm").is_null())
+            .then(pl.format(f"{label}无法解析: '{{}}'", rawc))
+        )
     return df.with_columns(sent_at=pl.coalesce(pl.col("__ts_norm"), rawc), _reason=add_reason(reason)).drop(
-        "__ts_raw", "__ts_fast", "__ts_slow", "__ts_norm"
+        "__ts_raw", "__ts_fast", "__ts_slow", "__ts_norm", "__ts_stager"
     )
 
 

@@ -191,7 +191,8 @@ def parse_chat_text(text: str) -> tuple[pl.DataFrame, list[str]]:
         sender=pl.when(pl.col("_role_hint").is_null()).then(cc.norm_account(who)),
         _reason=pl.lit(None, dtype=pl.String),
     )
-    df = cc.with_sent_at(df, "_sent_raw")
+    # the stager reports an unparseable or missing time itself (once)
+    df = cc.with_sent_at(df, "_sent_raw", leave_to_stager=True)
     df = cc.resolve_roles(df)
     owner = cc.file_owner(df)
     buyer_mark = pl.when((pl.col("sender_role") == "buyer") & pl.col("sender").is_not_null()).then(pl.col("sender"))
