@@ -46,12 +46,17 @@ BUYER_OPENINGS = (
     "颜色和图片上不一样", "发票怎么开", "安装说明书在哪里", "能不能换个颜色",
     "退货运费谁出", "桌腿有点晃", "枕头有异味正常吗", "[图片]",
 )
+# An order number without the issue (the buyer says what is wrong later, or never)
 BUYER_ORDER_MENTIONS = (
     "订单{order}申请退款了，麻烦处理一下",
-    "我的订单号是{order}，收到的东西坏了",
     "{order} 这个单子退款什么时候到账",
-    "你好，订单{order}少发了东西",
     "订单号{order}，我要退货",
+    "我的订单号是{order}，帮我看下退款",
+)
+# An order number with the issue: ``{issue}`` is a phrase of ISSUE_PHRASES
+BUYER_ORDER_ISSUE = (
+    "订单{order}，{issue}", "我的订单号是{order}，{issue}", "{order} {issue}",
+    "订单号{order}，{issue}，麻烦处理一下", "你好，订单{order}{issue}", "{issue}，订单号{order}",
 )
 BUYER_FOLLOWUPS = (
     "好的", "那要多久", "可以快点吗", "嗯嗯", "我已经寄回了", "单号发你了", "[图片]",
@@ -62,6 +67,58 @@ BUYER_THREATS = (
     "再不处理我就投诉你们", "我要给差评", "不给退款我就打12315", "我去平台举报你们",
     "再拖我就申请小二介入投诉", "这样我只能给差评了",
 )
+# Buyer anger/dissatisfaction (each holds a term of data/lexicons/negative.txt)
+BUYER_NEGATIVE = (
+    "太差了", "什么态度", "垃圾服务", "气死了", "无语了", "太失望了", "一直在敷衍我", "真坑人",
+    "很不满意", "差劲", "你们这服务真让人生气", "退钱！", "态度差得很", "忽悠人呢",
+)
+NEGATIVE_TERMS = ("太差", "什么态度", "垃圾", "气死", "无语", "失望", "敷衍", "坑人", "不满意", "差劲", "生气",
+                  "退钱", "态度差", "忽悠")
+
+# --- after-sales issues: what buyers write about a refund, by 买家退款原因 ----------------
+# Buyers pick the refund reason in the form loosely, so neighbouring groups share words
+# (坏了, 不喜欢, 拍错了): the text predicts the reason well but not perfectly.
+ISSUE_PHRASES = {
+    "quality": (
+        "质量太差了", "用了两天就坏了", "沙发扶手开线了", "桌面有裂缝", "做工很粗糙", "有瑕疵，边上一道划痕",
+        "椅子腿断了", "洗了一次就掉色", "开胶了", "质量有问题", "螺丝孔都没对齐，装不上", "床单洗一次就起球了",
+        "灯用了一天就不亮了", "坐着吱吱响，质量不行", "四件套开线了",
+    ),
+    "missing": (
+        "少了一个", "只收到一箱，还有一箱呢", "配件少发了", "缺了螺丝包", "说好的3个装只收到2个", "少件了",
+        "另一个包裹一直没收到", "漏发了一个", "椅子只收到两把", "枕套没有，漏发了", "安装配件一个都没有",
+    ),
+    "wrong_item": (
+        "颜色不对", "型号发错了", "我买的灰色发来的是米白", "发错货了", "收到的不是我拍的那款",
+        "规格不对，我拍的是1.8m的", "发来的是单人款", "颜色发错了", "尺码不对，发成小号了", "款式发错了",
+    ),
+    "unwanted": (
+        "不喜欢", "拍错了", "不想要了", "七天无理由退", "放家里不搭", "买重复了", "家里人不喜欢",
+        "不需要了", "想退了，还没拆封", "买多了", "七天无理由可以退吧",
+    ),
+    "mistaken": (
+        "拍错了", "多拍了一件", "不小心拍了两个", "拍错颜色了", "下错单了", "不想要了", "重复下单了",
+    ),
+    "not_as_described": (
+        "和图片不一样", "尺寸不对", "跟详情页写的不符", "实物颜色比图片深很多", "说是实木的，其实是板材",
+        "描述说加厚，根本不厚", "尺寸比标的小一圈", "和描述的不一样", "材质不对", "图片上有抽屉，实物没有",
+    ),
+    "damaged": (
+        "碎了", "压坏了", "到货就破了", "外箱烂了，里面也磕坏了", "玻璃裂了", "边角磕坏了", "收到就是坏的",
+        "快递把东西压扁了", "桌面磕掉一块漆", "灯罩碎了",
+    ),
+    "late_shipping": (
+        "怎么还不发货", "说好48小时发货的", "超时了还没发", "等了一周还没发货", "一直不发货",
+        "什么时候发货啊，都好几天了", "还没发货，不要了",
+    ),
+    "disappointing": (
+        "效果不好", "不喜欢", "没想象中好看", "用着不舒服", "效果跟宣传的差很多", "躺着不舒服", "颜色不好看",
+    ),
+}
+# how a buyer wraps the issue (empty strings = plain), drawn independently
+ISSUE_PREFIXES = ("", "", "", "你好，", "在吗，", "亲，", "客服，", "我想问下，", "你好 ")
+ISSUE_SUFFIXES = ("", "", "", "，怎么处理", "，我要退货", "，能退吗", "，给我退款吧", "，怎么办", "。", "！", "，看下图")
+
 BUYER_PRAISE = (
     "谢谢亲，服务好", "客服很耐心，谢谢", "服务态度很好，给你们好评", "谢谢亲，问题解决了",
     "你们客服真耐心，点赞",
@@ -116,6 +173,13 @@ REFUND_STATUSES = (
 )
 CS_INTERVENTION = ("客服未介入", "需要客服介入", "客服介入中", "客服已介入处理")
 LOGISTICS = ("中通快递", "圆通速递", "韵达快递", "顺丰速运", "申通快递", "极兔速递")
+
+# text group of each refund reason (ISSUE_PHRASES)
+REASON_GROUP = {
+    "七天无理由退换货": "unwanted", "质量问题": "quality", "少件/漏发": "missing", "与商品描述不符": "not_as_described",
+    "发错货": "wrong_item", "商品破损": "damaged", "不想要了": "unwanted", "收到商品破损": "damaged",
+    "多拍/拍错/不想要": "mistaken", "未按约定时间发货": "late_shipping", "效果不好/不喜欢": "disappointing",
+}
 
 # The 38 columns of the 退款管理 export, in order (docs: /work/shared/reference/exports.md)
 REFUND_COLUMNS = (

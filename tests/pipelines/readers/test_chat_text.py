@@ -7,6 +7,7 @@ from polars.testing import assert_frame_equal
 from pipelines.io.source import SourceFile
 from pipelines.readers import get
 from pipelines.readers.chat_text import parse_chat_text
+from pipelines.staging.stage import stage_batch
 from tests.pipelines.readers.chat_fixtures import FIXTURES, assert_sniffs, expected, write_gbk_text
 
 W, L = "旗舰店:小王", "旗舰店:小李"
@@ -40,8 +41,9 @@ def test_modern_export_all_line_kinds():
                      text="退款什么时候到", event="message", source_row=18),
             b | dict(agent_account=W, sender=W, sender_role="system", sent_at="2026-10-02 10:00:30",
                      text="请在客户端查看原始聊天记录", event="message", source_row=21),
+            # an impossible time is kept raw: the stager quarantines it (see the staging test below)
             b | dict(agent_account=W, sender="buyer_b", sender_role="buyer", sent_at="2026-13-40 25:00:00",
-                     text="谢谢", event="message", source_row=23, _reason="发送时间无法解析: '2026-13-40 25:00:00'"),
+                     text="谢谢", event="message", source_row=23),
         ]
     )  # fmt: skip
     assert_frame_equal(batch.frame, want)
@@ -91,4 +93,51 @@ def test_two_line_header_only_dating_a_recall():
     assert frame.select("sender", "sender_role", "sent_at", "event", "buyer", "agent_account", "source_row").rows() == [
         ("旗舰店:阿杰", "agent", "2026-10-11 20:03:39", "recall", "buyer_f", "旗舰店:阿杰", 3),
         ("buyer_f", "buyer", "2026-10-11 20:04:00", "message", "buyer_f", "旗舰店:阿杰", 4),
+    ]
+
+
+def test_recalls_in_a_two_line_header_file_name_nicks_known_from_those_headers():
+    # every header is two-line: the recallers are known only from two-line headers, and
+    # the buyer's recall comes before any header naming the agent
+    text = (
+        "buyer_g\n2026年10月12日 09:00:00\n在吗\n"
+        "buyer_g 撤回了一条消息\n"
+        "旗舰店:小周\n2026-10-12 09:00:30\n您好\n已读\n"
+        "旗舰店:小周 撤回了一条消息\n"
+        "buyer_g\n2026-10-12 09:01:00\n好的\n"
+    )
+    frame, notes = parse_chat_text(text)
+    assert notes == ["已读/未读回执 1 行并入上一条消息"]
+    assert frame.select("sender", "sender_role", "sent_at", "event", "text", "read_status", "source_row").rows() == [
+        ("buyer_g", "buyer", "2026-10-12 09:00:00", "message", "在吗", None, 1),
+        ("buyer_g", "buyer", "2026-10-12 09:00:00", "recall", None, None, 4),
+        ("旗舰店:小周", "agent", "2026-10-12 09:00:30", "message", "您好", "已读", 5),
+        ("旗舰店:小周", "agent", "2026-10-12 09:00:30", "recall", None, None, 9),
+        ("buyer_g", "buyer", "2026-10-12 09:01:00", "message", "好的", None, 10),
+    ]
+    assert frame["agent_account"].unique().to_list() == ["旗舰店:小周"]
+
+
+def test_unparseable_time_is_quarantined_with_its_reason_once():
+    text = "旗舰店:小王 2026-10-11 20:00:00\n好\nbuyer_x 2026-13-40 25:00:00\n谢谢\n"
+    frame, _ = parse_chat_text(text)
+    assert frame.select("sent_at", "_reason").rows() == [("2026-10-11 20:00:00", None), ("2026-13-40 25:00:00", None)]
+    loaded, quarantine, counts = stage_batch("messages", frame, "2026-10", "x.txt")
+    assert (counts.loaded, counts.quarantined) == (1, 1)
+    assert quarantine.select("source_row", "reason").rows() == [(3, "发送时间无法解析: '2026-13-40 25:00:00'")]
+
+
+def test_leave_to_stager_keeps_a_reason_only_where_the_stager_would_load_the_row():
+    import polars as pl
+
+    from pipelines.readers._chat_common import with_sent_at
+
+    df = pl.DataFrame({"raw": ["2026/10/3 9:05", "2026-10-03", "昨天", None], "_reason": [None] * 4},
+                      schema={"raw": pl.String, "_reason": pl.String})
+    out = with_sent_at(df, "raw", leave_to_stager=True)
+    assert out.select("sent_at", "_reason").rows() == [
+        ("2026-10-03 09:05:00", None),
+        ("2026-10-03", "发送时间无法解析: '2026-10-03'"),  # a bare date: the stager would load midnight
+        ("昨天", None),  # the stager says 发送时间无法解析 itself
+        (None, None),  # ... and 缺少发送时间
     ]
