@@ -55,6 +55,8 @@ def grade_table_text(gp) -> str:
 
 
 def fmt(d: Decimal) -> str:
-    """Decimal without trailing zeros for rule texts (20, 0.05, 14.99)."""
-    s = format(d.normalize(), "f")
-    return s
+    """Decimal without trailing zeros for rule texts (20, 0.05, 14.99); measured values
+    with long fractions (0.9629629...) are shown to 4 decimals (comparisons use full precision)."""
+    if d == d.quantize(Decimal("0.0001")):
+        return format(d.normalize(), "f")
+    return format(d.quantize(Decimal("0.0001")).normalize(), "f")

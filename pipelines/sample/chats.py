@@ -20,16 +20,29 @@ from . import catalog as cat
 LAYOUTS = ("qianniu_xlsx", "chat_json", "chat_text", "chat_flat")
 
 # text categories (index into BANKS)
-B_OPEN, B_ORDER, B_FOLLOW, B_THREAT, B_PRAISE, A_POLITE, A_BLUNT, A_REPLY, A_RUDE, A_GAP, AUTO, AUTO_OFF = range(12)
+(B_OPEN, B_ORDER, B_FOLLOW, B_THREAT, B_PRAISE, A_POLITE, A_BLUNT, A_REPLY, A_RUDE, A_GAP, AUTO, AUTO_OFF,
+ B_ISSUE, B_ORDER_ISSUE, B_NEGATIVE) = range(15)
+# after-sales issue wording: one sub-bank per group of refund reasons
+ISSUE_GROUPS = tuple(cat.ISSUE_PHRASES)
 BANKS = (
     cat.BUYER_OPENINGS, cat.BUYER_ORDER_MENTIONS, cat.BUYER_FOLLOWUPS, cat.BUYER_THREATS, cat.BUYER_PRAISE,
     cat.AGENT_POLITE_OPENINGS, cat.AGENT_BLUNT_OPENINGS, cat.AGENT_REPLIES, cat.AGENT_RUDE,
     cat.AGENT_KNOWLEDGE_GAP, cat.AUTO_REPLIES, (cat.AUTO_REPLY_OFF_HOURS,),
+    tuple(p for g in ISSUE_GROUPS for p in cat.ISSUE_PHRASES[g]), cat.BUYER_ORDER_ISSUE, cat.BUYER_NEGATIVE,
 )
 BANK_NAMES = (
     "buyer_opening", "buyer_order", "buyer_followup", "buyer_threat", "buyer_praise", "agent_polite_opening",
     "agent_blunt_opening", "agent_reply", "agent_rude", "agent_knowledge_gap", "auto_reply", "auto_reply_off_hours",
+    "buyer_issue", "buyer_order_issue", "buyer_negative",
 )
+
+# Refund conversations (the buyer talks about a refund whose 买家退款原因 drives the wording):
+# at most this share of conversations; this share of them type the order number (the rest
+# are linked by buyer + time); wording noise: no issue words at all / another group's words
+# (the buyer picked a different reason in the form); later buyer lines restating the issue.
+REFUND_CONV_SHARE = 0.45
+ORDER_TYPED_SHARE = 0.7
+ISSUE_NONE, ISSUE_OTHER, ISSUE_DETAIL = 0.12, 0.10, 0.35
 
 SYSTEM_SENDER = "系统"  # sender of transfer notices (as the chat readers write it)
 
@@ -96,15 +109,17 @@ def _group_cumsum(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def generate_chats(
-    rng: np.random.Generator, month_start: datetime, days: int, plan: AgentPlan, target: int, order_slots: int,
+    rng: np.random.Generator, month_start: datetime, days: int, plan: AgentPlan, target: int, refund_slots: int,
     flat_only: bool = False, chunk: int = 0,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Build about ``target`` messages. Returns (messages, conversations).
 
     ``messages`` holds canonical message columns plus ``msg_id`` (global order), ``conv``,
     ``layout`` (which export it goes to), ``bank`` (text category). ``conversations`` holds
-    one row per conversation with its tags; up to ``order_slots`` conversations are tagged
-    to mention an order number (``{order}`` placeholders, filled by the caller).
+    one row per conversation with its tags; up to ``refund_slots`` conversations are about a
+    refund (tag ``refund``, its 买家退款原因 in ``reason``: the buyer's wording depends on it);
+    most of them type the order number (tag ``order``, ``{order}`` placeholders filled by
+    the caller once refunds exist).
     ``flat_only`` puts every buyer in the flat layout (bulk chunks); ``chunk`` > 0 makes
     buyer nicks, ``msg_id`` and ``conv`` disjoint from other chunks.
     """
@@ -229,19 +244,45 @@ def generate_chats(
     # texts
     conv_first = (mt_i == 0) & (pos == 0)
     last_buyer = t_last[m_turn] & (kind == K_BUYER) & (pos == mnb - 1)
-    order_conv = np.zeros(C, bool)
+    refund_conv = np.zeros(C, bool)
     cand = np.flatnonzero(~unanswered[:C] & (c_layout[:C] != 0))
-    if order_slots and len(cand):
-        order_conv[rng.choice(cand, size=min(order_slots, len(cand), max(1, int(C * 0.08))), replace=False)] = True
+    if refund_slots and len(cand):
+        n_ref = min(refund_slots, len(cand), max(1, int(C * REFUND_CONV_SHARE)))
+        refund_conv[rng.choice(cand, size=n_ref, replace=False)] = True
+    order_conv = refund_conv & (rng.random(C) < ORDER_TYPED_SHARE)
+    reason_w = np.array([w for _, w in cat.REFUND_REASONS], float)
+    c_reason = np.where(refund_conv, rng.choice(len(reason_w), size=C, p=reason_w / reason_w.sum()), -1)
+    group_of = np.array([ISSUE_GROUPS.index(cat.REASON_GROUP[r]) for r, _ in cat.REFUND_REASONS])
+    noise = rng.random(C)
+    c_group = np.select(
+        [~refund_conv, noise < ISSUE_NONE, noise < ISSUE_NONE + ISSUE_OTHER],
+        [-1, -1, rng.integers(0, len(ISSUE_GROUPS), C)],
+        group_of[np.maximum(c_reason, 0)],
+    )
+    # buyers who get angry (more so with the rude agent and about a refund): one buyer line
+    # of a later turn is a negative phrase
+    k_c = k[:C]
+    negative = ~praise[:C] & (k_c >= 2) & (
+        rng.random(C) < np.where(c_agent[:C] == plan.rude, 0.30, np.where(refund_conv, 0.10, 0.05))
+    )
+    neg_turn = 1 + (rng.integers(0, 1 << 30, C) % np.maximum(k_c - 1, 1))
+    m_group = c_group[m_conv]
+    is_buyer = kind == K_BUYER
+    neg_slot = is_buyer & (pos == 0) & negative[m_conv] & (mt_i == neg_turn[m_conv])
+    detail = is_buyer & (m_group >= 0) & (rng.random(M) < ISSUE_DETAIL)
     blunt = (agent == plan.rude) & (rng.random(M) < 0.6)
     rude_slot = first_agent & (mt_i == np.minimum(1, k[m_conv] - 1))
     gap_slot = first_agent & t_last[m_turn]
     bank = np.select(
         [
+            conv_first & order_conv[m_conv] & (m_group >= 0),
             conv_first & order_conv[m_conv],
+            conv_first & (m_group >= 0),
             conv_first,
             last_buyer & threat[m_conv],
             last_buyer & praise[m_conv],
+            neg_slot,
+            detail,
             kind == K_BUYER,
             (kind == K_AUTO) & offhours[m_conv],
             kind == K_AUTO,
@@ -251,13 +292,21 @@ def generate_chats(
             first_agent & (mt_i == 0),
             kind == K_AGENT,
         ],
-        [B_ORDER, B_OPEN, B_THREAT, B_PRAISE, B_FOLLOW, AUTO_OFF, AUTO, A_RUDE, A_GAP, A_BLUNT, A_POLITE, A_REPLY],
+        [B_ORDER_ISSUE, B_ORDER, B_ISSUE, B_OPEN, B_THREAT, B_PRAISE, B_NEGATIVE, B_ISSUE, B_FOLLOW, AUTO_OFF, AUTO, A_RUDE, A_GAP, A_BLUNT, A_POLITE, A_REPLY],
         -1,
     ).astype(np.int64)
     sizes = np.array([len(b) for b in BANKS])
     offs = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     flat = pl.Series([t for b in BANKS for t in b], dtype=pl.String)
     idx = offs[np.maximum(bank, 0)] + rng.integers(0, 1 << 30, M) % sizes[np.maximum(bank, 0)]
+    # issue phrases come from the conversation's group (sub-bank of B_ISSUE)
+    g_sizes = np.array([len(cat.ISSUE_PHRASES[g]) for g in ISSUE_GROUPS])
+    g_offs = offs[B_ISSUE] + np.concatenate([[0], np.cumsum(g_sizes)[:-1]])
+    g = np.maximum(m_group, 0)
+    issue_idx = g_offs[g] + rng.integers(0, 1 << 30, M) % g_sizes[g]
+    idx = np.where(bank == B_ISSUE, issue_idx, idx)
+    pre_idx = rng.integers(0, len(cat.ISSUE_PREFIXES), M)
+    suf_idx = rng.integers(0, len(cat.ISSUE_SUFFIXES), M)
 
     # recalls (text exports only): the 2nd agent reply or the 2nd buyer message of a run
     recall = (
@@ -281,6 +330,9 @@ def generate_chats(
             "kind": kind,
             "bank": bank,
             "text_i": idx.astype(np.int64),
+            "issue_i": issue_idx.astype(np.int64),
+            "pre_i": pre_idx.astype(np.int64),
+            "suf_i": suf_idx.astype(np.int64),
             "recall": recall,
             "read": read,
             "tr_to": t_to[m_conv].astype(np.int64),
@@ -289,6 +341,8 @@ def generate_chats(
         }
     )
     layouts = pl.Series(LAYOUTS, dtype=pl.String)
+    prefixes = pl.Series(cat.ISSUE_PREFIXES, dtype=pl.String)
+    suffixes = pl.Series(cat.ISSUE_SUFFIXES, dtype=pl.String)
     acc = pl.col("agent_i").map_batches(lambda s: accounts.gather(s), return_dtype=pl.String)
     buyer = pl.col("buyer_i").map_batches(lambda s: nicks.gather(s), return_dtype=pl.String)
     to_acc = pl.col("tr_to").map_batches(lambda s: accounts.gather(s), return_dtype=pl.String)
@@ -301,7 +355,17 @@ def generate_chats(
         is_auto_reply=pl.col("kind") == K_AUTO,
         transfer_to_acc=to_acc,
         text0=pl.col("text_i").map_batches(lambda s: flat.gather(s), return_dtype=pl.String),
+        _issue=pl.col("issue_i").map_batches(lambda s: flat.gather(s), return_dtype=pl.String),
+        _pre=pl.col("pre_i").map_batches(lambda s: prefixes.gather(s), return_dtype=pl.String),
+        _suf=pl.col("suf_i").map_batches(lambda s: suffixes.gather(s), return_dtype=pl.String),
         reason0=pl.col("tr_reason").map_batches(lambda s: reasons.gather(s), return_dtype=pl.String),
+    )
+    df = df.with_columns(
+        text0=pl.when(pl.col("bank") == B_ISSUE)
+        .then(pl.concat_str("_pre", "text0", "_suf"))
+        .when(pl.col("bank") == B_ORDER_ISSUE)
+        .then(pl.col("text0").str.replace("{issue}", pl.col("_issue"), literal=True))
+        .otherwise(pl.col("text0"))
     )
     is_tr = pl.col("kind") == K_TRANSFER
     sender = pl.when(pl.col("kind") == K_BUYER).then(pl.col("buyer")).otherwise(pl.col("agent_account"))
@@ -349,6 +413,10 @@ def generate_chats(
             "threat": threat[:C],
             "praise": praise[:C],
             "order": order_conv,
+            "refund": refund_conv,
+            "negative": negative,
+            "reason": pl.Series([r for r, _ in cat.REFUND_REASONS], dtype=pl.String).gather(np.maximum(c_reason, 0))
+            .to_frame("r").select(pl.when(pl.Series(refund_conv)).then(pl.col("r"))).to_series(),
         }
     )
     return df, convs

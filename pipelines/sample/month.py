@@ -85,16 +85,16 @@ def build_month(month: str, agents: int = 8, seed: int = 0, messages: int | None
     export_at = month_end + timedelta(hours=10, minutes=int(rngs[0].integers(0, 50)), seconds=int(rngs[0].integers(0, 60)))
     plan = plan_agents(agents)
 
-    n_orders = max(400, target // 6)
+    n_orders = max(2000, target // 6)
     n_refunds = int(round(n_orders * rngs[0].uniform(0.06, 0.10)))
-    msgs, convs = generate_chats(rngs[1], month_start, days, plan, min(target, CHUNK), order_slots=int(n_refunds * 0.7))
+    # most refunds are talked about in a chat (refund_slots <= refunds: each gets its own)
+    msgs, convs = generate_chats(rngs[1], month_start, days, plan, min(target, CHUNK), refund_slots=int(n_refunds * 0.85))
     chat_buyers = convs.get_column("buyer").unique(maintain_order=True).to_list()
     orders = generate_orders(rngs[2], month_start, days, n_orders, chat_buyers)
     refunds, orders = generate_refunds(rngs[3], orders, convs, plan.accounts, month_start, days, n_refunds)
 
     # the order number the buyer types is the refunded order's number
-    linked = convs.filter(pl.col("order")).sort("conv").head(int(refunds["chat_linked"].sum()))
-    link = linked.select("conv").with_columns(order_id=refunds.filter(pl.col("chat_linked"))["order_id"])
+    link = refunds.filter(pl.col("chat_linked")).select("conv", "order_id")
     msgs = (
         msgs.join(link, on="conv", how="left")
         .with_columns(text=pl.when(pl.col("order_id").is_not_null()).then(
@@ -240,7 +240,7 @@ def _chat_truth(msgs: pl.DataFrame, convs: pl.DataFrame, plan) -> dict:
         _tie=(gap == timedelta(0)).fill_null(False),
     ).with_columns(_sess=pl.col("_new").cum_sum())
     sess = ordered.group_by("_sess").agg(d=pl.col("sent_at").max() - pl.col("sent_at").min())
-    tags = convs.select(pl.exclude("conv", "buyer", "agent_account", "layout", "start", "turns").sum()).row(0, named=True)
+    tags = convs.select(pl.exclude("conv", "buyer", "agent_account", "layout", "start", "turns", "reason").sum()).row(0, named=True)
     banks = dict(msgs.group_by("bank").len().iter_rows())
     return {
         "messages": msgs.height,

@@ -1,7 +1,8 @@
 """Orders (订单报表) and refunds (退款管理) of the sample month, as vectorised frames.
 
-Refunds of conversations tagged ``order`` belong to that conversation's buyer and are
-applied around the chat, so the order number a buyer types matches a refund.
+Refunds of conversations tagged ``refund`` belong to that conversation's buyer, carry the
+conversation's 买家退款原因 and are applied around the chat, so the order number a buyer
+types (tag ``order``) matches a refund and the other ones link by buyer + time.
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ def generate_refunds(
     n_refunds: int,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Pick ``n_refunds`` paid orders to refund. The first ones are the orders of
-    conversations tagged ``order`` (their buyer and paid time are rewritten to fit the chat).
+    conversations tagged ``refund`` (their buyer and paid time are rewritten to fit the chat,
+    the reason is the conversation's). ``conv`` names that conversation (null for the
+    others); ``chat_linked`` = the buyer typed the order number.
 
     Returns (refunds, orders) — orders updated for the chat-linked refunds.
     """
@@ -99,7 +102,7 @@ def generate_refunds(
     hi = lo + days * 86400
     paid_idx = np.flatnonzero(orders["paid_at"].is_not_null().to_numpy())
     chosen = rng.choice(paid_idx, size=min(n_refunds, len(paid_idx)), replace=False)
-    oc = convs.filter(pl.col("order")).sort("conv")
+    oc = convs.filter(pl.col("refund")).sort("conv")
     m = min(oc.height, len(chosen))
     R = len(chosen)
     conv_start = (oc["start"].dt.epoch("s").to_numpy()[:m]).astype(np.int64)
@@ -131,6 +134,7 @@ def generate_refunds(
     completed = np.where(final, applied + rng.integers(600, 3 * 86400, R), -1)
     reason_i = _weighted(rng, cat.REFUND_REASONS, R)
     reasons = np.array([r for r, _ in cat.REFUND_REASONS], dtype=object)[reason_i]
+    reasons[:m] = oc["reason"].to_numpy()[:m]
     needs_return = np.isin(reasons, ["七天无理由退换货", "质量问题", "与商品描述不符", "发错货", "效果不好/不喜欢"])
     partial = np.isin(reasons, ["少件/漏发", "商品破损", "收到商品破损"]) & (rng.random(R) < 0.6)
     paid_c = o["paid_cents"].to_numpy()
@@ -170,7 +174,8 @@ def generate_refunds(
             "full_or_partial": np.where(partial, "部分退款", "全部退款"),
             "reviewer": accounts[reviewer].astype(str),
             "operator": accounts[op].astype(str),
-            "chat_linked": np.arange(R) < m,
+            "chat_linked": np.concatenate([oc["order"].to_numpy()[:m], np.zeros(R - m, bool)]),
+            "conv": pl.Series(np.concatenate([oc["conv"].to_numpy()[:m], np.full(R - m, -1)])).replace(-1, None),
         }
     )
     return refunds, orders

@@ -14,7 +14,8 @@ import pytest
 
 from pipelines.sample import build_month, generate
 from pipelines.sample import month as gen_mod
-from pipelines.sample.catalog import FORBIDDEN_TERMS, REFUND_COLUMNS
+from pipelines.sample.chats import BANK_NAMES
+from pipelines.sample.catalog import BUYER_NEGATIVE, FORBIDDEN_TERMS, ISSUE_PHRASES, REASON_GROUP, REFUND_COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "data" / "sample" / "2026-10"
@@ -310,6 +311,37 @@ def test_behaviours_are_planted():
     assert (gap > timedelta(minutes=30)).sum() > 0
     span = m.group_by("conv").agg(d=pl.col("sent_at").max() - pl.col("sent_at").min())
     assert (span["d"] > timedelta(minutes=30)).sum() > 0
+
+
+def test_refund_wording_follows_the_refund_reason():
+    d = build_month("2026-10", 8, 42)
+    conv = d.conversations.filter("refund")
+    assert conv.height == 131 and conv["reason"].null_count() == 0
+    # each refund conversation has its own refund, with the conversation's reason
+    r = d.refunds.filter(pl.col("conv").is_not_null()).join(conv.select("conv", pl.col("reason").alias("r")), on="conv")
+    assert r.height == conv.height and (r["reason"] == r["r"]).all()
+    assert r["chat_linked"].sum() == conv["order"].sum() == 98  # typed the order number
+    buyer = d.messages.filter(pl.col("sender_role") == "buyer").group_by("conv").agg(pl.col("text").drop_nulls().str.join(" "))
+    x = conv.join(buyer, on="conv").with_columns(g=pl.col("reason").replace_strict(REASON_GROUP))
+    x = x.with_columns(**{g: pl.col("text").str.contains_any(list(v)) for g, v in ISSUE_PHRASES.items()})
+    # groups with their own words: buyers mostly use them, other buyers hardly ever
+    for g in ("quality", "missing", "wrong_item", "not_as_described", "damaged", "late_shipping"):
+        assert x.filter(pl.col("g") == g)[g].mean() >= 0.7, g
+        assert x.filter(pl.col("g") != g)[g].mean() <= 0.1, g
+    # ... but not always (no issue words / another reason's words): not a trivial task
+    own = x.select(pl.coalesce(pl.when(pl.col("g") == g).then(pl.col(g)) for g in ISSUE_PHRASES)).to_series()
+    assert 0.7 < own.mean() < 0.95
+
+
+def test_negative_buyer_lines_hold_a_negative_lexicon_term():
+    lexicon = [t for t in (REPO / "data" / "lexicons" / "negative.txt").read_text("utf-8").splitlines()
+               if t.strip() and not t.startswith("#")]
+    assert all(any(t in p for t in lexicon) for p in BUYER_NEGATIVE)
+    d = build_month("2026-10", 8, 42)
+    neg = d.messages.filter(pl.col("bank") == BANK_NAMES.index("buyer_negative"))
+    assert set(neg["sender_role"]) == {"buyer"} and neg.height == d.conversations["negative"].sum() == 21
+    by_agent = neg.group_by("agent_account").len().sort("len", descending=True)
+    assert by_agent["agent_account"][0] == d.plan.accounts[d.plan.rude]
 
 
 # ------------------------------------------------------------------ scaling
