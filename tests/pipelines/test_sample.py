@@ -14,8 +14,8 @@ import pytest
 
 from pipelines.sample import build_month, generate
 from pipelines.sample import month as gen_mod
-from pipelines.sample.chats import BANK_NAMES
 from pipelines.sample.catalog import BUYER_NEGATIVE, FORBIDDEN_TERMS, ISSUE_PHRASES, REASON_GROUP, REFUND_COLUMNS
+from pipelines.sample.chats import BANK_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = REPO / "data" / "sample" / "2026-10"
