@@ -18,23 +18,28 @@ from scoring.model import Adjustment, AgentIssues, ItemScore, fmt, grade_table_t
 _SEP = r"[,，;；、/\s]+"
 
 
-def handled_within_deadline(frame: pl.DataFrame, hours, as_of: datetime | None = None) -> pl.DataFrame:
+def handled_within_deadline(frame: pl.DataFrame, hours, as_of: datetime | None = None, calendar=None) -> pl.DataFrame:
     """Add ``deadline_at`` and ``within_deadline`` (Boolean) to a complaints frame.
 
-    ``within_deadline`` is True when ``handled_at - received_at <= hours``; False when handled
-    later, or still open and the deadline has passed by ``as_of`` (or ``as_of`` is None);
-    null when still open and not yet due at ``as_of`` (pending: left out of the rate).
+    Uses the project's one deadline mechanism (:func:`analytics.sla.deadlines.deadline_status`;
+    ``calendar`` None = 24×7, or an SLA working-hours calendar). ``within_deadline`` is True
+    when handled at or before the deadline; False when handled later, or still open and the
+    deadline has passed by ``as_of`` (or ``as_of`` is None); null when still open and not yet
+    due at ``as_of`` (pending: left out of the rate). A recorded ``handled_at`` is used even
+    when it falls after ``as_of`` (scoring runs after month end on the full record)."""
+    from analytics.sla.deadlines import deadline_status
 
-    This is the single place deciding "handled in time": switch it to the SLA deadline
-    engine (analytics/sla/) here when that lands (service hours, holidays)."""
-    deadline = pl.col("received_at") + pl.duration(microseconds=int(Decimal(hours) * 3600 * 10**6))
-    open_due = pl.lit(True) if as_of is None else (pl.col("deadline_at") <= pl.lit(as_of))
-    return frame.with_columns(deadline_at=deadline).with_columns(
+    far = datetime(9999, 1, 1)
+    t = float(Decimal(str(hours)))
+    decided = deadline_status(pl.col("received_at"), pl.col("handled_at"), t, calendar, far)
+    open_at = deadline_status(pl.col("received_at"), None, t, calendar, as_of or far)
+    return frame.with_columns(
+        deadline_at=decided.struct.field("deadline"),
         within_deadline=pl.when(pl.col("handled_at").is_not_null())
-        .then(pl.col("handled_at") <= pl.col("deadline_at"))
-        .when(open_due)
+        .then(decided.struct.field("status") == "met")
+        .when(open_at.struct.field("status") == "breached")
         .then(pl.lit(False))
-        .otherwise(pl.lit(None, dtype=pl.Boolean))
+        .otherwise(pl.lit(None, dtype=pl.Boolean)),
     )
 
 
