@@ -108,6 +108,14 @@ class SourceFile:
         rows = list(csv.reader(io.StringIO(text), delimiter=delim))
         return _grid(rows)
 
+    def head_sheets(self, rows: int = 40) -> dict[str, pl.DataFrame]:
+        """The first ``rows`` rows of every sheet, for sniffing without parsing a whole
+        big CSV (workbooks are parsed once and cached anyway)."""
+        if self.format == "text":
+            lines = self.text[:200_000].splitlines()[:rows]
+            return {"": _grid(list(csv.reader(lines, delimiter=sniff_delimiter("\n".join(lines)))))}
+        return {name: g.head(rows) for name, g in self.sheets().items()}
+
     def sheets(self) -> dict[str, pl.DataFrame]:
         """All sheets as raw grids (xlsx via fastexcel/calamine; CSV as one sheet named '')."""
         return self._sheets

@@ -60,7 +60,7 @@ def _match(grid: pl.DataFrame, kind: str) -> tuple[int, float] | None:
 def sniff_kinds(src: SourceFile, kinds: tuple[str, ...]) -> float:
     """0 when no sheet is one of ``kinds``; else 0.6..1.0 growing with headers found."""
     try:
-        sheets = src.sheets()
+        sheets = src.head_sheets()
     except Exception:
         return 0.0
     best = 0.0

@@ -156,7 +156,8 @@ def _cast_col(frame: pl.DataFrame, col: Col) -> tuple[pl.Expr, pl.Expr | None]:
         return typed.alias(col.name), (pl.when(typed.is_null()).then(missing) if missing is not None else None)
     if src != pl.String:
         raw = raw.cast(pl.String)
-    typed = _PARSERS[col.type](raw)
+    pre = f"{_PRE}{col.name}"
+    typed = pl.col(pre) if pre in frame.columns else _PARSERS[col.type](raw)
     raw_clean = clean_text(raw)
     reasons = [pl.when(raw_clean.is_not_null() & typed.is_null()).then(pl.format(f"{label}无法解析: '{{}}'", raw_clean))]
     if missing is not None:
@@ -171,8 +172,31 @@ def _cast_col(frame: pl.DataFrame, col: Col) -> tuple[pl.Expr, pl.Expr | None]:
     return typed.alias(col.name), pl.coalesce(reasons)
 
 
+_PRE = "__parsed_"
+_STD_FORMATS = {"datetime": "%Y-%m-%d %H:%M:%S", "date": "%Y-%m-%d"}
+
+
+def preparse_times(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
+    """Parse datetime/date text columns: the standard format for all rows in one fast pass,
+    the slow normalising parser only on the rows that need it (title-style dates, 年月日,
+    single digits...). Adds ``__parsed_<col>`` columns that :func:`_cast_col` picks up."""
+    adds = []
+    for col in table.cols:
+        if col.type not in _STD_FORMATS or col.name not in frame.columns or frame.schema[col.name] != pl.String:
+            continue
+        raw = frame[col.name].str.strip_chars()
+        fast = raw.str.strptime(pl.Datetime("us"), _STD_FORMATS[col.type], strict=False)
+        need = (fast.is_null() & raw.is_not_null() & (raw != "")).arg_true()
+        if len(need):
+            slow = pl.DataFrame({"v": raw.gather(need)}).select(parse_datetime(pl.col("v"))).to_series()
+            fast = fast.scatter(need, slow)
+        adds.append((fast.dt.date() if col.type == "date" else fast).alias(f"{_PRE}{col.name}"))
+    return frame.with_columns(adds) if adds else frame
+
+
 def cast_and_validate(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     """Cast every canonical column to its type; add ``_reason`` (null = good row)."""
+    frame = preparse_times(table, frame)
     exprs, reason_exprs = [], []
     if REASON in frame.columns:
         reason_exprs.append(clean_text(pl.col(REASON)))
@@ -187,9 +211,6 @@ def cast_and_validate(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     ]
     cast_reason = pl.concat_str(reason_exprs, separator="; ", ignore_nulls=True) if reason_exprs else pl.lit(None, pl.String)
     out = frame.select(exprs + lineage + [cast_reason.alias("_cast_reason")])
-    raw_cols = [c for c in frame.columns if c != REASON and not c.startswith("_")]
-    raw_json = frame.select(pl.struct(raw_cols).struct.json_encode().alias("_raw")) if raw_cols else pl.DataFrame({"_raw": [None] * frame.height})
-    out = out.with_columns(raw_json["_raw"])
     # rule checks on typed values
     checks = []
     for col in table.cols:
@@ -207,6 +228,14 @@ def cast_and_validate(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     reason = pl.concat_str([cast_reason] + checks, separator="; ", ignore_nulls=True)
     out = out.with_columns(pl.when(reason == "").then(None).otherwise(reason).alias(REASON)).drop("_cast_reason")
     return out
+
+
+def raw_json(frame: pl.DataFrame) -> pl.Series:
+    """The source values of (bad) rows as JSON, kept in quarantine for the supervisor."""
+    cols = [c for c in frame.columns if not c.startswith("_") and c not in ("source_file", "source_sheet", "source_row")]
+    if not cols:
+        return pl.Series("_raw", [None] * frame.height, dtype=pl.String)
+    return frame.select(pl.struct(cols).struct.json_encode().alias("_raw")).to_series()
 
 
 def in_month(table: Table, month: str) -> pl.Expr:
@@ -252,10 +281,11 @@ def stage_batch(table: Table | str, frame: pl.DataFrame, month: str, source_file
     table = TABLES[table] if isinstance(table, str) else table
     frame = frame.with_columns(pl.lit(source_file).alias("source_file"))
     typed = cast_and_validate(table, frame)
-    bad = typed.filter(pl.col(REASON).is_not_null())
-    good = typed.filter(pl.col(REASON).is_null())
+    bad_mask = typed[REASON].is_not_null()
+    bad = typed.filter(bad_mask).with_columns(raw_json(frame.filter(bad_mask)))
+    good = typed.filter(~bad_mask)
     keep = good.select(in_month(table, month)).to_series().fill_null(False)
-    loaded = good.filter(keep).drop(REASON, "_raw").with_columns(pl.lit(month).alias("month"))
+    loaded = good.filter(keep).drop(REASON).with_columns(pl.lit(month).alias("month"))
     quarantine = bad.select(
         pl.lit(table.name).alias("kind"),
         "source_file",
