@@ -146,7 +146,7 @@ def on_subset(df: pl.DataFrame, mask: pl.Expr, **exprs: pl.Expr) -> pl.DataFrame
 _FMT = "%Y-%m-%d %H:%M:%S"
 
 
-def with_sent_at(df: pl.DataFrame, raw: str, label: str = "发送时间", leave_to_stager: bool = False) -> pl.DataFrame:
+def with_sent_at(df: pl.DataFrame, raw: str, label: str = "发送时间", leave_to_stager: bool = True) -> pl.DataFrame:
     """``sent_at`` = normalised ``raw``; when that fails the raw text is kept and a
     reason is added to ``_reason`` (the stager quarantines the row).
 

@@ -29,7 +29,7 @@ WANT = expected(
         A | dict(agent_account=L, sender="系统", sender_role="system", sent_at="2026-10-01 09:03:01",
                  text="[系统提示]会话已转接", event="message", source_row=8),
         A | dict(agent_account=L, sender="buyer_a", sender_role="buyer", sent_at="昨天 10:00", text="谢谢",
-                 event="message", source_row=9, _reason="发送时间无法解析: '昨天 10:00'"),
+                 event="message", source_row=9, _reason=None),
     ]
 )  # fmt: skip
 NOTES = ["跳过表头上方标题行 1 行", "跳过空行 1 行"]
@@ -44,6 +44,15 @@ def test_utf8_bom_csv(tmp_path):
     batch = _read(write_flat_csv(tmp_path / "flat.csv", "utf-8-sig"))
     assert batch.notes == NOTES
     assert_frame_equal(batch.frame, WANT)
+
+
+def test_unparseable_time_is_quarantined_once_after_staging(tmp_path):
+    from pipelines.staging.stage import stage_batch
+
+    batch = _read(write_flat_csv(tmp_path / "flat.csv", "utf-8-sig"))
+    _, quarantine, counts = stage_batch("messages", batch.frame, "2026-10", "flat.csv")
+    assert quarantine.select("source_row", "reason").rows() == [(9, "发送时间无法解析: '昨天 10:00'")]
+    assert counts.balanced
 
 
 def test_gbk_csv_and_xlsx_give_the_same_frame(tmp_path):
