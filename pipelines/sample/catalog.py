@@ -181,7 +181,9 @@ REASON_GROUP = {
     "多拍/拍错/不想要": "mistaken", "未按约定时间发货": "late_shipping", "效果不好/不喜欢": "disappointing",
 }
 
-# The 38 columns of the 退款管理 export, in order (docs: /work/shared/reference/exports.md)
+# The 38 columns of the 退款管理 export, in order (shared/reference/exports.md). Written out
+# here independently of pipelines/readers/refunds.py on purpose: the generator is the
+# readers' test oracle, so it must not inherit a reader's mistake.
 REFUND_COLUMNS = (
     "订单编号", "退款编号", "支付宝交易号", "订单付款时间", "商家编码", "退款完结时间", "买家会员名称",
     "买家实际支付金额", "宝贝标题", "买家退款金额", "手工退款/系统退款", "是否需要退货", "退款的申请时间",

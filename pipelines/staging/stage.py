@@ -309,16 +309,15 @@ def dedupe(table: Table | str, frames: list[pl.DataFrame]) -> tuple[pl.DataFrame
     frames = [f for f in frames if f.height]
     if not frames:
         return empty_staged(table), {}
-    df = pl.concat(frames, how="vertical_relaxed").with_row_index("_order")
+    df = pl.concat(frames, how="vertical_relaxed")
     key = list(table.natural_key)
     if table.dedupe_with_occurrence:
-        df = df.with_columns(pl.int_range(pl.len()).over(key + ["source_file"], order_by="_order").alias("_occ"))
+        # rows are in file order, so int_range over a partition numbers repeats in order
+        df = df.with_columns(pl.int_range(pl.len()).over(key + ["source_file"]).alias("_occ"))
         key = key + ["_occ"]
-    first = df.group_by(key, maintain_order=True).agg(pl.col("_order").min().alias("_first"))
-    df = df.join(first, on=key, how="left", nulls_equal=True)
-    dup = df.filter(pl.col("_order") != pl.col("_first"))
-    per_file = dict(dup.group_by("source_file").len().iter_rows())
-    out = df.filter(pl.col("_order") == pl.col("_first")).sort("_order").drop("_order", "_first", "_occ", strict=False)
+    first = df.select(pl.struct(key).is_first_distinct()).to_series()
+    per_file = dict(df.filter(~first).group_by("source_file").len().iter_rows())
+    out = df.filter(first).drop("_occ", strict=False)
     return out, per_file
 
 
