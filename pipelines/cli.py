@@ -371,20 +371,20 @@ def serve(
     rules: Optional[Path] = typer.Option(None, "--rules", "-r"),
 ) -> None:
     """在 Prefect 服务器上注册定时任务 (默认每月1日 02:00 上海时间, 评上个月) 并开始执行。需要 PREFECT_API_URL。"""
-    from prefect.schedules import Cron
+    from prefect import serve as prefect_serve
 
-    from pipelines.flows import scheduled_monthly_kpi
+    from pipelines.flows import monthly_deployment
 
-    scheduled_monthly_kpi.serve(
-        name="kefu-monthly",
-        schedules=[Cron(cron, timezone=timezone)],
-        parameters={
-            "inbox_root": str(inbox_root.resolve()),
-            "warehouse": str(warehouse.resolve()) if warehouse else None,
-            "out": str(out.resolve()),
-            "rules": str(rules.resolve()) if rules else None,
-        },
+    dep = monthly_deployment(
+        str(inbox_root.resolve()),
+        cron,
+        timezone,
+        str(warehouse.resolve()) if warehouse else None,
+        str(out.resolve()),
+        str(rules.resolve()) if rules else None,
     )
+    console.print(f"已注册 kefu-monthly: cron '{cron}' ({timezone}), 收件箱 {inbox_root}/<月份>/ — Ctrl+C 停止")
+    prefect_serve(dep)
 
 
 def main() -> None:  # pragma: no cover

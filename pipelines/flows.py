@@ -129,3 +129,16 @@ def sla_task(month: str, inbox: str, warehouse: str | None, rules: str | None, o
 def monthly_sla(month: str, inbox: str, warehouse: str | None = None, rules: str | None = None, out: str = "out", now: datetime | None = None):
     """Service-SLA month: tickets, calls and parts ledger → SLA tables, sla_report.html, sla.xlsx."""
     return sla_task(month, inbox, warehouse, rules, out, now)
+
+
+def monthly_deployment(inbox_root: str, cron: str = "0 2 1 * *", timezone: str = "Asia/Shanghai", warehouse: str | None = None, out: str = "out", rules: str | None = None):
+    """The scheduled deployment ``kefu serve`` registers: ``scheduled_monthly_kpi`` on a cron
+    schedule in ``timezone`` (default the 1st of each month 02:00 China time)."""
+    from prefect.schedules import Cron
+
+    return scheduled_monthly_kpi.to_deployment(
+        name="kefu-monthly",
+        schedules=[Cron(cron, timezone=timezone)],
+        parameters={"inbox_root": inbox_root, "warehouse": warehouse, "out": out, "rules": rules},
+        description="售后客服月度 KPI 与工资: 每月评上个月",
+    )

@@ -74,3 +74,15 @@ def test_two_shops_fan_out_over_a_local_dask_cluster(prefect_harness, tmp_path):
         wh = tmp_path / "out" / name / "warehouse.duckdb"
         assert warehouse.read("payroll", month=MONTH, path=wh).height > 0
         assert (tmp_path / "out" / name / MONTH / "report.html").exists()
+
+
+def test_serve_deployment_schedule_and_parameters():
+    from pipelines.flows import monthly_deployment
+
+    dep = monthly_deployment("/data/exports", warehouse="/data/w.duckdb")
+    (sched,) = dep.schedules
+    assert sched.schedule.cron == "0 2 1 * *"
+    assert sched.schedule.timezone == "Asia/Shanghai"
+    assert dep.parameters["inbox_root"] == "/data/exports"
+    dep2 = monthly_deployment("/x", cron="30 3 2 * *", timezone="UTC")
+    assert (dep2.schedules[0].schedule.cron, dep2.schedules[0].schedule.timezone) == ("30 3 2 * *", "UTC")
