@@ -184,12 +184,25 @@ def run(
         if no_prefect:
             from pipelines.monthly import run_month
 
-            with console.status("导入 → 分析 → 评分 → 报表 ..."):
-                outcome = run_month(_job(month, inbox, warehouse, rules, out))
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            steps = 5 if inbox else 4
+            with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=console, transient=True) as progress:
+                task = progress.add_task("开始", total=steps - 1)
+                seen = []
+
+                def on_step(name):
+                    if seen:
+                        progress.advance(task)
+                    seen.append(name)
+                    progress.update(task, description=name)
+
+                outcome = run_month(_job(month, inbox, warehouse, rules, out), on_step)
         else:
             from pipelines.flows import monthly_kpi
 
-            outcome = monthly_kpi(month, str(inbox) if inbox else None, str(warehouse) if warehouse else None, str(rules) if rules else None, str(out))
+            with console.status("Prefect flow monthly_kpi: 导入 → 分析 → 评分 → 报表 ..."):
+                outcome = monthly_kpi(month, str(inbox) if inbox else None, str(warehouse) if warehouse else None, str(rules) if rules else None, str(out))
     except IngestError as e:
         console.print(f"[red]导入失败, 数据仓库未改动:[/] {e}")
         raise typer.Exit(EXIT_INPUT)

@@ -318,10 +318,19 @@ class MonthOutcome:
     outputs: dict[str, Path]
 
 
-def run_month(job: MonthJob) -> MonthOutcome:
-    """All four steps in order, without Prefect (the flow runs the same functions)."""
-    rep = step_ingest(job) if job.inbox is not None else None
+def run_month(job: MonthJob, on_step=None) -> MonthOutcome:
+    """All four steps in order, without Prefect (the flow runs the same functions).
+    ``on_step(name)`` is called before each step (the CLI drives a progress bar with it)."""
+    tick = on_step or (lambda name: None)
+    rep = None
+    if job.inbox is not None:
+        tick("导入 ingest")
+        rep = step_ingest(job)
+    tick("聊天分析 analytics")
     ana = step_analytics(job)
+    tick("评分 scoring")
     sc = step_score(job)
+    tick("报表 reports")
     outs = step_report(job)
+    tick("完成 done")
     return MonthOutcome(job, rep, ana, sc, outs)
