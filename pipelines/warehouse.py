@@ -78,7 +78,8 @@ class RunRecord:
 
 
 def resolve(path: str | Path | None) -> Path:
-    return Path(path) if path else DEFAULT_PATH
+    """``path``, else $KEFU_WAREHOUSE (read at call time), else data/warehouse.duckdb."""
+    return Path(path) if path else Path(os.environ.get("KEFU_WAREHOUSE", "data/warehouse.duckdb"))
 
 
 @contextmanager
@@ -199,11 +200,13 @@ def record_run(path: str | Path | None, run: RunRecord) -> None:
 
 
 def tables(path: str | Path | None = None) -> list[str]:
+    """Names of all tables in the warehouse."""
     with connect(path, read_only=True) as con:
         return [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
 
 
 def months(table: str, path: str | Path | None = None) -> list[str]:
+    """The months ('YYYY-MM') a table holds, ascending."""
     with connect(path, read_only=True) as con:
         return [r[0] for r in con.execute(f'SELECT DISTINCT month FROM "{table}" ORDER BY 1').fetchall()]
 
@@ -215,13 +218,17 @@ def read(
     as_: Literal["polars", "pandas"] = "polars",
     where: str | None = None,
 ):
-    """Read a warehouse table (optionally one month) as a polars (default) or pandas frame."""
+    """Read a warehouse table (optionally one month) as a polars (default) or pandas frame.
+
+    ``where`` is an extra SQL condition written by the caller (not user input)."""
     with connect(path, read_only=True) as con:
         if _existing_columns(con, table) is None:
             raise KeyError(f"no table {table!r} in warehouse {resolve(path)}")
         sql = f'SELECT * FROM "{table}"'
         conds, params = [], []
         if month is not None:
+            if "month" not in _existing_columns(con, table):
+                raise ValueError(f"table {table!r} has no month column; read it without month= (run_files: join runs on run_id)")
             conds.append("month = ?")
             params.append(month)
         if where:
