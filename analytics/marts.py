@@ -1,13 +1,10 @@
 """One call from staged frames to every chat mart (pure: text resources come in as strings).
 
-Wiring (caller does the I/O)::
-
-    settings = AnalyticsSettings.from_yaml_text(Path("data/settings.yaml").read_text("utf-8"))
-    res = TextResources.from_texts(settings, lexicon_texts={name: (data/"lexicons"/f).read_text()
-                                   for name, f in settings.text.lexicon_files.items()},
-                                   stopwords_text=..., userdict_text=..., products_text=...)
-    out = build_chat_marts(messages, refunds, orders, roster, settings, res)
-    out.marts["agent_month_metrics"], out.report  # marts: dict name -> polars frame
+Wiring: the edge (``pipelines.monthly.step_analytics``) reads the settings file and the
+lexicon/dictionary/catalogue files (``pipelines.bench.load_text_resources``), builds
+``TextResources.from_texts(...)`` and calls
+``build_chat_marts(messages, refunds, orders, roster, settings, res)``; ``out.marts`` maps
+mart name → polars frame and ``out.reasons`` holds the classifier report.
 """
 
 from __future__ import annotations

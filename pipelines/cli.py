@@ -123,7 +123,7 @@ def print_outcome(outcome) -> None:
     from decimal import Decimal
 
     sc, ana = outcome.score, outcome.analytics
-    console.print(f"[bold]退款原因分类:[/] {ana.reasons_message}")
+    console.print(f"[bold]{ana.reasons_message}[/]")
     pay = _pay_table(outcome.job)
     console.print(pay)
     for w in sc.warnings:
