@@ -1,7 +1,7 @@
 """One call from staged frames to every chat mart (pure: text resources come in as strings).
 
 Wiring: the edge (``pipelines.monthly.step_analytics``) reads the settings file and the
-lexicon/dictionary/catalogue files (``pipelines.bench.load_text_resources``), builds
+lexicon/dictionary/catalogue files (``pipelines.resources.load_text_resources``), builds
 ``TextResources.from_texts(...)`` and calls
 ``build_chat_marts(messages, refunds, orders, roster, settings, res)``; ``out.marts`` maps
 mart name → polars frame and ``out.reasons`` holds the classifier report.

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.resources import load_text_resources
+
 ROOT = Path(__file__).resolve().parents[1]
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -58,20 +60,6 @@ def _measure(stage: str, results: list[dict]):
         peak[0] = max(peak[0], _rss_mb())
         results.append({"stage": stage, "seconds": round(secs, 3), "peak_mb": round(peak[0], 1),
                         "delta_mb": round(peak[0] - start_rss, 1)})
-
-
-def load_text_resources(settings, data_dir: Path = ROOT / "data"):
-    """Read the lexicons, stop words, user dictionary and catalogue named in ``settings.text``."""
-    from analytics.marts import TextResources
-
-    t = settings.text
-    return TextResources.from_texts(
-        settings,
-        {n: (data_dir / "lexicons" / f).read_text("utf-8") for n, f in t.lexicon_files.items()},
-        (data_dir / "lexicons" / t.stopwords_file).read_text("utf-8"),
-        (data_dir / t.userdict_file).read_text("utf-8"),
-        (data_dir / t.products_file).read_text("utf-8"),
-    )
 
 
 def sample_frames(messages: int, month: str = "2026-10", seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:

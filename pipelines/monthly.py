@@ -116,7 +116,7 @@ def step_analytics(job: MonthJob) -> AnalyticsSummary:
     """Chat marts from the staged messages/refunds/orders/roster of the month."""
     from analytics.marts import build_chat_marts
     from analytics.settings import AnalyticsSettings
-    from pipelines.bench import load_text_resources
+    from pipelines.resources import load_text_resources
 
     started = datetime.now()
     settings = AnalyticsSettings.from_yaml_text(job.settings.read_text("utf-8"))

@@ -56,6 +56,6 @@ def settings():
 @pytest.fixture(scope="session")
 def resources(settings):
     """Shipped lexicons, stop words, user dictionary and catalogue."""
-    from pipelines.bench import load_text_resources
+    from pipelines.resources import load_text_resources
 
     return load_text_resources(settings, ROOT / "data")
