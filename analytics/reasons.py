@@ -127,12 +127,13 @@ def classify_reasons(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFr
                           classes=dict(zip(kept["label"], kept["len"])),
                           dropped_classes=dict(zip(*counts.filter(pl.col("len") < c.min_per_class).select("label", "len"))))
     out_cols = ["month", "conversation_id", "shop", "agent_account", "buyer", "start_at", "is_after_sales",
-                "refund_id", "link_method", "label", "split", "predicted_reason", "confidence"]
+                "refund_id", "link_method", "label", "split", "heldout_predicted", "predicted_reason", "confidence"]
     train_set = base.filter(pl.col("label").is_in(kept["label"].implode()))
     if train_set.height < c.min_labelled or kept.height < 2:
         report.message = (f"已关联退款原因的会话 {report.labelled} 个 (可用类别 {kept.height} 个), 少于要求 "
                           f"(至少 {c.min_labelled} 个且至少 2 类各 {c.min_per_class} 个): 跳过退款原因分类")
-        out = base.with_columns(pl.lit(None, pl.String).alias("split"), pl.lit(None, pl.String).alias("predicted_reason"),
+        out = base.with_columns(pl.lit(None, pl.String).alias("split"), pl.lit(None, pl.String).alias("heldout_predicted"),
+                                pl.lit(None, pl.String).alias("predicted_reason"),
                                 pl.lit(None, pl.Float64).alias("confidence"))
         return out.select(out_cols), report
 
@@ -159,7 +160,10 @@ def classify_reasons(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFr
     tagged = tag.select("conversation_id").with_columns(
         pl.Series("predicted_reason", p_lab.astype(str), dtype=pl.String),
         pl.Series("confidence", p_conf.astype(np.float64), dtype=pl.Float64))
+    # test rows keep the held-out model's prediction, so the reported score can be re-derived
     split = pl.DataFrame({"doc": np.concatenate([d_tr, d_te]).astype(np.int64),
-                          "split": ["train"] * len(d_tr) + ["test"] * len(d_te)})
+                          "split": ["train"] * len(d_tr) + ["test"] * len(d_te),
+                          "heldout_predicted": [None] * len(d_tr) + [str(v) for v in pred]},
+                         schema={"doc": pl.Int64, "split": pl.String, "heldout_predicted": pl.String})
     out = base.join(split, on="doc", how="left").join(tagged, on="conversation_id", how="left")
     return out.select(out_cols).sort("conversation_id"), report

@@ -296,10 +296,10 @@ stacked_by_agent(predicted, "predicted_reason", "分类器预测原因 classifie
 analytics_runs = read("runs").filter(pl.col("step") == "analytics").sort("started_at")
 if analytics_runs.height:
     print("留出集评估 held-out evaluation (analytics run):", analytics_runs["message"][-1])
-labelled = cr.filter(pl.col("label").is_not_null() & pl.col("predicted_reason").is_not_null())
-if labelled.height:
-    agree = labelled.select((pl.col("predicted_reason") == pl.col("label")).mean()).item()
-    print(f"已标注会话 labelled: {labelled.height}, 与最终模型一致 in-sample agreement {agree:.3f} (非评估 not an evaluation)")'''),
+held = cr.filter(pl.col("split") == "test") if "heldout_predicted" in cr.columns else cr.clear()
+if held.height:
+    acc = held.select((pl.col("heldout_predicted") == pl.col("label")).mean()).item()
+    print(f"留出集 held-out: {held.height} 个会话, 准确率 accuracy {acc:.3f} (由 heldout_predicted 重算 recomputed)")'''),
     ("md", """## 6. 词库命中 Lexicon hits per agent (text_hits)
 
 每位客服的会话中各词库的命中次数 (礼貌用语、禁用语、知识盲区、升级/投诉威胁、表扬、负面情绪)。

@@ -130,6 +130,11 @@ def test_bundled_sample_month_beats_the_majority_baseline(settings, resources):
     assert rep.macro_f1 > rep.baseline_macro_f1 + 0.2
     assert rep.accuracy > rep.baseline_accuracy + 0.1
     reasons = out.marts["conversation_reasons"]
+    # the reported accuracy is re-derivable from the stored held-out predictions
+    test_rows = reasons.filter(pl.col("split") == "test")
+    assert test_rows.height == rep.test and test_rows["heldout_predicted"].null_count() == 0
+    assert (test_rows["heldout_predicted"] == test_rows["label"]).mean() == pytest.approx(rep.accuracy)
+    assert reasons.filter(pl.col("split") == "train")["heldout_predicted"].null_count() == rep.train
     assert dict(reasons.group_by("link_method").len().drop_nulls().rows()) == {"order_id": 97, "buyer_window": 62}
     # planted angry buyers: negative turns exist, most of them with the rude agent (小鹿)
     neg = out.marts["agent_month_metrics"].sort("buyer_negative_turns", descending=True)
