@@ -124,6 +124,9 @@ def step_analytics(job: MonthJob) -> AnalyticsSummary:
     messages = _read(job, "messages")
     if messages is None:
         raise RuntimeError(f"{job.month} 尚未导入 (先运行 kefu ingest)")
+    stats = _read(job, "agent_stats")
+    if messages.height == 0 and stats is not None and stats.height:
+        return _analytics_from_stats(job, stats, started)
     out = build_chat_marts(messages, _read(job, "refunds"), _read(job, "orders"), _read(job, "roster"), settings, resources)
     marts = {name: out.marts[name] for name in CHAT_MARTS if name in out.marts}
     marts["lexicon_versions"] = out.lexicons
@@ -136,6 +139,21 @@ def step_analytics(job: MonthJob) -> AnalyticsSummary:
     )
     warehouse.replace_month(job.warehouse, job.month, marts, run)
     return AnalyticsSummary(run.run_id, {k: v.height for k, v in marts.items()}, out.reasons.message, out.topics_message)
+
+
+def _analytics_from_stats(job: MonthJob, stats: pl.DataFrame, started: datetime) -> AnalyticsSummary:
+    """No raw chats this month: agent_month_metrics come from the 生意参谋/赤兔 statistics."""
+    from analytics.agent_stats import metrics_from_agent_stats
+
+    metrics = metrics_from_agent_stats(stats, _read(job, "roster"), job.month)
+    message = "本月没有聊天记录: 客服指标取自 生意参谋/赤兔 统计导出 (无文本指标, 客服素质需主管评定)"
+    run = warehouse.RunRecord(job.month, "analytics", started, message=message, details={"source": "agent_stats"})
+    marts = {"agent_month_metrics": metrics}
+    for name in CHAT_MARTS:
+        if name != "agent_month_metrics":
+            marts[name] = pl.DataFrame({"month": pl.Series([], dtype=pl.String)})
+    warehouse.replace_month(job.warehouse, job.month, marts, run)  # also clears chat marts of an earlier run
+    return AnalyticsSummary(run.run_id, {"agent_month_metrics": metrics.height}, message, "")
 
 
 # --- step 3

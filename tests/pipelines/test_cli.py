@@ -156,3 +156,25 @@ def test_sla_recompute_after_a_rule_change_is_a_new_run_and_old_runs_stay(tmp_pa
     assert runs["rules_version"].to_list() == ["2026.1", "2026.2"]
     hist = warehouse.read("sla_history_ticket_sla", path=wh)
     assert hist["run_id"].n_unique() == 2 and hist.height == 2 * before.height
+
+
+def test_shop_without_raw_chats_is_scored_from_statistics_exports(month_run, tmp_path):
+    """Only the supervisor workbook, orders, refunds, attendance and the 生意参谋 export."""
+    base, inbox, wh, out, summary, _ = month_run
+    no_chats = tmp_path / "inbox"
+    no_chats.mkdir()
+    keep = {"supervisor_workbook", "orders_classic", "orders_new", "refunds", "dingtalk_attendance", "stats_sycm"}
+    for f in summary.files:
+        if f.layout in keep:
+            shutil.copy(inbox / f.name, no_chats / f.name)
+    wh2 = tmp_path / "w.duckdb"
+    res = runner.invoke(app, ["run", "-m", MONTH, "-i", str(no_chats), "-w", str(wh2), "-o", str(tmp_path / "out"), "--no-prefect"])
+    assert res.exit_code in (0, EXIT_INCOMPLETE), res.output
+    assert "统计导出" in res.output
+    metrics = warehouse.read("agent_month_metrics", month=MONTH, path=wh2)
+    assert metrics.height > 0 and set(metrics["metrics_source"]) == {"agent_stats:sycm"}
+    roster = set(warehouse.read("roster", month=MONTH, path=wh2)["agent_account"])
+    assert set(metrics["agent_account"]) <= roster
+    items = warehouse.read("kpi_items", month=MONTH, path=wh2).filter(pl.col("item") == "quality")
+    # text indicators are unknown, so no grade is suggested: the override decides or the row is incomplete
+    assert items["suggested_grade"].null_count() == items.height
