@@ -178,3 +178,35 @@ def test_shop_without_raw_chats_is_scored_from_statistics_exports(month_run, tmp
     items = warehouse.read("kpi_items", month=MONTH, path=wh2).filter(pl.col("item") == "quality")
     # text indicators are unknown, so no grade is suggested: the override decides or the row is incomplete
     assert items["suggested_grade"].null_count() == items.height
+
+
+def test_real_month_report_opens_clean_in_headless_chromium(month_run, tmp_path):
+    """The report of a generated month (not a hand-made bundle) in the real browser."""
+    import os
+    from pathlib import Path
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium missing in CI: .ci/run must install it")
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    base, inbox, wh, out, summary, _ = month_run
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=args)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto((out / MONTH / "report.html").resolve().as_uri())
+        page.wait_for_load_state("load")
+        assert errors == []
+        assert page.evaluate("document.querySelectorAll('svg.chart rect.bar').length") > 10
+        text = page.inner_text("body")
+        roster = warehouse.read("roster", month=MONTH, path=wh)
+        assert all(name in text for name in roster["name"].to_list())
+        page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+        browser.close()
+    assert (tmp_path / "report.png").stat().st_size > 50_000
