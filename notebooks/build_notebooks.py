@@ -21,13 +21,12 @@ HERE = Path(__file__).resolve().parent
 
 SETUP = r'''%matplotlib inline
 import os
-import re
 import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import polars as pl
-from IPython.display import Markdown, display
+from IPython.display import display
 from matplotlib import font_manager
 
 from pipelines import warehouse

@@ -120,7 +120,6 @@ def _job(month, inbox, warehouse, rules, out):
 
 
 def print_outcome(outcome) -> None:
-    from decimal import Decimal
 
     sc, ana = outcome.score, outcome.analytics
     console.print(f"[bold]{ana.reasons_message}[/]")

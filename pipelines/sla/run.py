@@ -23,10 +23,7 @@ from analytics.sla import (
     sla_month,
 )
 from analytics.sla.rules import RuleSet
-from pipelines import readers
-from pipelines.io.source import SourceFile
-from pipelines.staging.sla_schemas import SLA_TABLES
-from pipelines.staging.stage import dedupe, empty_quarantine, empty_staged, month_bounds, stage_batch
+from pipelines.staging.stage import empty_quarantine, month_bounds
 
 SLA_LAYOUTS = ("sla_tickets", "sla_calls", "sla_parts")
 

@@ -3,7 +3,6 @@ A test keeps the committed file in sync with the code."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from .schemas import TABLES
 

@@ -5,7 +5,7 @@ National Day holiday 2026-10-01..10-07; make-up workdays (调休) Sun 2026-09-20
 Sat 2026-10-10; 2026-10-17/18 an ordinary weekend.
 """
 
-from datetime import date, datetime as D, time
+from datetime import date, datetime as D
 
 import polars as pl
 import pytest

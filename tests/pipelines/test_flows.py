@@ -5,7 +5,6 @@ in test_cli.py / test_ingest.py; these check the wiring."""
 import shutil
 from datetime import datetime
 
-import polars as pl
 import pytest
 
 from pipelines import warehouse

@@ -4,7 +4,6 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import polars as pl
-import pytest
 
 from pipelines.staging.stage import dedupe, month_bounds, stage_batch
 
