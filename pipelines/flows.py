@@ -27,7 +27,19 @@ from pipelines import monthly  # noqa: E402
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-@task(name="ingest", retries=2, retry_delay_seconds=2)
+def io_errors_only(task, task_run, state) -> bool:
+    """Retry a task only when it failed on I/O (a locked warehouse file, a full disk, a
+    network share): bad input or a bug fails at once instead of three times."""
+    try:
+        exc = state.result(raise_on_failure=False)
+    except Exception:  # pragma: no cover - no result to inspect
+        return False
+    from pipelines.ingest import IngestError
+
+    return isinstance(exc, OSError) and not isinstance(exc, IngestError)
+
+
+@task(name="ingest", retries=2, retry_delay_seconds=2, retry_condition_fn=io_errors_only)
 def ingest_task(job: monthly.MonthJob):
     return monthly.step_ingest(job)
 
@@ -42,7 +54,7 @@ def scoring_task(job: monthly.MonthJob):
     return monthly.step_score(job)
 
 
-@task(name="reports", retries=2, retry_delay_seconds=2)
+@task(name="reports", retries=2, retry_delay_seconds=2, retry_condition_fn=io_errors_only)
 def report_task(job: monthly.MonthJob):
     return monthly.step_report(job)
 
@@ -78,7 +90,7 @@ def scheduled_monthly_kpi(
     return monthly_kpi(month, str(Path(inbox_root) / month), warehouse, rules, out)
 
 
-@task(name="shop-month", retries=1, retry_delay_seconds=2)
+@task(name="shop-month", retries=1, retry_delay_seconds=2, retry_condition_fn=io_errors_only)
 def shop_month_task(job: monthly.MonthJob) -> dict:
     """One shop's whole month (the shops' warehouses are separate files, so they run in parallel)."""
     o = monthly.run_month(job)
@@ -118,7 +130,7 @@ def shops_kpi(month: str, shops_dir: str, out: str = "out", rules: str | None = 
     return _shops_kpi()
 
 
-@task(name="sla", retries=1, retry_delay_seconds=2)
+@task(name="sla", retries=1, retry_delay_seconds=2, retry_condition_fn=io_errors_only)
 def sla_task(month: str, inbox: str, warehouse: str | None, rules: str | None, out: str, now: datetime | None):
     from pipelines.sla_job import run_sla_month
 

@@ -85,3 +85,16 @@ def test_serve_deployment_schedule_and_parameters():
     assert dep.parameters["inbox_root"] == "/data/exports"
     dep2 = monthly_deployment("/x", cron="30 3 2 * *", timezone="UTC")
     assert (dep2.schedules[0].schedule.cron, dep2.schedules[0].schedule.timezone) == ("30 3 2 * *", "UTC")
+
+
+def test_bad_input_fails_the_flow_once_without_retries(prefect_harness, tmp_path):
+    from pipelines.flows import monthly_kpi
+    from pipelines.ingest import IngestError
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "broken.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
+    with pytest.raises(IngestError, match="broken.xlsx"):
+        monthly_kpi(MONTH, str(inbox), str(tmp_path / "w.duckdb"), None, str(tmp_path / "out"))
+    runs = warehouse.read("runs", path=tmp_path / "w.duckdb")
+    assert runs["status"].to_list() == ["failed"]  # one attempt, not three
