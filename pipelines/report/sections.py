@@ -303,14 +303,7 @@ def response_times(b: MonthBundle) -> dict[str, Any]:
                                      marker_x=3, marker_label="慢响应 >100秒", y_label="问题数",
                                      aria=f"{agent} 响应时间分布"),
             })
-    metrics = []
-    m = b.agent_month_metrics
-    if has_rows(m) and "agent_account" in m.columns:
-        for r in m.sort("agent_account").to_dicts():
-            metrics.append({
-                "label": _label(names, str(r["agent_account"])),
-                "cells": [f(r.get(c)) if c in r else "—" for c, _h, f in _METRIC_COLS],
-            })
+    metrics = _metric_rows(b, names, _METRIC_COLS)
     return {"charts": charts, "metrics": metrics, "metric_headers": [h for _c, h, _f in _METRIC_COLS]}
 
 
@@ -372,17 +365,21 @@ _TEXT_METRICS = (
 )
 
 
+def _metric_rows(b: MonthBundle, names: dict, columns) -> list[dict[str, Any]]:
+    """One row per agent of agent_month_metrics: label and formatted ``columns`` cells."""
+    m = b.agent_month_metrics
+    if not (has_rows(m) and "agent_account" in m.columns):
+        return []
+    return [
+        {"label": _label(names, str(r["agent_account"])), "cells": [f(r.get(c)) if c in r else "—" for c, _h, f in columns]}
+        for r in m.sort("agent_account").to_dicts()
+    ]
+
+
 def lexicon(b: MonthBundle) -> dict[str, Any]:
     """Text-quality indicators per agent, hit counts per lexicon and the most frequent terms."""
     names = _agent_names(b)
-    metrics = []
-    m = b.agent_month_metrics
-    if has_rows(m) and "agent_account" in m.columns:
-        for r in m.sort("agent_account").to_dicts():
-            metrics.append({
-                "label": _label(names, str(r["agent_account"])),
-                "cells": [f(r.get(c)) if c in r else "—" for c, _h, f in _TEXT_METRICS],
-            })
+    metrics = _metric_rows(b, names, _TEXT_METRICS)
     out: dict[str, Any] = {"metric_headers": [h for _c, h, _f in _TEXT_METRICS], "metrics": metrics,
                            "categories": [], "pivot": [], "terms": [], "terms_svg": None}
     th = b.text_hits
