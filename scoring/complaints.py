@@ -53,7 +53,8 @@ def complaint_scores(agents, complaints: pl.DataFrame, ratings: dict[str, dict],
     """One :class:`ItemScore` per agent for item ``complaints``, and warnings."""
     item = rules.items.complaints
     warnings: list[str] = []
-    cm = handled_within_deadline(complaints.filter(in_month("received_at", month)), item.deadline_hours, as_of)
+    calendar = item.deadline_calendar.build("complaints") if item.deadline_calendar else None
+    cm = handled_within_deadline(complaints.filter(in_month("received_at", month)), item.deadline_hours, as_of, calendar)
     cm = cm.with_columns(against_shop=_against_shop(item.against_shop_outcomes))
     orphans = cm.filter(pl.col("agent_account").is_null())["complaint_id"].to_list()
     if orphans:
@@ -74,7 +75,8 @@ def complaint_scores(agents, complaints: pl.DataFrame, ratings: dict[str, dict],
         .to_dicts()
     }
     rule = (
-        f"等级分 {grade_table_text(item.grade_points)}; 主管覆盖优先; 处理时限 {fmt(item.deadline_hours)} 小时; "
+        f"等级分 {grade_table_text(item.grade_points)}; 主管覆盖优先; 处理时限 {fmt(item.deadline_hours)} 小时"
+        f"{'(工作时间 ' + ','.join(item.deadline_calendar.windows) + ')' if item.deadline_calendar and item.deadline_calendar.kind == 'working_hours' else '(24×7)'}; "
         f"无投诉→{item.no_complaints_grade}; 建议阈值 {ladder_text(item.suggest)}"
     )
     out: dict[str, ItemScore] = {}

@@ -13,6 +13,7 @@ from typing import Literal
 
 from typing import Annotated
 
+from analytics.sla.rules import CalendarSpec
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 GRADE_ORDER = ("优", "良", "中", "差")
@@ -153,6 +154,9 @@ class QualityItem(GradedItem):
 
 class ComplaintItem(GradedItem):
     deadline_hours: Decimal = Field(gt=0)
+    # the clock the deadline runs on: omitted = 24×7; or the SLA engine's calendar spec
+    # (kind: working_hours, windows, china_holidays, ...), see docs/sla.md
+    deadline_calendar: CalendarSpec | None = None
     against_shop_outcomes: tuple[str, ...]
     no_complaints_grade: Literal["优", "良", "中", "差"] = "优"
     suggest: ComplaintSuggest

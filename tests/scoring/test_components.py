@@ -143,3 +143,33 @@ def test_explain_rows(golden, rules):
     assert "未达优: reply_rate 0.97 < 0.98" in a1_quality.inputs
     with pytest.raises(KeyError):
         explain(result, "店:无此人")
+
+
+def test_complaint_deadline_on_a_working_hours_calendar_with_a_tiaoxiu_saturday():
+    """Received Fri 2026-10-09 17:00, 9 working hours allowed, office 09:00-18:00.
+    Fri gives 1 h; Sat 10-10 is a 调休 workday (chinese-calendar), 09:00-17:00 gives 8 h:
+    deadline Sat 17:00. Handled Sat 16:30 is in time on that calendar, late on 24×7 (23.5 h)."""
+    from analytics.sla.rules import CalendarSpec
+
+    frame = staged("complaints", [
+        {"complaint_id": "c1", "kind": "投诉", "received_at": datetime(2026, 10, 9, 17), "handled_at": datetime(2026, 10, 10, 16, 30)},
+    ])  # fmt: skip
+    cal = CalendarSpec(kind="working_hours", windows=["09:00-18:00"]).build("complaints")
+    on_cal = handled_within_deadline(frame, 9, as_of=datetime(2026, 11, 1), calendar=cal)
+    assert on_cal["deadline_at"].to_list() == [datetime(2026, 10, 10, 17)]
+    assert on_cal["within_deadline"].to_list() == [True]
+    assert handled_within_deadline(frame, 9, as_of=datetime(2026, 11, 1))["within_deadline"].to_list() == [False]
+
+
+def test_rules_file_accepts_a_deadline_calendar_and_rejects_a_bad_one():
+    from scoring import DEFAULT_RULES_PATH, RulesError, load_rules
+
+    text = open(DEFAULT_RULES_PATH, encoding="utf-8").read()
+    key = "    deadline_hours: 24"
+    good = text.replace(key, key + '\n    deadline_calendar: {kind: working_hours, windows: ["09:00-18:00"]}', 1)
+    rules = load_rules(good)
+    assert rules.items.complaints.deadline_calendar.windows == ["09:00-18:00"]
+    assert rules.hash != load_rules(text).hash
+    bad = text.replace(key, key + "\n    deadline_calendar: {kind: moon_phases}", 1)
+    with pytest.raises(RulesError, match="deadline_calendar"):
+        load_rules(bad)
