@@ -82,6 +82,14 @@ def is_scientific(e: pl.Expr) -> pl.Expr:
     return e.str.contains(r"^\d(\.\d+)?[eE]\+?\d+$")
 
 
+def is_excel_truncated(e: pl.Expr) -> pl.Expr:
+    """A long digit id Excel stored as a number keeps 15 significant digits and pads with
+    zeros (3012345678901230000). Flag >15-digit ids whose digits after the 15th are all 0."""
+    digits = e.str.contains(r"^\d{16,}$")
+    zeros = e.str.extract(r"(0*)$", 1).str.len_chars()
+    return digits & (zeros >= e.str.len_chars() - 15)
+
+
 def _dt_text(e: pl.Expr) -> pl.Expr:
     e = clean_text(e)
     return (
@@ -167,8 +175,14 @@ def _cast_col(frame: pl.DataFrame, col: Col) -> tuple[pl.Expr, pl.Expr | None]:
             0,
             pl.when(is_scientific(typed)).then(pl.format(f"{label}被Excel改成科学计数法, 原始数字已丢失: '{{}}'", raw_clean)),
         )
-        typed = pl.when(is_scientific(typed)).then(None).otherwise(typed)
-        reasons = [reasons[0]] + reasons[2:]
+        reasons.insert(
+            1,
+            pl.when(is_excel_truncated(typed)).then(
+                pl.format(f"{label}超过15位且末尾全是0, 疑似被Excel当数字截断(请按文本重新导出): '{{}}'", raw_clean)
+            ),
+        )
+        typed = pl.when(is_scientific(typed) | is_excel_truncated(typed)).then(None).otherwise(typed)
+        reasons = reasons[:2] + reasons[3:]
     return typed.alias(col.name), pl.coalesce(reasons)
 
 

@@ -128,3 +128,14 @@ def test_required_missing_lineage_is_filled():
     _, q, _ = stage_batch("roster", f, "2026-10", "s.xlsx")
     assert q["reason"][0] == "岗位不是允许的值: '组长'"
     assert q["source_file"][0] == "s.xlsx" and q["source_sheet"][0] is None
+
+
+def test_long_ids_truncated_by_excel_are_quarantined_not_loaded():
+    f = refunds_frame(refund_id=["3012345678901230000", "3012345678901234560", "301234567890123", "4", "5", "6", "7"],
+                      applied_at=["2026-10-01 09:00:00"] * 7)
+    loaded, q, counts = stage_batch("refunds", f, "2026-10", "r.xlsx")
+    reasons = dict(zip(q["source_row"], q["reason"]))
+    assert reasons[2] == "退款编号超过15位且末尾全是0, 疑似被Excel当数字截断(请按文本重新导出): '3012345678901230000'"
+    # one trailing zero after 15+ real digits, or a 15-digit id, is a normal id
+    assert {"3012345678901234560", "301234567890123"} <= set(loaded["refund_id"])
+    assert counts.balanced
