@@ -30,6 +30,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import warehouse
+from pipelines.completeness import last_load
 from pipelines.ingest import IngestReport, stage_into
 from pipelines.publish import MonthBuild, failure_log, month_build, pause_point
 
@@ -139,6 +140,8 @@ def step_analytics(job: MonthJob, build: MonthBuild) -> AnalyticsSummary:
     settings = AnalyticsSettings.from_yaml_text(job.settings.read_text("utf-8"))
     resources = load_text_resources(settings)
     messages = build.read("messages")
+    if "messages" not in build.replaced and last_load(job.warehouse, job.month, "kpi")[0] is None:
+        messages = None  # tables exist for other months only
     if messages is None:
         raise MonthNotLoaded(f"{job.month} 尚未导入 (先运行 kefu ingest 或 kefu run --inbox)")
     stats = build.read("agent_stats")
@@ -403,10 +406,11 @@ def report_month(job: MonthJob) -> dict[str, Path]:
     from scoring import payroll_csv_text
 
     with open_month(job, f"kefu report {job.month}") as build:
-        outs = step_report(job, build)
         pay = build.read("payroll")
-        if pay is not None:
-            build.output("payroll.csv").write_text(payroll_csv_text(pay), encoding="utf-8-sig")
+        if pay is None or pay.height == 0:
+            raise MonthNotLoaded(f"{job.month} 还没有评分结果 (先运行 kefu run)")
+        outs = step_report(job, build)
+        build.output("payroll.csv").write_text(payroll_csv_text(pay), encoding="utf-8-sig")
         build.log(warehouse.RunRecord(job.month, "report", datetime.now(), message="re-rendered"))
         build.publish()
     return outs
