@@ -116,11 +116,19 @@ def read_inbox(month: str, inbox: Path, kinds: frozenset[str] | None = None) -> 
             if pinned:
                 reader = readers.get(pinned)
                 if reader.sniff(src) < 0.5:
+                    _, missing = reader.diagnose(src)
+                    if missing:
+                        raise readers.MissingColumns(reader.description, missing)
                     raise UnreadableFile(f"清单指定为 {pinned}, 但文件内容不是这种格式")
             else:
                 reader, _ = readers.detect(src)
                 if reader is None and fmt in ("xlsx", "xls"):
                     src.sheets()  # a corrupt workbook raises here: fatal, not 'unrecognised'
+                if reader is None:
+                    # most of a known layout but a required header renamed/deleted: broken, not unknown
+                    broken = readers.resembling(src)
+                    if broken is not None:
+                        raise readers.MissingColumns(broken[0].description, broken[1])
             encoding = src.encoding if fmt in ("text", "json") else None
             if reader is None:
                 results.append(FileResult(rel, src.sha256, None, encoding, status="unrecognised", notes=[f"无法识别的文件 (格式: {fmt})"]))
@@ -130,7 +138,7 @@ def read_inbox(month: str, inbox: Path, kinds: frozenset[str] | None = None) -> 
                 results.append(FileResult(rel, src.sha256, reader.layout, encoding, status="other_domain", notes=[f"属于{other}, 本次不导入"]))
                 continue
             batches = reader.read(src)
-        except (UnreadableFile, UndecodableFile, OSError) as e:
+        except (UnreadableFile, UndecodableFile, OSError, readers.MissingColumns, readers.SniffError) as e:
             raise IngestError(f"{rel}: {e}") from e
         except IngestError:
             raise
