@@ -90,6 +90,21 @@ def is_excel_truncated(e: pl.Expr) -> pl.Expr:
     return digits & (zeros >= e.str.len_chars() - 15)
 
 
+# Placeholders exports and hand-filled sheets write where there is no id
+NO_ID = ("null", "none", "nan", "n/a", "na", "-", "--", "—", "/", "无", "空", "#n/a", "#value!", "#ref!")
+
+
+def not_an_id(e: pl.Expr, pattern: str | None) -> pl.Expr:
+    """True where an unwrapped id is present but is no id: a placeholder (``NULL``, ``-``,
+    ``#N/A``...) or, when the column has a ``pattern``, any value of another shape
+    (``退款?``, ``0x1F``, 30 digits). Scientific/truncated values are reported apart."""
+    present = e.is_not_null() & ~is_scientific(e).fill_null(False) & ~is_excel_truncated(e).fill_null(False)
+    bad = e.str.to_lowercase().is_in(list(NO_ID))
+    if pattern:
+        bad = bad | ~e.str.contains(pattern)
+    return (present & bad).fill_null(False)
+
+
 def _dt_text(e: pl.Expr) -> pl.Expr:
     e = clean_text(e)
     return (
@@ -171,18 +186,16 @@ def _cast_col(frame: pl.DataFrame, col: Col) -> tuple[pl.Expr, pl.Expr | None]:
     if missing is not None:
         reasons.append(pl.when(raw_clean.is_null()).then(missing))
     if col.type == "id":
-        reasons.insert(
-            0,
+        not_id = not_an_id(typed, col.pattern)
+        hint = f"({col.pattern_hint})" if col.pattern_hint else ""
+        reasons = [
             pl.when(is_scientific(typed)).then(pl.format(f"{label}被Excel改成科学计数法, 原始数字已丢失: '{{}}'", raw_clean)),
-        )
-        reasons.insert(
-            1,
             pl.when(is_excel_truncated(typed)).then(
                 pl.format(f"{label}超过15位且末尾全是0, 疑似被Excel当数字截断(请按文本重新导出): '{{}}'", raw_clean)
             ),
-        )
-        typed = pl.when(is_scientific(typed) | is_excel_truncated(typed)).then(None).otherwise(typed)
-        reasons = reasons[:2] + reasons[3:]
+            pl.when(not_id).then(pl.format(f"{label}不是有效的编号{hint}: '{{}}'", raw_clean)),
+        ] + reasons[1:]  # 'missing' stays; the generic 'unparseable' is said more precisely above
+        typed = pl.when(is_scientific(typed) | is_excel_truncated(typed) | not_id).then(None).otherwise(typed)
     return typed.alias(col.name), pl.coalesce(reasons)
 
 
