@@ -20,7 +20,7 @@ from pipelines.io.source import SourceFile, UnreadableFile
 from pipelines.io.encoding import UndecodableFile
 from pipelines.staging.schemas import TABLES
 from pipelines.staging.sla_schemas import SLA_TABLES
-from pipelines.staging.stage import Counts, dedupe, empty_quarantine, empty_staged, stage_batch
+from pipelines.staging.stage import MUST_AGREE, Counts, conflicting_duplicates, dedupe, empty_quarantine, empty_staged, stage_batch
 
 SLA_KINDS = frozenset(SLA_TABLES)
 KPI_KINDS = frozenset(TABLES) - SLA_KINDS
@@ -161,6 +161,9 @@ def stage_inbox(month: str, inbox: str | Path, kinds: frozenset[str] | None = No
     Returns (per-file results, one staged frame per kind of ``kinds``, quarantine rows)."""
     kinds = kinds or KPI_KINDS
     results, staged, quarantines = read_inbox(month, Path(inbox), kinds)
+    conflicts = [c for kind in MUST_AGREE if kind in kinds for c in conflicting_duplicates(kind, staged.get(kind, []))]
+    if conflicts:
+        raise IngestError("同一客服账号有多行且内容不一致(请只保留一行):\n" + "\n".join(f"  - {c}" for c in conflicts))
     by_name = {f.file_name: f for f in results}
     tables: dict[str, pl.DataFrame] = {}
     for kind in sorted(kinds):

@@ -175,6 +175,7 @@ def scoring_inputs(job: MonthJob):
         attendance=_read(job, "attendance"),
         attendance_summary=_read(job, "attendance_summary"),
         conversations=_read(job, "conversations"),
+        quarantine=_read(job, "quarantine"),
     )
 
 

@@ -348,6 +348,45 @@ def dedupe(table: Table | str, frames: list[pl.DataFrame]) -> tuple[pl.DataFrame
     return out, per_file
 
 
+# Tables where one key is one person's truth: two rows with the same key that disagree
+# cannot be resolved by "first wins" (which one the supervisor meant is unknown).
+MUST_AGREE = ("roster", "ratings")
+
+
+def where(file: str | None, sheet: str | None, row: int | None) -> str:
+    """'文件 主管填报表.xlsx 工作表 客服名单 第 3 行' (no sheet for CSV)."""
+    return f"文件 {file}" + (f" 工作表 {sheet}" if sheet else "") + f" 第 {row} 行"
+
+
+def conflicting_duplicates(table: Table | str, frames: list[pl.DataFrame]) -> list[str]:
+    """One message per natural key of ``table`` whose staged rows (across ``frames``, in
+    file order) disagree on any other column, naming the first row and the first row
+    that differs. Identical repeats are not conflicts (they are duplicates)."""
+    table = TABLES[table] if isinstance(table, str) else table
+    frames = [f for f in frames if f.height]
+    if not frames:
+        return []
+    df = pl.concat(frames, how="vertical_relaxed").with_row_index("_i")
+    key = list(table.natural_key)
+    values = [c for c in table.names if c not in key]
+    df = df.with_columns(pl.struct(values).hash().alias("_h"))  # only compares rows of one key
+    bad = df.group_by(key).agg(pl.col("_h").n_unique().alias("_n")).filter(pl.col("_n") > 1)
+    if not bad.height:
+        return []
+    out = []
+    for grp in df.join(bad.select(key), on=key, how="semi").sort("_i").partition_by(key, maintain_order=True):
+        first = grp.row(0, named=True)
+        other = grp.filter(pl.col("_h") != first["_h"]).row(0, named=True)
+        diff = [c for c in values if first[c] != other[c]]
+        labels = "、".join(table.col(c).label or c for c in diff)
+        keytext = " ".join(str(first[k]) for k in key)
+        out.append(
+            f"{keytext}: {where(first['source_file'], first['source_sheet'], first['source_row'])} 与 "
+            f"{where(other['source_file'], other['source_sheet'], other['source_row'])} 重复且不一致({labels})"
+        )
+    return out
+
+
 def empty_staged(table: Table) -> pl.DataFrame:
     schema = {c.name: POLARS_TYPES[c.type] for c in table.cols}
     schema.update({"source_file": pl.String, "source_sheet": pl.String, "source_row": pl.Int64, "month": pl.String})
