@@ -97,7 +97,7 @@ def _messages(df: pl.DataFrame) -> pl.DataFrame:
     )
     df = cc.with_sent_at(df, "_sent_raw")
     df = cc.events_from_text(df)
-    df = cc.flag_lost_speaker(df, pl.col("sender").is_null(), "发言人丢失: sender 为空, 无法判断是买家还是客服")
+    # a chat without sender keeps sender null: the stager quarantines it (缺少发送账号)
     user_is_agent = cc.is_sub_account(pl.col("_user"))
     # the conversation's buyer wrote as `user`, whatever shape their nick has
     df = df.with_columns(
