@@ -47,7 +47,7 @@ def detect(src) -> tuple[Reader | None, list[tuple[str, float]]]:
     """Best reader for ``src`` (None if nothing scores >= 0.5) and all scores, best first."""
     scores = []
     for layout, r in registry().items():
-        scores.append((layout, _safe(layout, r.sniff, src, 0.0)))
+        scores.append((layout, float(_safe(layout, r.sniff, src, 0.0))))
     scores.sort(key=lambda t: -t[1])
     if scores and scores[0][1] >= 0.5:
         return registry()[scores[0][0]], scores
@@ -66,8 +66,9 @@ def resembling(src) -> tuple[Reader, list[str]] | None:
 
 
 def _safe(layout: str, fn, src, fallback):
+    """``fn(src)``; ``fallback`` on an undecodable/unreadable file, :class:`SniffError` on a crash."""
     try:
-        return fn(src) if fn.__name__ != "sniff" else float(fn(src))
+        return fn(src)
     except EXPECTED_SNIFF_ERRORS:
         return fallback
     except Exception as e:
