@@ -57,6 +57,7 @@ class IngestReport:
     quarantine: pl.DataFrame
     unknown_agents: list[str]
     unknown_attendance_names: list[str]
+    diff: object = None  # pipelines.completeness.LoadDiff against the month's last load
 
     @property
     def unrecognised(self) -> list[FileResult]:
@@ -182,29 +183,80 @@ def stage_inbox(month: str, inbox: str | Path, kinds: frozenset[str] | None = No
     return results, tables, quarantine
 
 
-def ingest(month: str, inbox: str | Path, warehouse_path: str | Path | None = None, domain: str = "kpi") -> IngestReport:
-    """Load one month's inbox into the warehouse, replacing that month's ``domain`` tables
-    ('kpi' or 'sla') and its quarantine table atomically."""
+def stage_into(
+    build,
+    inbox: str | Path,
+    domain: str = "kpi",
+    allow_missing: set[str] | None = None,
+    replace: bool = False,
+) -> IngestReport:
+    """Read, stage and check one month's inbox, and write its ``domain`` tables ('kpi' or
+    'sla') and quarantine into ``build`` (a :class:`pipelines.publish.MonthBuild`).
+
+    Raises IngestError (nothing written) for an unreadable file or an incomplete inbox
+    (:mod:`pipelines.completeness`); ``allow_missing``/``replace`` accept a smaller inbox."""
+    from pipelines.completeness import IncompleteInbox, check_inbox
+    from pipelines.publish import pause_point
+
     started = datetime.now()
     inbox = Path(inbox)
     kinds = SLA_KINDS if domain == "sla" else KPI_KINDS
+    results, tables, quarantine = stage_inbox(build.month, inbox, kinds)
+    pause_point("inbox-read")
     try:
-        results, tables, quarantine = stage_inbox(month, inbox, kinds)
-    except IngestError as e:
-        warehouse.record_run(warehouse_path, warehouse.RunRecord(month, f"ingest-{domain}", started, status="failed", message=str(e)))
-        raise
+        diff = check_inbox(results, tables, build.warehouse_path, build.month, domain, allow_missing, replace)
+    except IncompleteInbox as e:
+        raise IngestError(str(e)) from e
     unknown_agents, unknown_names = roster_gaps(tables) if domain == "kpi" else ([], [])
     run = warehouse.RunRecord(
-        month,
+        build.month,
         f"ingest-{domain}",
         started,
-        details={"inbox": str(inbox), "unknown_agents": unknown_agents, "unrecognised": [f.file_name for f in results if f.status == "unrecognised"]},
+        details={
+            "inbox": str(inbox),
+            "unknown_agents": unknown_agents,
+            "unrecognised": [f.file_name for f in results if f.status == "unrecognised"],
+            "replaced_run": diff.previous_run,
+            "files_added": diff.files_added,
+            "files_removed": diff.files_removed,
+            "allow_missing": sorted(allow_missing or ()),
+        },
         files=[r for f in results for r in f.rows()],
     )
-    to_write = dict(tables)
-    to_write["quarantine" if domain == "kpi" else "sla_quarantine"] = quarantine
-    warehouse.replace_month(warehouse_path, month, to_write, run)
-    return IngestReport(month, run.run_id, results, tables, quarantine, unknown_agents, unknown_names)
+    build.write_all(tables)
+    build.write("quarantine" if domain == "kpi" else "sla_quarantine", quarantine)
+    build.log(run)
+    pause_point("ingest-built")
+    rep = IngestReport(build.month, run.run_id, results, tables, quarantine, unknown_agents, unknown_names)
+    rep.diff = diff
+    return rep
+
+
+def ingest(
+    month: str,
+    inbox: str | Path,
+    warehouse_path: str | Path | None = None,
+    domain: str = "kpi",
+    allow_missing: set[str] | None = None,
+    replace: bool = False,
+    out: str | Path | None = None,
+) -> IngestReport:
+    """Load one month's inbox into the warehouse (``kefu ingest``): replace that month's
+    ``domain`` tables and its quarantine in one transaction, or change nothing.
+
+    ``out`` holds the run's temporary build folder (default: beside the warehouse)."""
+    from pipelines.publish import failure_log, month_build
+
+    wh = warehouse.resolve(warehouse_path)
+    started = datetime.now()
+    try:
+        with month_build(month, wh, Path(out) if out else wh.parent, domain, f"kefu ingest {month}") as build:
+            rep = stage_into(build, inbox, domain, allow_missing, replace)
+            build.publish()
+            return rep
+    except IngestError as e:
+        failure_log(wh, {"month": month, "step": f"ingest-{domain}", "started_at": started, "error": str(e)})
+        raise
 
 
 def roster_gaps(tables: dict[str, pl.DataFrame]) -> tuple[list[str], list[str]]:
