@@ -20,7 +20,7 @@ from pipelines.io.source import SourceFile, UnreadableFile
 from pipelines.io.encoding import UndecodableFile
 from pipelines.staging.schemas import TABLES
 from pipelines.staging.sla_schemas import SLA_TABLES
-from pipelines.staging.stage import Counts, dedupe, empty_quarantine, empty_staged, stage_batch
+from pipelines.staging.stage import MUST_AGREE, Counts, conflicting_duplicates, dedupe, empty_quarantine, empty_staged, stage_batch
 
 SLA_KINDS = frozenset(SLA_TABLES)
 KPI_KINDS = frozenset(TABLES) - SLA_KINDS
@@ -117,11 +117,19 @@ def read_inbox(month: str, inbox: Path, kinds: frozenset[str] | None = None) -> 
             if pinned:
                 reader = readers.get(pinned)
                 if reader.sniff(src) < 0.5:
+                    _, missing = reader.diagnose(src)
+                    if missing:
+                        raise readers.MissingColumns(reader.description, missing)
                     raise UnreadableFile(f"清单指定为 {pinned}, 但文件内容不是这种格式")
             else:
                 reader, _ = readers.detect(src)
                 if reader is None and fmt in ("xlsx", "xls"):
                     src.sheets()  # a corrupt workbook raises here: fatal, not 'unrecognised'
+                if reader is None:
+                    # most of a known layout but a required header renamed/deleted: broken, not unknown
+                    broken = readers.resembling(src)
+                    if broken is not None:
+                        raise readers.MissingColumns(broken[0].description, broken[1])
             encoding = src.encoding if fmt in ("text", "json") else None
             if reader is None:
                 results.append(FileResult(rel, src.sha256, None, encoding, status="unrecognised", notes=[f"无法识别的文件 (格式: {fmt})"]))
@@ -131,7 +139,7 @@ def read_inbox(month: str, inbox: Path, kinds: frozenset[str] | None = None) -> 
                 results.append(FileResult(rel, src.sha256, reader.layout, encoding, status="other_domain", notes=[f"属于{other}, 本次不导入"]))
                 continue
             batches = reader.read(src)
-        except (UnreadableFile, UndecodableFile, OSError) as e:
+        except (UnreadableFile, UndecodableFile, OSError, readers.MissingColumns, readers.SniffError) as e:
             raise IngestError(f"{rel}: {e}") from e
         except IngestError:
             raise
@@ -154,6 +162,9 @@ def stage_inbox(month: str, inbox: str | Path, kinds: frozenset[str] | None = No
     Returns (per-file results, one staged frame per kind of ``kinds``, quarantine rows)."""
     kinds = kinds or KPI_KINDS
     results, staged, quarantines = read_inbox(month, Path(inbox), kinds)
+    conflicts = [c for kind in MUST_AGREE if kind in kinds for c in conflicting_duplicates(kind, staged.get(kind, []))]
+    if conflicts:
+        raise IngestError("同一客服账号有多行且内容不一致(请只保留一行):\n" + "\n".join(f"  - {c}" for c in conflicts))
     by_name = {f.file_name: f for f in results}
     tables: dict[str, pl.DataFrame] = {}
     for kind in sorted(kinds):

@@ -201,6 +201,7 @@ def scoring_inputs(build: MonthBuild):
         attendance=_read("attendance"),
         attendance_summary=_read("attendance_summary"),
         conversations=_read("conversations"),
+        quarantine=_read("quarantine"),
     )
 
 
