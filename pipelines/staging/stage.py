@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 import polars as pl
 
+from .privacy import mask_staged
 from .schemas import LINEAGE, POLARS_TYPES, TABLES, Col, Table
 
 REASON = "_reason"
@@ -322,6 +323,7 @@ def stage_batch(table: Table | str, frame: pl.DataFrame, month: str, source_file
         pl.col("_raw").alias("raw"),
     ).with_columns(pl.lit(month).alias("month"))
     counts = Counts(rows_read=frame.height, loaded=loaded.height, quarantined=bad.height, out_of_month=good.height - loaded.height)
+    loaded, quarantine = mask_staged(table.name, loaded, quarantine)  # nothing unmasked is stored
     return loaded, quarantine, counts
 
 
