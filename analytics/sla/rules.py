@@ -171,6 +171,8 @@ class RuleSet(_Strict):
     targets: Targets = Targets()
     warnings: Warnings = Warnings()
     compliance: Compliance = Compliance()
+    # months of earlier loaded tickets searched for clocks still open at a month's start
+    carry_over_months: int = Field(default=3, ge=0)
 
     @model_validator(mode="after")
     def _check_refs(self) -> "RuleSet":

@@ -22,7 +22,9 @@ from analytics.sla import (
     rules_hash,
     sla_month,
 )
+from analytics.sla.carry import keep_month_clocks, merge_carried
 from analytics.sla.rules import RuleSet
+from analytics.sla.staff import apply_teams, staff_teams
 from pipelines.staging.stage import empty_quarantine, month_bounds
 
 SLA_LAYOUTS = ("sla_tickets", "sla_calls", "sla_parts")
@@ -68,6 +70,20 @@ class SlaResults:
         return out
 
 
+def previous_tickets(warehouse_path, month: str, months_back: int) -> pl.DataFrame | None:
+    """Tickets loaded in the ``months_back`` months before ``month`` (warehouse
+    ``sla_tickets``, every version; :func:`analytics.sla.carry.merge_carried` keeps the
+    latest). None when the warehouse has no SLA tickets yet."""
+    from pipelines import warehouse
+
+    if months_back <= 0 or "sla_tickets" not in warehouse.tables(warehouse_path):
+        return None
+    y, m = (int(x) for x in month.split("-"))
+    k = y * 12 + (m - 1) - months_back
+    first = f"{k // 12:04d}-{k % 12 + 1:02d}"
+    return warehouse.query('SELECT * FROM "sla_tickets" WHERE month >= ? AND month < ?', warehouse_path, [first, month])
+
+
 def _as_of(month: str, now: datetime | None) -> datetime:
     start, end = month_bounds(month)
     if now is None or now >= end:
@@ -86,18 +102,32 @@ def read_sla_inbox(month: str, inbox: Path) -> tuple[dict[str, pl.DataFrame], pl
     return tables, quarantine, files
 
 
-def compute_sla(month: str, tables: dict[str, pl.DataFrame], rules: RuleSet, text_hash: str, now: datetime | None = None) -> SlaResults:
-    """All SLA outputs from staged tables (pure; used by :func:`run_sla` and tests)."""
+def compute_sla(
+    month: str,
+    tables: dict[str, pl.DataFrame],
+    rules: RuleSet,
+    text_hash: str,
+    now: datetime | None = None,
+    previous_tickets: pl.DataFrame | None = None,
+) -> SlaResults:
+    """All SLA outputs from staged tables (pure; used by :func:`run_sla` and tests).
+
+    ``previous_tickets``: tickets loaded in earlier months (warehouse ``sla_tickets``); their
+    clocks still open at the month's start are carried in (see analytics.sla.carry)."""
     as_of = _as_of(month, now)
     start, end = month_bounds(month)
     cals = rules.build_calendars()
-    t = tables.get("sla_tickets")
+    t = merge_carried(tables.get("sla_tickets"), previous_tickets, start, end)
     c = tables.get("sla_calls")
-    ticket_sla = evaluate(t, c, rules, as_of, cals)
+    teams = staff_teams([t, c], tables.get("sla_staff"))
+    t, c = apply_teams(t, teams), apply_teams(c, teams)
+    carried_ids = t.filter(pl.col("carried"))["ticket_id"] if t is not None and "carried" in t.columns else pl.Series([], dtype=pl.String)
+    ticket_sla = keep_month_clocks(evaluate(t, c, rules, as_of, cals), carried_ids, month)
     monthly = sla_month(ticket_sla, t, month, rules.targets)
+    t_own = t.filter(~pl.col("carried")) if t is not None and "carried" in t.columns else t  # findings belong to the month of the events
     ledger = reconcile(tables.get("sla_part_receipts"), tables.get("sla_part_requisitions"), tables.get("sla_stocktakes"), start.date(), end.date(), month)
     findings = compliance_findings(
-        rules, as_of, tickets=t, calls=c, requisitions=tables.get("sla_part_requisitions"),
+        rules, as_of, tickets=t_own, calls=c, requisitions=tables.get("sla_part_requisitions"),
         returns=tables.get("sla_part_returns"), claims=tables.get("sla_claims"), ledger=ledger,
     )
     warn = breach_warnings(t, c, rules, now, cals) if now is not None else None
@@ -107,14 +137,14 @@ def compute_sla(month: str, tables: dict[str, pl.DataFrame], rules: RuleSet, tex
     return SlaResults(month, as_of, now, rules, text_hash, tables, empty_quarantine(), [], ticket_sla, monthly, findings, ledger, warn, notes)
 
 
-def run_sla(month: str, inbox: Path, now: datetime | None, rules_text: str) -> SlaResults:
+def run_sla(month: str, inbox: Path, now: datetime | None, rules_text: str, previous_tickets: pl.DataFrame | None = None) -> SlaResults:
     """Read the SLA workbooks of ``inbox`` for ``month`` and compute everything.
 
     ``as_of`` is the month end, or ``now`` if that is earlier (a month in progress); breach
     warnings are computed only when ``now`` is given (as of ``now``)."""
     rules = load_rules(rules_text)
     tables, quarantine, files = read_sla_inbox(month, Path(inbox))
-    res = compute_sla(month, tables, rules, rules_hash(rules_text), now)
+    res = compute_sla(month, tables, rules, rules_hash(rules_text), now, previous_tickets)
     res.quarantine = quarantine
     res.files = files
     if not files:
@@ -124,4 +154,4 @@ def run_sla(month: str, inbox: Path, now: datetime | None, rules_text: str) -> S
     return res
 
 
-__all__ = ["SlaResults", "run_sla", "compute_sla", "read_sla_inbox"]
+__all__ = ["SlaResults", "run_sla", "compute_sla", "read_sla_inbox", "previous_tickets"]

@@ -215,7 +215,8 @@ def generate_sla(month: str, out: Path | str, seed: int = 7, n_tickets: int = 24
     start, end = _month(month)
     tickets = [_random_ticket(i + 1, start, end, rng) for i in range(n_tickets)] + _boundary_tickets(start, end, rng)
     tickets.sort(key=lambda t: t["received_at"])
-    data = {"sla_tickets": tickets, "sla_calls": _calls(start, end, rng, n_calls), **_ledger(start, end, tickets, rng)}
+    staff = [{"staff": who, "team": team} for team, people in TEAMS.items() for who in people]
+    data = {"sla_tickets": tickets, "sla_staff": staff, "sla_calls": _calls(start, end, rng, n_calls), **_ledger(start, end, tickets, rng)}
     out = Path(out)
     paths = []
     for stem, kinds in FILES.items():

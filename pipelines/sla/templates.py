@@ -15,7 +15,7 @@ import xlsxwriter
 from pipelines.staging.sla_schemas import SHEET_NAMES, SLA_TABLES
 
 FILES: dict[str, tuple[str, ...]] = {
-    "服务工单": ("sla_tickets",),
+    "服务工单": ("sla_tickets", "sla_staff"),
     "来电来函记录": ("sla_calls",),
     "备用件台账": ("sla_part_receipts", "sla_part_requisitions", "sla_part_returns", "sla_stocktakes", "sla_claims"),
 }

@@ -49,6 +49,7 @@ SLA_TICKETS = Table(
     ),
     natural_key=("ticket_id",),
     month_by=("received_at", "first_reply_at", "written_contact_at", "arrived_at", "completed_at", "closed_at"),
+    open_carry=("received_at", ("completed_at", "closed_at")),
     doc="服务工单: one row per service ticket. Satisfaction is the survey score (1..5 by default), blank = not surveyed.",
 )
 
@@ -158,10 +159,22 @@ SLA_CLAIMS = Table(
     doc="二次索赔 (3.8): claims against suppliers for warranty parts.",
 )
 
+SLA_STAFF = Table(
+    "sla_staff",
+    (
+        Col("staff", "str", "服务人员", required=True),
+        Col("team", "str", "服务组", required=True),
+    ),
+    natural_key=("staff",),
+    month_by=None,
+    doc="服务人员名单: each person's team (a blank 服务组 on a ticket never splits a person).",
+)
+
 SLA_TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         SLA_TICKETS,
+        SLA_STAFF,
         SLA_CALLS,
         SLA_PART_RECEIPTS,
         SLA_PART_REQUISITIONS,
@@ -174,6 +187,7 @@ SLA_TABLES: dict[str, Table] = {
 # Sheet names of the shipped templates (readers recognise sheets by headers, not names).
 SHEET_NAMES: dict[str, str] = {
     "sla_tickets": "服务工单",
+    "sla_staff": "服务人员名单",
     "sla_calls": "来电来函记录",
     "sla_part_receipts": "接收单",
     "sla_part_requisitions": "领料单",

@@ -31,7 +31,7 @@ def test_templates_are_recognised_by_their_reader(tmp_path):
         reader, _ = readers.detect(SourceFile(p))
         got[p.name] = (reader.layout, sorted(b.kind for b in reader.read(SourceFile(p))), sum(b.frame.height for b in reader.read(SourceFile(p))))
     assert got == {
-        "服务工单模板.xlsx": ("sla_tickets", ["sla_tickets"], 0),
+        "服务工单模板.xlsx": ("sla_tickets", ["sla_staff", "sla_tickets"], 0),
         "来电来函记录模板.xlsx": ("sla_calls", ["sla_calls"], 0),
         "备用件台账模板.xlsx": ("sla_parts", sorted(k for k in SLA_TABLES if k.startswith(("sla_part", "sla_stock", "sla_claims"))), 0),
     }
