@@ -33,6 +33,7 @@ KEY_HEADERS: dict[str, tuple[str, ...]] = {
     "sla_part_receipts": ("接收单号", "接收日期"),
     "sla_part_requisitions": ("领料单号", "申请日期"),
     "sla_part_returns": ("返还单号", "返还日期"),
+    "sla_station_stock": ("服务站", "盘点日期", "实盘数量"),  # before sla_stocktakes in the reader's kinds
     "sla_stocktakes": ("盘点日期", "实盘数量"),
     "sla_claims": ("索赔单号", "提交日期"),
 }
