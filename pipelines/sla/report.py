@@ -30,7 +30,44 @@ CHECK_CN = {
     "old_part_not_returned": "旧件未按期返还",
     "stock_mismatch": "帐物/帐帐不符",
     "claim_open_too_long": "二次索赔逾期未结",
+    # issue 12 clause checks
+    "contact_archive_feedback": "联系结果未及时存档/反馈",
+    "fee_approval_remittance": "收费未批准/未如数上缴",
+    "courtesy": "服务用语/用户反映",
+    "report_approval_archive": "服务报告未按时审批存档",
+    "major_issue_reported": "较大问题未及时汇报",
+    "old_part_brought_back": "旧件未带回",
+    "call_log_order": "来电来函未按时间顺序登记",
+    "reply_archive_time": "复电复函存档不及时",
+    "issue_before_approval": "批准前发放",
+    "writeoff_consent": "销账缺签字/领导同意",
+    "shipping_writeoff_signatures": "邮运费缺签字",
+    "old_parts_processed_monthly": "旧件未按月处理",
+    "station_ledger": "服务站台账",
+    "supplier_parts_unclaimed": "责任件未索赔",
 }
+
+# issue 12: which checks ran, courtesy per staff, station ledgers, claims per supplier
+CHECKS_COLUMNS = {"check": "检查项", "policy_ref": "条款", "name": "内容", "status": "状态", "reason": "说明", "checked": "检查记录数", "findings": "发现"}
+COURTESY_COLUMNS = {"staff": "服务人员", "team": "服务组", "staff_texts": "人员文字数", "staff_hits": "禁语命中", "customer_texts": "用户文字数",
+                    "customer_hits": "用户负面/升级", "by_lexicon": "按词库", "met": "达标"}
+STATION_COLUMNS = {"station": "服务站", "part_id": "备件编号", "part_name": "备件名称", "counted_on": "盘点日期", "opening_qty": "期初", "sent_qty": "发出",
+                   "used_qty": "使用", "returned_qty": "退回", "computed_book": "应有", "book_qty": "账面", "counted_qty": "实盘", "status": "结论"}
+
+
+def _extra_sections(r: SlaResults) -> str:
+    """HTML sections for the issue-12 results (generic tables)."""
+    out = []
+    if r.checks is not None:
+        out.append(f"<h2>检查项 (未检查 {r.checks.filter(pl.col('status') == '未检查').height})</h2>" + _table(r.checks, CHECKS_COLUMNS))
+    if r.courtesy is not None:
+        out.append("<h2>服务用语 (3.3.5)</h2>" + _table(r.courtesy, COURTESY_COLUMNS))
+    if r.station_ledger is not None:
+        out.append("<h2>服务站台账 (3.7.6)</h2>" + _table(r.station_ledger, STATION_COLUMNS))
+    if r.claims_summary is not None:
+        cs = r.claims_summary.with_columns(pl.col("claimed_amount", "recovered_amount").cast(pl.String))
+        out.append("<h2>二次索赔 按供应商 (3.8)</h2>" + _table(cs))
+    return "".join(out)
 
 MONTH_COLUMNS = {
     "level": "层级", "team": "服务组", "staff": "服务人员", "timely": "及时", "timed": "应计", "timeliness": "服务及时率",
@@ -131,6 +168,7 @@ def render_sla_report(results: SlaResults, month: str) -> str:
 <h2>进行中 ({running.height})</h2>{_table(running, clock_cols)}
 <h2>合规检查 ({findings.height})</h2>{_table(findings, find_cols)}
 <h2>备用件帐物核对</h2>{_table(r.ledger, ledger_cols)}
+{_extra_sections(r)}
 <h2>数据隔离 ({r.quarantine.height})</h2>{_table(r.quarantine.select("source_file", "source_sheet", "source_row", "reason"), {"source_file": "文件", "source_sheet": "工作表", "source_row": "行", "reason": "原因"})}
 </body></html>
 """
@@ -174,6 +212,10 @@ def write_sla_xlsx(results: SlaResults, path: Path | str) -> Path:
         _write_frame(wb, "预警", r.warnings)
     _write_frame(wb, "合规检查", r.compliance.with_columns(pl.col("check").replace(CHECK_CN)))
     _write_frame(wb, "备件对账", r.ledger)
+    for name, df, heads in (("检查项", r.checks, CHECKS_COLUMNS), ("服务用语", r.courtesy, COURTESY_COLUMNS),
+                            ("服务站台账", r.station_ledger, STATION_COLUMNS), ("二次索赔按供应商", r.claims_summary, None)):
+        if df is not None:
+            _write_frame(wb, name, df.with_columns(pl.col(pl.Decimal).cast(pl.String)), heads)
     _write_frame(wb, "数据隔离", r.quarantine)
     wb.close()
     return path

@@ -287,6 +287,9 @@ def in_month(table: Table, month: str) -> pl.Expr:
             conds.append(c.is_between(start.date(), (end.date()), closed="left"))
         else:
             conds.append(c.is_between(start, end, closed="left"))
+    if table.open_carry:  # still open at the month's start (e.g. an SLA ticket from last month)
+        first, closers = table.open_carry
+        conds.append((pl.col(first) < start) & pl.all_horizontal([pl.col(c).is_null() for c in closers]))
     return pl.any_horizontal([c.fill_null(False) for c in conds])
 
 
