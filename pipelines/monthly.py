@@ -267,47 +267,9 @@ def load_scoring_result(job: MonthJob):
 
 
 def month_bundle(job: MonthJob):
-    from pipelines.report import MonthBundle
+    from pipelines.report.bundle import build_month_bundle
 
-    meta = _read(job, "kpi_meta")
-    m = meta.row(0, named=True) if meta is not None and meta.height else {}
-    runs = _read(job, "runs")
-    run_id = None
-    if runs is not None and runs.height:
-        last = runs.filter(pl.col("step") == "score").sort("started_at")
-        run_id = last["run_id"][-1] if last.height else None
-    trend = None
-    try:
-        hist = warehouse.query(
-            "SELECT month, agent, total_score, salary FROM payroll WHERE month < ? ORDER BY month",
-            job.warehouse,
-            [job.month],
-        )
-        trend = hist if hist.height else None
-    except Exception:
-        trend = None
-    roster = _read(job, "roster")
-    messages_shop = None
-    msgs = _read(job, "messages")
-    if msgs is not None and msgs.height:
-        messages_shop = msgs["shop"].mode().to_list()[0]
-    return MonthBundle(
-        month=job.month,
-        shop=messages_shop or "",
-        payroll=_read(job, "payroll"),
-        kpi_items=_read(job, "kpi_items"),
-        kpi_adjustments=_read(job, "kpi_adjustments"),
-        evidence=_read(job, "evidence"),
-        agent_month_metrics=_read(job, "agent_month_metrics"),
-        questions=_read(job, "questions"),
-        text_hits=_read(job, "text_hits"),
-        conversation_reasons=_read(job, "conversation_reasons"),
-        refunds=_read(job, "refunds"),
-        trend=trend,
-        rules_version=m.get("rules_version"),
-        rules_hash=m.get("rules_hash"),
-        run_id=run_id,
-    ) if roster is not None or msgs is not None else None
+    return build_month_bundle(job.month, lambda table, month: _read(MonthJob(month, warehouse=job.warehouse), table))
 
 
 def step_report(job: MonthJob) -> dict[str, Path]:

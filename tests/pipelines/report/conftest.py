@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 from pipelines.report.bundle import MonthBundle
+from scoring.rules import DEFAULT_RULES_PATH, load_rules
 
 D = Decimal
 MONTH = "2026-10"
@@ -191,6 +192,12 @@ def bundle() -> MonthBundle:
         rules_version="1",
         rules_hash="abc123def456",
         run_id="run-20261101-0200",
+        rules=load_rules(DEFAULT_RULES_PATH.read_text("utf-8")),
+        inputs_hash="feedc0ffee12",
+        previous_payroll=pl.DataFrame({
+            "agent": ["a01", "a02", "a03"], "total_score": [D("104.5"), D(88), D(120)],
+            "salary": [D("2803.85"), D("2500.00"), D("3923.08")], "status": ["final"] * 3,
+        }),
     )
 
 
