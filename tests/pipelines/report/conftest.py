@@ -213,3 +213,26 @@ def minimal_bundle(bundle: MonthBundle) -> MonthBundle:
         evidence=bundle.evidence.head(0),
         agent_month_metrics=None,
     )
+
+
+@pytest.fixture(scope="session")
+def sample_month(tmp_path_factory):
+    """The bundled sample month run end to end once (warehouse + out folder) for these tests."""
+    from pipelines.monthly import SAMPLE_INBOX, MonthJob, run_month
+
+    base = tmp_path_factory.mktemp("sample_month")
+    job = MonthJob(MONTH, inbox=SAMPLE_INBOX, warehouse=base / "w.duckdb", out=base / "out")
+    run_month(job)
+    return job
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> "Path":
+    """Where tests leave files a person looks at (screenshots): $KEFU_TEST_ARTIFACTS or
+    tests/artifacts/ (git-ignored)."""
+    import os
+    from pathlib import Path
+
+    d = Path(os.environ.get("KEFU_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "artifacts")
+    d.mkdir(parents=True, exist_ok=True)
+    return d
