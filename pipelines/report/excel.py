@@ -114,6 +114,12 @@ class _Sheet:
         elif kind == "rate":
             f = None if v is None else float(v)
             self._number(r, j, f, "rate", "100.00%")
+        elif kind == "float":
+            f = None if v is None else float(v)
+            self._number(r, j, f if f == f else None, "float", f"{f:,.2f}" if f is not None else "")
+        elif kind == "duration":  # seconds → an Excel duration ([h]:mm:ss)
+            f = None if v is None else float(v)
+            self._number(r, j, None if f is None or f != f else f / 86400, "duration", "000:00:00")
         elif kind == "int":
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 self._number(r, j, float(v), "int", str(v))
@@ -191,6 +197,8 @@ def _formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
         "points_bold": f(num_format="General", bold=True, top=1),
         "general": f(num_format="General"),
         "rate": f(num_format="0.00%"),
+        "float": f(num_format="#,##0.00"),
+        "duration": f(num_format="[h]:mm:ss"),
         "int": f(num_format="0"),
         "datetime": f(num_format="yyyy-mm-dd hh:mm:ss"),
         "date": f(num_format="yyyy-mm-dd"),

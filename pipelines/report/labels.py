@@ -143,3 +143,35 @@ def metric_kind(key: str) -> str:
     """Format kind of a metric key (``rate``/``seconds``/``count``/…); ``text`` when unknown."""
     m = METRICS.get(key)
     return m.kind if m else "text"
+
+
+# --- SLA (售后服务时限) -------------------------------------------------------------------------
+SLA_STATUS = {"met": "达标", "breached": "超时", "running": "进行中"}
+SLA_LEVELS = {"all": "全部门", "team": "服务组", "staff": "服务人员"}
+SLA_RECORD_KINDS = {"ticket": "服务工单", "call": "来电来函"}
+# every column of the SLA result frames → Chinese header (unknown columns keep their name)
+SLA_COLUMNS: dict[str, str] = {
+    "month": "月份", "level": "层级", "team": "服务组", "staff": "服务人员",
+    "timely": "及时", "timed": "应计", "timeliness": "服务及时率", "timeliness_met": "及时率达标",
+    "running": "进行中", "satisfied": "满意", "surveyed": "调查数", "satisfaction": "用户满意度",
+    "satisfaction_met": "满意度达标", "complaints": "服务责任抱怨", "tickets": "工单数",
+    "complaint_rate": "用户抱怨率", "complaint_met": "抱怨率达标", "all_met": "全部达标",
+    "record_kind": "类型", "record_id": "编号", "rule_id": "规则编号", "rule_name": "时限规则",
+    "policy_ref": "条款", "calendar": "计时日历", "target_h": "时限(小时)", "start_event": "起点",
+    "stop_event": "终点", "start_at": "开始", "deadline": "期限", "stop_at": "完成",
+    "elapsed_s": "用时", "remaining_s": "剩余", "remaining_h": "剩余(小时)", "status": "状态",
+    "decided_at": "判定时间", "decided_month": "判定月份", "counts_for_timeliness": "计入及时率",
+    "finding_id": "发现编号", "check": "检查项", "at": "时间", "detail": "说明",
+    "part_id": "备件编号", "part_name": "备件名称", "counted_on": "盘点日期", "opening_qty": "期初",
+    "received": "接收", "issued": "发放", "computed_book": "应有", "book_qty": "账面",
+    "counted_qty": "实盘", "book_diff": "账账差", "count_diff": "账物差",
+    "kind": "类型", "source_file": "文件", "source_sheet": "工作表", "source_row": "行", "reason": "原因",
+    "raw": "原始内容",
+}
+# how SLA columns are formatted (others: by dtype)
+SLA_KINDS: dict[str, str] = {
+    "timeliness": "rate", "satisfaction": "rate", "complaint_rate": "rate",
+    "elapsed_s": "duration", "remaining_s": "duration",
+    "timeliness_met": "bool", "satisfaction_met": "bool", "complaint_met": "bool", "all_met": "bool",
+    "counts_for_timeliness": "bool",
+}

@@ -323,11 +323,14 @@ def target_bars(
     target: float,
     *,
     higher_is_better: bool = True,
+    scale: float | None = None,
     width: int = 560,
     bar_h: int = 18,
     aria: str = "达成率与目标",
 ) -> Markup:
-    """Horizontal 0–100% bars with a dashed target line; bars missing the target are red."""
+    """Horizontal bars of rates (0..``scale``, default 1 = 100%) with a dashed target line;
+    bars missing the target are red."""
+    top_v = scale or 1.0
     label_w = 150
     pw = width - label_w - 70
     height = 22 + len(labels) * (bar_h + 6)
@@ -335,7 +338,7 @@ def target_bars(
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'role="img" aria-label="{_e(aria)}" xmlns="http://www.w3.org/2000/svg">'
     ]
-    tx = label_w + pw * target
+    tx = label_w + pw * target / top_v
     for i, (lab, v) in enumerate(zip(labels, values)):
         y = 18 + i * (bar_h + 6)
         short = lab if len(lab) <= 12 else lab[:11] + "…"
@@ -345,7 +348,7 @@ def target_bars(
             out.append(f'<text x="{label_w + 4}" y="{_num(y + bar_h * 0.72)}" {_FONT}>无数据</text>')
             continue
         ok = v >= target if higher_is_better else v < target
-        w = pw * min(max(float(v), 0.0), 1.0)
+        w = pw * min(max(float(v), 0.0), top_v) / top_v
         out.append(
             f'<rect class="bar" x="{label_w}" y="{y}" width="{_num(w)}" height="{bar_h}" rx="2" '
             f'fill="{"#3aa57a" if ok else "#c8504b"}"><title>{_e(lab)}: {100 * float(v):.1f}%</title></rect>'
