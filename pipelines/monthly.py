@@ -308,57 +308,29 @@ def load_scoring_result(job: MonthJob, build: MonthBuild | None = None):
 
 
 def month_bundle(job: MonthJob, build: MonthBuild | None = None):
-    from pipelines.report import MonthBundle
+    """What the month's reports show: this run's tables (else the committed ones) and the
+    committed earlier months for trends (pipelines.report.bundle)."""
+    from pipelines.report.bundle import build_month_bundle
 
-    _read = build.read if build is not None else _committed(job)
-    meta = _read("kpi_meta")
-    m = meta.row(0, named=True) if meta is not None and meta.height else {}
-    run_id = build.run_id if build is not None else None
-    trend = None
-    try:
-        hist = warehouse.query(
-            "SELECT month, agent, total_score, salary FROM payroll WHERE month < ? ORDER BY month",
-            job.warehouse,
-            [job.month],
-        )
-        trend = hist if hist.height else None
-    except Exception:
-        trend = None
-    roster = _read("roster")
-    messages_shop = None
-    msgs = _read("messages")
-    if msgs is not None and msgs.height:
-        messages_shop = msgs["shop"].mode().to_list()[0]
-    return MonthBundle(
-        month=job.month,
-        shop=messages_shop or "",
-        payroll=_read("payroll"),
-        kpi_items=_read("kpi_items"),
-        kpi_adjustments=_read("kpi_adjustments"),
-        evidence=_read("evidence"),
-        agent_month_metrics=_read("agent_month_metrics"),
-        questions=_read("questions"),
-        text_hits=_read("text_hits"),
-        conversation_reasons=_read("conversation_reasons"),
-        refunds=_read("refunds"),
-        trend=trend,
-        rules_version=m.get("rules_version"),
-        rules_hash=m.get("rules_hash"),
-        run_id=run_id,
-    ) if roster is not None or msgs is not None else None
+    if build is not None:
+        return build_month_bundle(job.month, build.read_other_month)
+    committed = _committed(job)
+    return build_month_bundle(job.month, lambda table, month: committed(table) if month == job.month else _committed(MonthJob(month, warehouse=job.warehouse))(table))
 
 
 def step_report(job: MonthJob, build: MonthBuild) -> dict[str, Path]:
     """Render report.html and payroll.xlsx into the build; returns where they will be
     once published."""
-    from pipelines.report import write_payroll_xlsx, write_report
+    from pipelines.report import write_evidence_exports, write_payroll_xlsx, write_report
 
     bundle = month_bundle(job, build)
     if bundle is None:
         raise MonthNotLoaded(f"{job.month} 没有数据 (先运行 kefu run)")
     write_report(bundle, build.output("report.html"))
     write_payroll_xlsx(bundle, build.output("payroll.xlsx"))
-    return {name: job.month_dir / name for name in ("report.html", "payroll.xlsx", "payroll.csv")}
+    exports = write_evidence_exports(bundle, build.outputs)
+    names = ["report.html", "payroll.xlsx", "payroll.csv", *sorted(Path(p).name for p in exports.values())]
+    return {name: job.month_dir / name for name in names}
 
 
 @dataclass
