@@ -376,6 +376,7 @@ def sla(
     out: Path = typer.Option(Path("out"), "--out", "-o", help="输出目录"),
     warnings: bool = typer.Option(False, "--warnings", help="列出即将超时的未结工单"),
     now: Optional[str] = typer.Option(None, "--now", help="以此时刻为准 (中国时间), 例如 '2026-10-31 18:00'"),
+    replace: bool = ReplaceOpt,
 ) -> None:
     """售后服务 SLA: 时限达成、目标 (及时率/满意度/抱怨率)、合规检查、超时预警。目标未达成时退出码 5。"""
     from datetime import datetime
@@ -387,7 +388,7 @@ def sla(
     except ValueError:
         raise typer.BadParameter(f"{now!r} 不是时间; 例如 '2026-10-31 18:00'", param_hint="--now") from None
     with user_errors():
-        o = run_sla_month(month, inbox, warehouse, rules, out, when)
+        o = run_sla_month(month, inbox, warehouse, rules, out, when, replace)
     res = o.results
     print_accounting(o.ingest)
     t = Table(title=f"{month} 服务目标")

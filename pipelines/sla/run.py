@@ -86,7 +86,7 @@ def previous_tickets(warehouse_path, month: str, months_back: int) -> pl.DataFra
     latest). None when the warehouse has no SLA tickets yet."""
     from pipelines import warehouse
 
-    if months_back <= 0 or "sla_tickets" not in warehouse.tables(warehouse_path):
+    if months_back <= 0 or not warehouse.resolve(warehouse_path).exists() or "sla_tickets" not in warehouse.tables(warehouse_path):
         return None
     y, m = (int(x) for x in month.split("-"))
     k = y * 12 + (m - 1) - months_back
