@@ -19,6 +19,7 @@ from pipelines import readers, warehouse
 from pipelines.io.source import SourceFile, UnreadableFile
 from pipelines.io.encoding import UndecodableFile
 from pipelines.staging.schemas import TABLES
+from pipelines.staging.privacy import PrivacySettingsError, load_privacy
 from pipelines.staging.sla_schemas import SLA_TABLES
 from pipelines.staging.stage import MUST_AGREE, Counts, conflicting_duplicates, dedupe, empty_quarantine, empty_staged, stage_batch
 
@@ -102,6 +103,10 @@ def read_inbox(month: str, inbox: Path, kinds: frozenset[str] | None = None) -> 
     Files of the other domain (SLA workbooks in a KPI inbox and vice versa) are listed with
     status ``other_domain``. Raises IngestError on a file that cannot be read at all."""
     kinds = kinds or KPI_KINDS
+    try:
+        load_privacy()  # stage_batch masks with it: a bad privacy: block fails here, clearly
+    except PrivacySettingsError as e:
+        raise IngestError(str(e)) from e
     pins = load_manifest(inbox)
     results: list[FileResult] = []
     staged: dict[str, list[pl.DataFrame]] = {}

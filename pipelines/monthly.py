@@ -30,6 +30,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import warehouse
+from pipelines.completeness import last_load
 from pipelines.ingest import IngestReport, stage_into
 from pipelines.publish import MonthBuild, failure_log, month_build, pause_point
 
@@ -139,6 +140,8 @@ def step_analytics(job: MonthJob, build: MonthBuild) -> AnalyticsSummary:
     settings = AnalyticsSettings.from_yaml_text(job.settings.read_text("utf-8"))
     resources = load_text_resources(settings)
     messages = build.read("messages")
+    if "messages" not in build.replaced and last_load(job.warehouse, job.month, "kpi")[0] is None:
+        messages = None  # tables exist for other months only
     if messages is None:
         raise MonthNotLoaded(f"{job.month} 尚未导入 (先运行 kefu ingest 或 kefu run --inbox)")
     stats = build.read("agent_stats")
@@ -305,57 +308,29 @@ def load_scoring_result(job: MonthJob, build: MonthBuild | None = None):
 
 
 def month_bundle(job: MonthJob, build: MonthBuild | None = None):
-    from pipelines.report import MonthBundle
+    """What the month's reports show: this run's tables (else the committed ones) and the
+    committed earlier months for trends (pipelines.report.bundle)."""
+    from pipelines.report.bundle import build_month_bundle
 
-    _read = build.read if build is not None else _committed(job)
-    meta = _read("kpi_meta")
-    m = meta.row(0, named=True) if meta is not None and meta.height else {}
-    run_id = build.run_id if build is not None else None
-    trend = None
-    try:
-        hist = warehouse.query(
-            "SELECT month, agent, total_score, salary FROM payroll WHERE month < ? ORDER BY month",
-            job.warehouse,
-            [job.month],
-        )
-        trend = hist if hist.height else None
-    except Exception:
-        trend = None
-    roster = _read("roster")
-    messages_shop = None
-    msgs = _read("messages")
-    if msgs is not None and msgs.height:
-        messages_shop = msgs["shop"].mode().to_list()[0]
-    return MonthBundle(
-        month=job.month,
-        shop=messages_shop or "",
-        payroll=_read("payroll"),
-        kpi_items=_read("kpi_items"),
-        kpi_adjustments=_read("kpi_adjustments"),
-        evidence=_read("evidence"),
-        agent_month_metrics=_read("agent_month_metrics"),
-        questions=_read("questions"),
-        text_hits=_read("text_hits"),
-        conversation_reasons=_read("conversation_reasons"),
-        refunds=_read("refunds"),
-        trend=trend,
-        rules_version=m.get("rules_version"),
-        rules_hash=m.get("rules_hash"),
-        run_id=run_id,
-    ) if roster is not None or msgs is not None else None
+    if build is not None:
+        return build_month_bundle(job.month, build.read_other_month)
+    committed = _committed(job)
+    return build_month_bundle(job.month, lambda table, month: committed(table) if month == job.month else _committed(MonthJob(month, warehouse=job.warehouse))(table))
 
 
 def step_report(job: MonthJob, build: MonthBuild) -> dict[str, Path]:
     """Render report.html and payroll.xlsx into the build; returns where they will be
     once published."""
-    from pipelines.report import write_payroll_xlsx, write_report
+    from pipelines.report import write_evidence_exports, write_payroll_xlsx, write_report
 
     bundle = month_bundle(job, build)
     if bundle is None:
         raise MonthNotLoaded(f"{job.month} 没有数据 (先运行 kefu run)")
     write_report(bundle, build.output("report.html"))
     write_payroll_xlsx(bundle, build.output("payroll.xlsx"))
-    return {name: job.month_dir / name for name in ("report.html", "payroll.xlsx", "payroll.csv")}
+    exports = write_evidence_exports(bundle, build.outputs)
+    names = ["report.html", "payroll.xlsx", "payroll.csv", *sorted(Path(p).name for p in exports.values())]
+    return {name: job.month_dir / name for name in names}
 
 
 @dataclass
@@ -404,10 +379,11 @@ def report_month(job: MonthJob) -> dict[str, Path]:
     from scoring import payroll_csv_text
 
     with open_month(job, f"kefu report {job.month}") as build:
-        outs = step_report(job, build)
         pay = build.read("payroll")
-        if pay is not None:
-            build.output("payroll.csv").write_text(payroll_csv_text(pay), encoding="utf-8-sig")
+        if pay is None or pay.height == 0:
+            raise MonthNotLoaded(f"{job.month} 还没有评分结果 (先运行 kefu run)")
+        outs = step_report(job, build)
+        build.output("payroll.csv").write_text(payroll_csv_text(pay), encoding="utf-8-sig")
         build.log(warehouse.RunRecord(job.month, "report", datetime.now(), message="re-rendered"))
         build.publish()
     return outs

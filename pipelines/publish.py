@@ -207,6 +207,10 @@ class MonthBuild:
 
     def discard(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            self.dir.parent.rmdir()  # the last build of this out folder: leave no empty folder
+        except OSError:
+            pass
 
 
 # --- helpers

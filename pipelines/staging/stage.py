@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 import polars as pl
 
+from .privacy import mask_staged
 from .schemas import LINEAGE, POLARS_TYPES, TABLES, Col, Table
 
 REASON = "_reason"
@@ -286,6 +287,9 @@ def in_month(table: Table, month: str) -> pl.Expr:
             conds.append(c.is_between(start.date(), (end.date()), closed="left"))
         else:
             conds.append(c.is_between(start, end, closed="left"))
+    if table.open_carry:  # still open at the month's start (e.g. an SLA ticket from last month)
+        first, closers = table.open_carry
+        conds.append((pl.col(first) < start) & pl.all_horizontal([pl.col(c).is_null() for c in closers]))
     return pl.any_horizontal([c.fill_null(False) for c in conds])
 
 
@@ -322,6 +326,7 @@ def stage_batch(table: Table | str, frame: pl.DataFrame, month: str, source_file
         pl.col("_raw").alias("raw"),
     ).with_columns(pl.lit(month).alias("month"))
     counts = Counts(rows_read=frame.height, loaded=loaded.height, quarantined=bad.height, out_of_month=good.height - loaded.height)
+    loaded, quarantine = mask_staged(table.name, loaded, quarantine)  # nothing unmasked is stored
     return loaded, quarantine, counts
 
 
