@@ -338,7 +338,8 @@ def explain(
     import polars as pl
 
     from pipelines.monthly import load_scoring_result
-    from pipelines.report.mask import mask_text
+    from pipelines.report.mask import mask_lines
+    from pipelines.staging.privacy import month_buyer_nicks
     from scoring import explain as explain_rows
 
     with user_errors():
@@ -350,17 +351,18 @@ def explain(
         raise typer.Exit(EXIT_INPUT)
     account = match["agent"][0]
     rows = explain_rows(res, account, max_evidence=evidence)
-    lines = [e for r in rows for e in r.evidence]
-    masked = pl.DataFrame({"t": lines}, schema={"t": pl.String}).select(mask_text(pl.col("t")))["t"].to_list() if lines else []
-    it = iter(masked)
+    # every printed text goes through one mask: the month's buyer nicks, phones, ID cards, addresses
+    texts = [t for r in rows for t in (r.label or "", r.inputs or "", r.rule or "", *r.evidence)]
+    it = iter(mask_lines(texts, month_buyer_nicks(month, warehouse)))
     console.print(f"[bold]{account} {match['name'][0] or ''} — {month}[/]")
     for r in rows:
         pts = "" if r.points is None else f"{r.points}"
-        console.print(f"[bold cyan]{r.label}[/] {pts}")
-        if r.inputs:
-            console.print(f"  输入: {r.inputs}")
-        if r.rule:
-            console.print(f"  规则: {r.rule}")
+        label, inputs, rule = next(it), next(it), next(it)
+        console.print(f"[bold cyan]{label}[/] {pts}")
+        if inputs:
+            console.print(f"  输入: {inputs}")
+        if rule:
+            console.print(f"  规则: {rule}")
         for _ in r.evidence:
             console.print(f"    · {next(it)}", markup=False, highlight=False)
         if r.more_evidence:
