@@ -7,8 +7,8 @@ Plain functions (no Prefect, no warehouse writes): the caller records the run an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl

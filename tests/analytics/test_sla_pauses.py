@@ -1,6 +1,7 @@
 """Optional pause states (off by default): a pause moves the deadline by the paused time."""
 
-from datetime import datetime as D, timedelta
+from datetime import datetime as D
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
@@ -13,7 +14,7 @@ TEXT = (Path(__file__).parents[2] / "data" / "sla_rules.yaml").read_text(encodin
 OFF = load_rules(TEXT)
 ON = load_rules(TEXT.replace("pauses:\n  enabled: false", "pauses:\n  enabled: true"))
 T0 = D(2026, 10, 5, 9)
-H = lambda x: timedelta(hours=x)  # noqa: E731
+H = lambda x: timedelta(hours=x)
 
 
 def tickets(*rows):

@@ -1,6 +1,5 @@
 """Issue 12 defects: a clock crossing a month end, radius as people write it, one team per person."""
 
-from datetime import datetime as D
 from pathlib import Path
 
 import polars as pl
@@ -116,3 +115,15 @@ def test_staff_list_decides_the_team(tmp_path):
     (d / "人员.csv").write_text("服务人员,服务组\n王强,服务二组\n", encoding="utf-8")
     res = run_sla("2026-10", d, None, RULES_TEXT)
     assert res.sla_month.filter(pl.col("level") == "staff").select("team", "staff", "timed").rows() == [("服务二组", "王强", 2)]
+
+
+def test_old_workbook_loads_and_new_checks_are_reported_not_run(tmp_path):
+    rows = "T1,2026-10-05 08:00,发动机,50,王强,服务一组,2026-10-05 10:00,已完成\n"
+    res = run_sla("2026-10", inbox(tmp_path, "oct", rows), None, RULES_TEXT)
+    assert res.files[0]["loaded"] == 1 and res.quarantine.height == 0
+    st = dict(res.checks.select("check", "status").iter_rows())
+    assert st["contact_archive_feedback"] == st["report_approval_archive"] == st["supplier_parts_unclaimed"] == "未检查"
+    assert st["courtesy"] == "未检查" and st["signature_before_completion"] == "已检查"
+    assert "已检查" not in {st[c] for c in ("fee_approval_remittance", "major_issue_reported", "old_part_brought_back", "reply_archive_time")}
+    assert any("未检查" in n for n in res.notes)
+    assert "未检查" in res.tables()["sla_checks"]["status"].to_list()
