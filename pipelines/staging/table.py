@@ -15,6 +15,9 @@ class Col:
     required: bool = False
     choices: tuple[str, ...] | None = None
     min: float | None = None
+    # ids only: the shape a real id has (regex on the unwrapped value) and how to say it
+    pattern: str | None = None
+    pattern_hint: str = ""
 
 
 @dataclass(frozen=True)
