@@ -39,7 +39,8 @@ def run_sla_month(month: str, inbox: Path, warehouse_path: str | Path | None = N
     rs = load_rules(text)
     rep = ingest(month, inbox, warehouse_path, domain="sla")
     prev = previous_tickets(warehouse_path, month, rs.carry_over_months)  # open clocks crossing the month start
-    res = compute_sla(month, rep.tables, rs, rules_hash(text), now, prev)
+    prev_calls = previous_tickets(warehouse_path, month, rs.carry_over_months, "sla_calls")
+    res = compute_sla(month, rep.tables, rs, rules_hash(text), now, prev, previous_calls=prev_calls)
     res.quarantine = rep.quarantine
     res.files = [r for f in rep.files if f.status == "loaded" for r in f.rows()]
     run = warehouse.RunRecord(

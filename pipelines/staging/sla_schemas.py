@@ -88,6 +88,7 @@ SLA_CALLS = Table(
     ),
     natural_key=("call_id",),
     month_by=("received_at", "replied_at"),
+    open_carry=("received_at", ("replied_at",)),
     doc="来电来函记录 (3.5): one row per call or letter, in order received.",
 )
 
