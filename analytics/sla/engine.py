@@ -17,7 +17,7 @@ import polars as pl
 from .calendars import Calendar
 from .deadlines import DT, deadline_status
 from .pauses import paused_hours
-from .rules import RuleSet, RulesError, condition_expr, condition_fields
+from .rules import RulesError, RuleSet, condition_expr, condition_fields
 
 ID_COLUMN = {"tickets": "ticket_id", "calls": "call_id"}
 RECORD_KIND = {"tickets": "ticket", "calls": "call"}

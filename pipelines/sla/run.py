@@ -23,7 +23,13 @@ from analytics.sla import (
     rules_hash,
     sla_month,
 )
-from analytics.sla.carry import CALL_EVENT_COLUMNS, carried_ids, keep_month_clocks, merge_carried, own_rows
+from analytics.sla.carry import (
+    CALL_EVENT_COLUMNS,
+    carried_ids,
+    keep_month_clocks,
+    merge_carried,
+    own_rows,
+)
 from analytics.sla.policy import clause_results
 from analytics.sla.rules import RuleSet
 from analytics.sla.staff import apply_teams, staff_teams
