@@ -51,7 +51,8 @@ def run_sla_month(
     with month_build(month, warehouse_path, out, "sla", f"kefu sla {month}") as build:
         rep = stage_into(build, inbox, "sla", replace=replace)
         prev = previous_tickets(build.warehouse_path, month, rs.carry_over_months)  # open clocks crossing the month start
-        res = compute_sla(month, rep.tables, rs, rules_hash(text), now, prev)
+        prev_calls = previous_tickets(build.warehouse_path, month, rs.carry_over_months, "sla_calls")
+        res = compute_sla(month, rep.tables, rs, rules_hash(text), now, prev, previous_calls=prev_calls)
         res.quarantine = rep.quarantine
         res.files = [r for f in rep.files if f.status == "loaded" for r in f.rows()]
         run = warehouse.RunRecord(
