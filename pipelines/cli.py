@@ -281,13 +281,24 @@ def explain(
     except (RuntimeError, FileNotFoundError) as e:
         console.print(f"[red]{e}[/]")
         raise typer.Exit(EXIT_INPUT)
+    from rich.markup import escape
+
+    from pipelines.report.labels import humanize, resolve_agent
+
     pay = res.payroll
-    match = pay.filter((pl.col("agent") == agent) | (pl.col("name") == agent))
-    if match.height != 1:
-        console.print(f"[red]找不到客服 {agent!r}; 本月有: {', '.join(pay['agent'].to_list())}[/]")
+    account, candidates = resolve_agent(pay["agent"].to_list(), pay["name"].to_list(), agent)
+    if account is None:
+        if candidates:
+            console.print(f"[red]{escape(agent)!r} 不唯一, 可能是: {escape(', '.join(candidates))}[/]")
+        else:
+            console.print(f"[red]找不到客服 {escape(agent)!r}; 本月有: {escape(', '.join(pay['agent'].to_list()))}[/]")
         raise typer.Exit(EXIT_INPUT)
-    account = match["agent"][0]
+    match = pay.filter(pl.col("agent") == account)
     rows = explain_rows(res, account, max_evidence=evidence)
+    shop_refunds = [r for r in rows if r.item == "refund_rate" and "全店" in r.inputs]
+    for r in shop_refunds:  # the same shop refunds for every agent: counted here, listed once in report.html
+        idx = rows.index(r)
+        rows[idx] = type(r)(r.section, r.item, r.label, r.points, r.inputs, r.rule, [], 0)
     lines = [e for r in rows for e in r.evidence]
     masked = pl.DataFrame({"t": lines}, schema={"t": pl.String}).select(mask_text(pl.col("t")))["t"].to_list() if lines else []
     it = iter(masked)
@@ -296,9 +307,11 @@ def explain(
         pts = "" if r.points is None else f"{r.points}"
         console.print(f"[bold cyan]{r.label}[/] {pts}")
         if r.inputs:
-            console.print(f"  输入: {r.inputs}")
+            console.print(f"  输入: {humanize(r.inputs)}", markup=False, highlight=False)
         if r.rule:
-            console.print(f"  规则: {r.rule}")
+            console.print(f"  规则: {humanize(r.rule)}", markup=False, highlight=False)
+        if r.item == "refund_rate" and "全店" in r.inputs:
+            console.print("    · 全店口径: 本店本月的退款对所有客服相同, 明细见 report.html「退款原因」", markup=False, highlight=False)
         for _ in r.evidence:
             console.print(f"    · {next(it)}", markup=False, highlight=False)
         if r.more_evidence:
