@@ -23,6 +23,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 from prefect import flow, task  # noqa: E402
 
 from pipelines import monthly  # noqa: E402
+from pipelines.prefect_outcome import kpi_outcome, on_flow_failure  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -59,7 +60,7 @@ def report_task(job: monthly.MonthJob):
     return monthly.step_report(job)
 
 
-@flow(name="monthly_kpi", log_prints=True)
+@flow(name="monthly_kpi", log_prints=True, on_failure=[on_flow_failure], on_crashed=[on_flow_failure])
 def monthly_kpi(
     month: str,
     inbox: str | None = None,
@@ -74,7 +75,7 @@ def monthly_kpi(
     ana = analytics_task(job)
     sc = scoring_task(job)
     outs = report_task(job)
-    return monthly.MonthOutcome(job, rep, ana, sc, outs)
+    return kpi_outcome(monthly.MonthOutcome(job, rep, ana, sc, outs))  # named state 工资待补充 + artifacts
 
 
 @flow(name="scheduled_monthly_kpi", log_prints=True)
@@ -87,7 +88,7 @@ def scheduled_monthly_kpi(
 ) -> monthly.MonthOutcome:
     """The cron entry point: scores the previous month (China time) from ``inbox_root/<month>``."""
     month = month or monthly.previous_month(datetime.now(SHANGHAI))
-    return monthly_kpi(month, str(Path(inbox_root) / month), warehouse, rules, out)
+    return monthly_kpi(month, str(Path(inbox_root) / month), warehouse, rules, out, return_state=True)  # its named state
 
 
 @task(name="shop-month", retries=1, retry_delay_seconds=2, retry_condition_fn=io_errors_only)
