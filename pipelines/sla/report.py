@@ -42,7 +42,48 @@ CHECK_CN = {
     "old_part_not_returned": "旧件未按期返还",
     "stock_mismatch": "帐物/帐帐不符",
     "claim_open_too_long": "二次索赔逾期未结",
+    # issue 12 clause checks
+    "contact_archive_feedback": "联系结果未及时存档/反馈",
+    "fee_approval_remittance": "收费未批准/未如数上缴",
+    "courtesy": "服务用语/用户反映",
+    "report_approval_archive": "服务报告未按时审批存档",
+    "major_issue_reported": "较大问题未及时汇报",
+    "old_part_brought_back": "旧件未带回",
+    "call_log_order": "来电来函未按时间顺序登记",
+    "reply_archive_time": "复电复函存档不及时",
+    "issue_before_approval": "批准前发放",
+    "writeoff_consent": "销账缺签字/领导同意",
+    "shipping_writeoff_signatures": "邮运费缺签字",
+    "old_parts_processed_monthly": "旧件未按月处理",
+    "station_ledger": "服务站台账",
+    "supplier_parts_unclaimed": "责任件未索赔",
 }
+# issue 12: which checks ran, courtesy per staff, station ledgers, claims per supplier
+EXTRA_LABELS = {
+    "check": "检查项", "policy_ref": "条款", "name": "内容", "status": "状态", "reason": "说明", "checked": "检查记录数",
+    "findings": "发现", "staff": "服务人员", "team": "服务组", "staff_texts": "人员文字数", "staff_hits": "禁语命中",
+    "customer_texts": "用户文字数", "customer_hits": "用户负面/升级", "by_lexicon": "按词库", "met": "达标",
+    "station": "服务站", "part_id": "备件编号", "part_name": "备件名称", "counted_on": "盘点日期", "opening_qty": "期初",
+    "sent_qty": "发出", "used_qty": "使用", "returned_qty": "退回", "computed_book": "应有", "book_qty": "账面",
+    "counted_qty": "实盘",
+}
+
+
+def _extra_sections(r: SlaResults) -> list[dict[str, Any]]:
+    """The issue-12 results as titled tables (checks run / not run, courtesy, station ledgers, claims)."""
+    out = []
+    if r.checks is not None:
+        not_run = r.checks.filter(pl.col("status") == "未检查").height
+        out.append({"title": f"检查项（未检查 {not_run}）", "table": _table(r.checks, labels=EXTRA_LABELS)})
+    if r.courtesy is not None:
+        out.append({"title": "服务用语（3.3.5）", "table": _table(r.courtesy, labels=EXTRA_LABELS)})
+    if r.station_ledger is not None:
+        out.append({"title": "服务站台账（3.7.6）", "table": _table(r.station_ledger, labels=EXTRA_LABELS)})
+    if r.claims_summary is not None:
+        out.append({"title": "二次索赔 按供应商（3.8）", "table": _table(r.claims_summary.with_columns(pl.col(pl.Decimal).cast(pl.String)), labels=EXTRA_LABELS)})
+    return out
+
+
 MONTH_COLUMNS = {c: SLA_COLUMNS[c] for c in (
     "level", "team", "staff", "timely", "timed", "timeliness", "timeliness_met", "running", "satisfied", "surveyed",
     "satisfaction", "satisfaction_met", "complaints", "tickets", "complaint_rate", "complaint_met", "all_met")}
@@ -84,14 +125,15 @@ def _cell(col: str, v: Any) -> str:
     return plain(v)
 
 
-def _table(df: pl.DataFrame, cols: list[str] | None = None, limit: int = TABLE_LIMIT) -> dict[str, Any]:
+def _table(df: pl.DataFrame, cols: list[str] | None = None, limit: int = TABLE_LIMIT,
+           labels: dict[str, str] | None = None) -> dict[str, Any]:
     """A display table: Chinese headers (unknown columns by name), formatted cells, capped rows."""
     df = _labelled(df)
     cols = [c for c in (cols or df.columns) if c in df.columns]
     rows = [[{"v": _cell(c, v), "num": isinstance(v, (int, float)) and not isinstance(v, bool),
               "cls": ("ok" if v in ("达标", "一致") else "bad" if v in ("超时", "未达标", "帐物不符", "帐帐不符") else "")}
              for c, v in zip(cols, r)] for r in df.head(limit).select(cols).iter_rows()]
-    return {"headers": [SLA_COLUMNS.get(c, c) for c in cols], "rows": rows, "total": df.height,
+    return {"headers": [SLA_COLUMNS.get(c) or (labels or {}).get(c, c) for c in cols], "rows": rows, "total": df.height,
             "more": max(0, df.height - limit)}
 
 
@@ -203,6 +245,7 @@ def render_sla_report(results: SlaResults, month: str) -> str:
             [c for c in ("part_id",) if c in r.ledger.columns]) if r.ledger.height else r.ledger,
             [c for c in r.ledger.columns if c != "month"]),
         quarantine=_table(r.quarantine, ["source_file", "source_sheet", "source_row", "reason"]),
+        extra=_extra_sections(r),
         script=Markup(_SORT_JS), script_hash=_SCRIPT_HASH,
     )
 
@@ -251,6 +294,9 @@ def write_sla_xlsx(results: SlaResults, path: Path | str) -> Path:
         _sheet(wb, fmts, "预警", r.warnings, ["deadline", "record_id"], totals=True)
     _sheet(wb, fmts, "合规检查", r.compliance, ["check", "record_id", "at"], totals=True)
     _sheet(wb, fmts, "备件对账", r.ledger, ["part_id"])
+    for name, df in (("检查项", r.checks), ("服务用语", r.courtesy), ("服务站台账", r.station_ledger), ("二次索赔按供应商", r.claims_summary)):
+        if df is not None:
+            _sheet(wb, fmts, name, df.with_columns(pl.col(pl.Decimal).cast(pl.String)))
     _sheet(wb, fmts, "数据隔离", r.quarantine, ["source_file", "source_sheet", "source_row"], totals=True)
     wb.close()
     return path

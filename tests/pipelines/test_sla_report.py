@@ -37,7 +37,7 @@ def test_xlsx_text_is_never_a_formula(tmp_path):
     r = run_sla("2026-10", hostile_inbox(inbox), D(2026, 10, 31, 18), RULES_TEXT)
     out = write_sla_xlsx(r, tmp_path / "sla.xlsx")
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["月度目标", "时限明细", "预警", "合规检查", "备件对账", "数据隔离"]
+    assert wb.sheetnames == ["月度目标", "时限明细", "预警", "合规检查", "备件对账", "检查项", "服务用语", "服务站台账", "二次索赔按供应商", "数据隔离"]
     ws = wb["月度目标"]
     teams = [c.value for c in ws["C"]]
     assert """'=HYPERLINK("http://x")""" in teams  # neutralised like payroll.csv

@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from pipelines.monthly import month_bundle, step_score
+from pipelines.monthly import month_bundle, run_month
 from pipelines.report import render_report
 from pipelines.report.sections import evidence_tables, scorecards
 from scoring.rules import DEFAULT_RULES_PATH
@@ -28,8 +28,8 @@ def test_report_follows_the_rules_of_the_run(sample_month, tmp_path: Path) -> No
     text = text.replace("pass_ratio: 0.70", "pass_ratio: 0.80")
     other = tmp_path / "other.yaml"
     other.write_text(text, encoding="utf-8")
-    job = replace(sample_month, rules=other, out=tmp_path / "out")
-    step_score(job)
+    job = replace(sample_month, inbox=None, rules=other, out=tmp_path / "out")
+    run_month(job)  # re-score the loaded month with the other rules
     try:
         bundle = month_bundle(job)
         assert bundle.rules is not None and bundle.rules.model.total_points == 140
@@ -43,7 +43,7 @@ def test_report_follows_the_rules_of_the_run(sample_month, tmp_path: Path) -> No
         assert {row["max"] for row in quality} == {"30"}
         assert all(("≥ 112" in c["arithmetic"] or "< 112" in c["arithmetic"]) for c in cards if not c["incomplete"])
     finally:
-        step_score(replace(sample_month, out=tmp_path / "out2"))  # back to the default rules for other tests
+        run_month(replace(sample_month, inbox=None, rules=None, out=tmp_path / "out2"))  # default rules again for other tests
 
 
 def test_sample_report_speaks_chinese(sample_month) -> None:
