@@ -344,25 +344,38 @@ def explain(
 
     with user_errors():
         res = load_scoring_result(_job(month, None, warehouse, None, Path("out")))
+    from rich.markup import escape
+
+    from pipelines.report.labels import humanize, resolve_agent
+
     pay = res.payroll
-    match = pay.filter((pl.col("agent") == agent) | (pl.col("name") == agent))
-    if match.height != 1:
-        console.print(f"[red]找不到客服 {agent!r}; 本月有: {', '.join(pay['agent'].to_list())}[/]")
+    account, candidates = resolve_agent(pay["agent"].to_list(), pay["name"].to_list(), agent)
+    if account is None:
+        if candidates:
+            console.print(f"[red]{escape(agent)!r} 不唯一, 可能是: {escape(', '.join(candidates))}[/]")
+        else:
+            console.print(f"[red]找不到客服 {escape(agent)!r}; 本月有: {escape(', '.join(pay['agent'].to_list()))}[/]")
         raise typer.Exit(EXIT_INPUT)
-    account = match["agent"][0]
+    match = pay.filter(pl.col("agent") == account)
     rows = explain_rows(res, account, max_evidence=evidence)
+    shop_refunds = [r for r in rows if r.item == "refund_rate" and "全店" in r.inputs]
+    for r in shop_refunds:  # the same shop refunds for every agent: counted here, listed once in report.html
+        idx = rows.index(r)
+        rows[idx] = type(r)(r.section, r.item, r.label, r.points, r.inputs, r.rule, [], 0)
     # every printed text goes through one mask: the month's buyer nicks, phones, ID cards, addresses
-    texts = [t for r in rows for t in (r.label or "", r.inputs or "", r.rule or "", *r.evidence)]
+    texts = [t for r in rows for t in (r.label or "", humanize(r.inputs or ""), humanize(r.rule or ""), *r.evidence)]
     it = iter(mask_lines(texts, month_buyer_nicks(month, warehouse)))
-    console.print(f"[bold]{account} {match['name'][0] or ''} — {month}[/]")
+    console.print(f"[bold]{esc(account)} {esc(match['name'][0] or '')} — {month}[/]")
     for r in rows:
         pts = "" if r.points is None else f"{r.points}"
         label, inputs, rule = next(it), next(it), next(it)
-        console.print(f"[bold cyan]{label}[/] {pts}")
+        console.print(f"[bold cyan]{esc(label)}[/] {pts}")
         if inputs:
-            console.print(f"  输入: {inputs}")
+            console.print(f"  输入: {inputs}", markup=False, highlight=False)
         if rule:
-            console.print(f"  规则: {rule}")
+            console.print(f"  规则: {rule}", markup=False, highlight=False)
+        if r.item == "refund_rate" and "全店" in (r.inputs or ""):
+            console.print("    · 全店口径: 本店本月的退款对所有客服相同, 明细见 report.html「退款原因」", markup=False, highlight=False)
         for _ in r.evidence:
             console.print(f"    · {next(it)}", markup=False, highlight=False)
         if r.more_evidence:
