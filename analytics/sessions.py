@@ -54,11 +54,18 @@ def service_clock(expr: pl.Expr, windows: list[tuple[int, int]]) -> pl.Expr:
 class Sessions:
     """Result of :func:`build_sessions`."""
 
-    rows: pl.DataFrame  # every thread row incl. synthetic transfer rows, with conv/question ids
-    messages: pl.DataFrame  # input messages + msg_idx, kind, conversation_id, day
-    conversations: pl.DataFrame
-    questions: pl.DataFrame
+    rows: pl.DataFrame  # every thread row incl. synthetic transfer rows (thread_no, conv_no, kind, msg_idx, ...)
+    messages: pl.DataFrame  # input messages + msg_idx, kind, conv_no, conversation_id, day
+    conversations: pl.DataFrame  # one row per conv_no (1..n, in this order), with agent_no
+    questions: pl.DataFrame  # one row per q_no, with conv_no and agent_no
     transfers: pl.DataFrame
+    # thread_no -> month, shop, agent_account, buyer, agent_no; every agent of the month (incl.
+    # transfer senders/receivers) has an agent_no, numbering (month, agent_account) in sorted order
+    threads: pl.DataFrame | None = None
+
+    def agents(self) -> pl.DataFrame:
+        """agent_no -> month, agent_account (integer keys for per-agent aggregations)."""
+        return self.threads.select("agent_no", "month", "agent_account").unique("agent_no").sort("agent_no")
 
 
 def classify_messages(messages: pl.DataFrame, settings: AnalyticsSettings) -> pl.DataFrame:
@@ -168,6 +175,8 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame) -> tuple[pl.DataFr
             pl.lit("I").cast(KIND).alias("kind"), pl.lit(0, pl.Int8).alias("tie"), "transfer_id"))
     rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else base
     threads = _keys_table(rows, THREAD, "thread_no")
+    threads = threads.join(_keys_table(threads, ["month", "agent_account"], "agent_no"),
+                           on=["month", "agent_account"], how="left", nulls_equal=True, maintain_order="left")
     files = _keys_table(rows, ["source_file"], "file_no")
     # staged sent_at/seq are never null; nulls_last (a much slower sort) only if they are
     nulls = any(rows[c].null_count() for c in ("sent_at", "seq"))
@@ -264,7 +273,7 @@ def _conversations(rows: pl.DataFrame, threads: pl.DataFrame, long_minutes: floa
         [pl.col("shop"), pl.col("agent_account"), pl.col("buyer"),
          pl.col("start_at").dt.strftime("%Y%m%d%H%M%S")], separator="|")
     convs = convs.join(threads, on="thread_no", how="left", maintain_order="left").select(
-        "conv_no", *THREAD, pl.exclude("conv_no", "thread_no", *THREAD)).with_columns(
+        "conv_no", *THREAD, pl.exclude("conv_no", "thread_no", "agent_no", *THREAD), "agent_no").with_columns(
         conv_key.alias("conversation_id"))
     return convs.with_columns(
         ((pl.col("buyer_msgs") > 0) | (pl.col("agent_msgs") > 0) | pl.col("carried_in")).alias("has_dialogue"),
@@ -291,7 +300,7 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings) -> Sessi
     first_q = pl.when(pl.col("conv_no") != pl.col("conv_no").shift(1).fill_null(-1)).then(pl.col("q_no")).forward_fill()
     rank = pl.col("q_no") - first_q + 1
     q = q.with_columns(
-        *[conv_of(c) for c in THREAD], conv_of("conversation_id"),
+        *[conv_of(c) for c in THREAD], conv_of("conversation_id"), conv_of("agent_no"),
         pl.when(pl.col("end_kind") == "H").then(pl.lit("answered"))
         .when(pl.col("end_kind") == "O").then(pl.lit("transferred_out"))
         .otherwise(pl.lit("unanswered")).alias("status"),
@@ -311,7 +320,7 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings) -> Sessi
     ).select(
         "q_no", *THREAD, "conv_no", "asked_at", "last_buyer_at", "buyer_msgs", "first_msg_idx", "msg_idxs",
         "carried_in", "transfer_in_id", "conversation_id", "status", "question_id", "is_first_in_conversation",
-        "day", "answered_at", "answer_msg_idx", "transfer_out_id", "response_s", "wall_response_s")
+        "day", "answered_at", "answer_msg_idx", "transfer_out_id", "response_s", "wall_response_s", "agent_no")
 
     # per-conversation question figures (q is in conv_no order)
     conv_q = q.group_by("conv_no", maintain_order=True).agg(
@@ -328,4 +337,4 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings) -> Sessi
     conv_no = pl.repeat(None, msgs.height, dtype=pl.Int64, eager=True).scatter(own["msg_idx"], own["conv_no"])
     msgs = msgs.with_columns(conv_no.alias("conv_no")).with_columns(conv_of("conversation_id"))
     rows = rows.with_columns(pl.col("kind").cast(pl.String))
-    return Sessions(rows=rows, messages=msgs, conversations=convs, questions=q, transfers=transfers)
+    return Sessions(rows=rows, messages=msgs, conversations=convs, questions=q, transfers=transfers, threads=threads)
