@@ -174,13 +174,18 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame) -> tuple[pl.DataFr
             "month", "shop", pl.col("to_agent").alias("agent_account"), "buyer", *common,
             pl.lit("I").cast(KIND).alias("kind"), pl.lit(0, pl.Int8).alias("tie"), "transfer_id"))
     rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else base
-    threads = _keys_table(rows, THREAD, "thread_no")
+    # thread numbers by grouping (one hash pass) and sorting only the distinct threads
+    groups = (rows.select(THREAD).with_row_index("r").group_by(THREAD).agg("r")
+              .sort(THREAD, nulls_last=True).with_row_index("thread_no"))
+    pos = groups.select("thread_no", "r").explode("r")
+    thread_no = pl.repeat(0, rows.height, dtype=pl.UInt32, eager=True).scatter(pos["r"], pos["thread_no"])
+    threads = groups.drop("r")
     threads = threads.join(_keys_table(threads, ["month", "agent_account"], "agent_no"),
                            on=["month", "agent_account"], how="left", nulls_equal=True, maintain_order="left")
     files = _keys_table(rows, ["source_file"], "file_no")
     # staged sent_at/seq are never null; nulls_last (a much slower sort) only if they are
     nulls = any(rows[c].null_count() for c in ("sent_at", "seq"))
-    rows = (rows.join(threads, on=THREAD, how="left", nulls_equal=True, maintain_order="left")
+    rows = (rows.with_columns(thread_no.alias("thread_no"))
             .join(files, on="source_file", how="left", nulls_equal=True, maintain_order="left")
             .select("thread_no", "sent_at", "tie", "file_no", "seq", "msg_idx", "kind", "transfer_id")
             .sort("thread_no", "sent_at", "tie", "file_no", "seq", nulls_last=nulls))
