@@ -79,13 +79,9 @@ def classify_messages(messages: pl.DataFrame, settings: AnalyticsSettings) -> pl
     m = settings.chat_markers
     auto_marks = [unicodedata.normalize("NFKC", s) for s in m.auto_reply if s]
     sys_marks = [unicodedata.normalize("NFKC", s) for s in m.system if s]
-    texts = messages["text"]
-    is_auto = pl.col("is_auto_reply").fill_null(False)
-    if auto_marks:
-        is_auto = is_auto | pl.lit(contains_after_nfkc(texts, auto_marks))
-    is_sys = pl.col("sender_role") == "system"
-    if sys_marks:
-        is_sys = is_sys | pl.lit(contains_after_nfkc(texts, sys_marks))
+    auto_hit, sys_hit = contains_after_nfkc(messages["text"], auto_marks, sys_marks)
+    is_auto = pl.col("is_auto_reply").fill_null(False) | pl.lit(auto_hit)
+    is_sys = (pl.col("sender_role") == "system") | pl.lit(sys_hit)
     kind = (
         pl.when(pl.col("event") == "transfer").then(pl.lit("T"))
         .when(pl.col("event") != "message").then(pl.lit("N"))
@@ -103,6 +99,11 @@ def classify_messages(messages: pl.DataFrame, settings: AnalyticsSettings) -> pl
         "msg_idx", *messages.columns, "kind", "is_auto", "is_system", "day")
 
 
+_TRANSFER_SCHEMA = {"transfer_id": pl.Int64, "month": pl.String, "shop": pl.String, "buyer": pl.String,
+                    "sent_at": pl.Datetime("us"), "from_agent": pl.String, "to_agent": pl.String,
+                    "transfer_reason": pl.String, "msg_idx": pl.Int64, "source_file": pl.String, "seq": pl.Int64}
+
+
 def resolve_transfers(msgs: pl.DataFrame) -> pl.DataFrame:
     """Distinct transfer events with resolved from/to agent accounts.
 
@@ -110,7 +111,10 @@ def resolve_transfers(msgs: pl.DataFrame) -> pl.DataFrame:
     the month is matched to the shop's account whose sub-account part (after ':') equals it.
     The same notice present in both agents' files is kept once.
     """
-    t = msgs.filter(pl.col("kind") == "T").select(
+    t = msgs.filter(pl.col("kind") == "T")
+    if t.height == 0:  # most months: skip the account tables built over every message
+        return pl.DataFrame(schema=_TRANSFER_SCHEMA)
+    t = t.select(
         "month", "shop", "buyer", "sent_at", "source_file", "seq", "msg_idx",
         pl.coalesce("transfer_from", "agent_account").str.strip_chars().alias("from_raw"),
         pl.col("transfer_to").str.strip_chars().alias("to_raw"),
@@ -139,8 +143,7 @@ def resolve_transfers(msgs: pl.DataFrame) -> pl.DataFrame:
         .with_row_index("transfer_id")
         .with_columns(pl.col("transfer_id").cast(pl.Int64))
     )
-    return t.select("transfer_id", "month", "shop", "buyer", "sent_at", "from_agent", "to_agent",
-                    "transfer_reason", "msg_idx", "source_file", "seq")
+    return t.select(*_TRANSFER_SCHEMA).cast(_TRANSFER_SCHEMA)
 
 
 KIND = pl.Enum(["B", "H", "N", "O", "I"])  # kinds of thread rows (T notices become O/I rows)
