@@ -31,14 +31,15 @@ class SlaOutcome:
 def run_sla_month(month: str, inbox: Path, warehouse_path: str | Path | None = None, rules: Path | None = None, out: Path = Path("out"), now: datetime | None = None) -> SlaOutcome:
     from analytics.sla import load_rules, rules_hash
     from pipelines.sla.report import render_sla_report, write_sla_xlsx
-    from pipelines.sla.run import compute_sla
+    from pipelines.sla.run import compute_sla, previous_tickets
 
     started = datetime.now()
     rules_path = Path(rules) if rules else DEFAULT_SLA_RULES
     text = rules_path.read_text("utf-8")
     rs = load_rules(text)
     rep = ingest(month, inbox, warehouse_path, domain="sla")
-    res = compute_sla(month, rep.tables, rs, rules_hash(text), now)
+    prev = previous_tickets(warehouse_path, month, rs.carry_over_months)  # open clocks crossing the month start
+    res = compute_sla(month, rep.tables, rs, rules_hash(text), now, prev)
     res.quarantine = rep.quarantine
     res.files = [r for f in rep.files if f.status == "loaded" for r in f.rows()]
     run = warehouse.RunRecord(

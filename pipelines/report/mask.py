@@ -25,10 +25,22 @@ import polars as pl
 
 # Rust-regex (no look-around): the boundary character is captured and put back; a second pass
 # catches numbers that were adjacent to a previous match (the boundary was consumed).
-_MOBILE = r"(^|[^\d])((?:\+?86[- ]?)?1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})($|[^\d])"
-_MOBILE_TO = "${1}${2}****${3}${4}"
-_LANDLINE = r"(^|[^\d])(0\d{2,3})[- ]?\d{3,4}(\d{4})($|[^\d])"
-_LANDLINE_TO = "${1}${2}-****${3}${4}"
+# Every pattern captures (boundary, kept head, masked middle, kept tail, boundary) so the same
+# pattern serves the report form (fixed ``****``) and the length-preserving stored form.
+_MOBILE = r"(^|[^\d])((?:\+?86[- ]?)?1[3-9]\d)([- ]?\d{4}[- ]?)(\d{4})($|[^\d])"
+_MOBILE_TO = "${1}${2}****${4}${5}"
+_LANDLINE = r"(^|[^\d])(0\d{2,3})([- ]?\d{3,4})(\d{4})($|[^\d])"
+_LANDLINE_TO = "${1}${2}-****${4}${5}"
+# 18-digit resident ID: 6-digit region (first digit 1-6), birth date, 3-digit sequence, check
+# digit or X. The date structure keeps 18-digit order/refund ids from matching.
+_ID_CARD = (
+    r"(^|[^\d])([1-6]\d{5})((?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))"
+    r"(\d{3}[\dXx])($|[^\dXx])"
+)
+_ID_CARD_TO = "${1}${2}********${4}${5}"
+_KEEP_TO = "${1}${2}\ue000${3}\ue001${4}${5}"
+# Markers around a span to be starred character by character (private-use code points).
+_OPEN, _CLOSE = "\ue000", "\ue001"
 
 _ADDR_SUFFIX = "区|县|镇|乡|街道|路|街|巷|弄|村|号|栋|幢|室|单元|楼|层|大厦|小区|苑|园|座"
 _ADDR_KEEP = (
@@ -41,8 +53,9 @@ _ADDR_TAIL = (
     rf"(?:\s?[\p{{Han}}A-Za-z0-9\-#]{{0,12}}?(?:{_ADDR_SUFFIX}))*"
     r"[\p{Han}A-Za-z0-9\-#]*"
 )
-_ADDRESS = _ADDR_KEEP + _ADDR_TAIL
+_ADDRESS = _ADDR_KEEP + "(" + _ADDR_TAIL + ")"
 _ADDRESS_TO = "${1}****"
+_ADDRESS_KEEP_TO = "${1}\ue000${2}\ue001"
 _STREET = (
     r"\p{Han}{1,8}?(?:路|街|大道|巷|弄)\s?\d+\s?(?:号|弄)"
     r"[\p{Han}A-Za-z0-9\-#]*"
@@ -62,6 +75,7 @@ _LABELLED_NICKS = (  # (pattern, replacement): 3+ chars → first**last, 2 chars
 
 def mask_phones(expr: pl.Expr) -> pl.Expr:
     """Mask mobile and landline numbers in a string expression."""
+    # two passes: a number adjacent to a previous match lost its boundary to it
     for _ in range(2):
         expr = expr.str.replace_all(_MOBILE, _MOBILE_TO)
     for _ in range(2):
@@ -69,9 +83,70 @@ def mask_phones(expr: pl.Expr) -> pl.Expr:
     return expr
 
 
+def mask_id_cards(expr: pl.Expr) -> pl.Expr:
+    """Mask 18-digit ID-card numbers: region (6) and last 4 kept, birth date → ``********``."""
+    for _ in range(2):
+        expr = expr.str.replace_all(_ID_CARD, _ID_CARD_TO)
+    return expr
+
+
 def mask_addresses(expr: pl.Expr) -> pl.Expr:
     """Keep province/city of an address and replace the rest with ``****``."""
     return expr.str.replace_all(_ADDRESS, _ADDRESS_TO).str.replace_all(_STREET, "****")
+
+
+# The stored (at-rest) form: same patterns, but each masked character becomes one ``*`` so a
+# text keeps its length (character-count metrics do not move). ID cards go first: an ID holds
+# phone-like digit runs. Two passes where a match can eat the boundary of the next one.
+_STORED_STEPS = {
+    "id_cards": [(_ID_CARD, _KEEP_TO)] * 2,
+    "phones": [(_MOBILE, _KEEP_TO)] * 2 + [(_LANDLINE, _KEEP_TO)] * 2,
+    "addresses": [(_ADDRESS, _ADDRESS_KEEP_TO), (_STREET, _OPEN + "${0}" + _CLOSE)],
+}
+
+
+def _star_marked(expr: pl.Expr) -> pl.Expr:
+    """Replace every character between the markers with ``*`` and drop the markers."""
+    head_tail = pl.element().str.split_exact(_CLOSE, 1)
+    return expr.str.split(_OPEN).list.eval(
+        pl.when(pl.element().str.contains(_CLOSE, literal=True))
+        .then(head_tail.struct.field("field_0").str.replace_all(r"(?s).", "*") + head_tail.struct.field("field_1"))
+        .otherwise(pl.element())
+    ).list.join("")
+
+
+def mask_pii_stored(texts: pl.Series, phones: bool = True, id_cards: bool = True,
+                    addresses: bool = True) -> pl.Series:
+    """Length-preserving mask of ID cards, phones and addresses in a text series (the form
+    the warehouse stores): ``13812345678`` → ``138****5678``, ``110105199003071234`` →
+    ``110105********1234``, ``浙江省杭州市西湖区文三路100号`` → ``浙江省杭州市*********``.
+
+    Works a step at a time on materialised series (an expression chain would repeat its
+    input per step) and stars only the rows a pattern hit."""
+    s = texts.cast(pl.String)
+    has_marker = s.str.contains(f"[{_OPEN}{_CLOSE}]")
+    if has_marker.any():  # markers are ours: drop any the input carried
+        s = pl.select(pl.when(pl.lit(has_marker)).then(pl.lit(s).str.replace_all(f"[{_OPEN}{_CLOSE}]", "")).otherwise(pl.lit(s))).to_series()
+    for kind, enabled in (("id_cards", id_cards), ("phones", phones), ("addresses", addresses)):
+        if not enabled:
+            continue
+        for pattern, to in _STORED_STEPS[kind]:
+            marked = s.str.replace_all(pattern, to)
+            idx = marked.str.contains(_OPEN, literal=True).arg_true()
+            if len(idx):
+                starred = pl.select(_star_marked(pl.lit(marked.gather(idx)))).to_series()
+                s = s.scatter(idx, starred)
+    return s.alias(texts.name)
+
+
+def mask_known_nicks(expr: pl.Expr, nicks: Iterable[str], min_chars: int = 3) -> pl.Expr:
+    """Replace every occurrence of any of ``nicks`` (of ``min_chars``+ characters: shorter
+    ones would hit ordinary words) by its masked form (see :func:`mask_nick`)."""
+    found = sorted({n for n in nicks if n and len(n) >= min_chars}, key=lambda n: (-len(n), n))
+    if not found:
+        return expr
+    masked = pl.DataFrame({"n": found}).select(mask_nick(pl.col("n")).alias("n"))["n"].to_list()
+    return expr.str.replace_many(found, masked, leftmost=True)
 
 
 def mask_labelled_names(expr: pl.Expr) -> pl.Expr:
@@ -108,7 +183,7 @@ def mask_text(expr: pl.Expr, buyer: pl.Expr | None = None) -> pl.Expr:
             .then(replaced)
             .otherwise(expr)
         )
-    return mask_labelled_names(mask_addresses(mask_phones(expr)))
+    return mask_labelled_names(mask_addresses(mask_phones(mask_id_cards(expr))))
 
 
 def mask_frame(

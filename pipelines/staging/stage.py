@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 import polars as pl
 
+from .privacy import mask_staged
 from .schemas import LINEAGE, POLARS_TYPES, TABLES, Col, Table
 
 REASON = "_reason"
@@ -88,6 +89,21 @@ def is_excel_truncated(e: pl.Expr) -> pl.Expr:
     digits = e.str.contains(r"^\d{16,}$")
     zeros = e.str.extract(r"(0*)$", 1).str.len_chars()
     return digits & (zeros >= e.str.len_chars() - 15)
+
+
+# Placeholders exports and hand-filled sheets write where there is no id
+NO_ID = ("null", "none", "nan", "n/a", "na", "-", "--", "—", "/", "无", "空", "#n/a", "#value!", "#ref!")
+
+
+def not_an_id(e: pl.Expr, pattern: str | None) -> pl.Expr:
+    """True where an unwrapped id is present but is no id: a placeholder (``NULL``, ``-``,
+    ``#N/A``...) or, when the column has a ``pattern``, any value of another shape
+    (``退款?``, ``0x1F``, 30 digits). Scientific/truncated values are reported apart."""
+    present = e.is_not_null() & ~is_scientific(e).fill_null(False) & ~is_excel_truncated(e).fill_null(False)
+    bad = e.str.to_lowercase().is_in(list(NO_ID))
+    if pattern:
+        bad = bad | ~e.str.contains(pattern)
+    return (present & bad).fill_null(False)
 
 
 def _dt_text(e: pl.Expr) -> pl.Expr:
@@ -171,18 +187,16 @@ def _cast_col(frame: pl.DataFrame, col: Col) -> tuple[pl.Expr, pl.Expr | None]:
     if missing is not None:
         reasons.append(pl.when(raw_clean.is_null()).then(missing))
     if col.type == "id":
-        reasons.insert(
-            0,
+        not_id = not_an_id(typed, col.pattern)
+        hint = f"({col.pattern_hint})" if col.pattern_hint else ""
+        reasons = [
             pl.when(is_scientific(typed)).then(pl.format(f"{label}被Excel改成科学计数法, 原始数字已丢失: '{{}}'", raw_clean)),
-        )
-        reasons.insert(
-            1,
             pl.when(is_excel_truncated(typed)).then(
                 pl.format(f"{label}超过15位且末尾全是0, 疑似被Excel当数字截断(请按文本重新导出): '{{}}'", raw_clean)
             ),
-        )
-        typed = pl.when(is_scientific(typed) | is_excel_truncated(typed)).then(None).otherwise(typed)
-        reasons = reasons[:2] + reasons[3:]
+            pl.when(not_id).then(pl.format(f"{label}不是有效的编号{hint}: '{{}}'", raw_clean)),
+        ] + reasons[1:]  # 'missing' stays; the generic 'unparseable' is said more precisely above
+        typed = pl.when(is_scientific(typed) | is_excel_truncated(typed) | not_id).then(None).otherwise(typed)
     return typed.alias(col.name), pl.coalesce(reasons)
 
 
@@ -273,6 +287,9 @@ def in_month(table: Table, month: str) -> pl.Expr:
             conds.append(c.is_between(start.date(), (end.date()), closed="left"))
         else:
             conds.append(c.is_between(start, end, closed="left"))
+    if table.open_carry:  # still open at the month's start (e.g. an SLA ticket from last month)
+        first, closers = table.open_carry
+        conds.append((pl.col(first) < start) & pl.all_horizontal([pl.col(c).is_null() for c in closers]))
     return pl.any_horizontal([c.fill_null(False) for c in conds])
 
 
@@ -309,6 +326,7 @@ def stage_batch(table: Table | str, frame: pl.DataFrame, month: str, source_file
         pl.col("_raw").alias("raw"),
     ).with_columns(pl.lit(month).alias("month"))
     counts = Counts(rows_read=frame.height, loaded=loaded.height, quarantined=bad.height, out_of_month=good.height - loaded.height)
+    loaded, quarantine = mask_staged(table.name, loaded, quarantine)  # nothing unmasked is stored
     return loaded, quarantine, counts
 
 
@@ -333,6 +351,45 @@ def dedupe(table: Table | str, frames: list[pl.DataFrame]) -> tuple[pl.DataFrame
     per_file = dict(df.filter(~first).group_by("source_file").len().iter_rows())
     out = df.filter(first).drop("_occ", strict=False)
     return out, per_file
+
+
+# Tables where one key is one person's truth: two rows with the same key that disagree
+# cannot be resolved by "first wins" (which one the supervisor meant is unknown).
+MUST_AGREE = ("roster", "ratings")
+
+
+def where(file: str | None, sheet: str | None, row: int | None) -> str:
+    """'文件 主管填报表.xlsx 工作表 客服名单 第 3 行' (no sheet for CSV)."""
+    return f"文件 {file}" + (f" 工作表 {sheet}" if sheet else "") + f" 第 {row} 行"
+
+
+def conflicting_duplicates(table: Table | str, frames: list[pl.DataFrame]) -> list[str]:
+    """One message per natural key of ``table`` whose staged rows (across ``frames``, in
+    file order) disagree on any other column, naming the first row and the first row
+    that differs. Identical repeats are not conflicts (they are duplicates)."""
+    table = TABLES[table] if isinstance(table, str) else table
+    frames = [f for f in frames if f.height]
+    if not frames:
+        return []
+    df = pl.concat(frames, how="vertical_relaxed").with_row_index("_i")
+    key = list(table.natural_key)
+    values = [c for c in table.names if c not in key]
+    df = df.with_columns(pl.struct(values).hash().alias("_h"))  # only compares rows of one key
+    bad = df.group_by(key).agg(pl.col("_h").n_unique().alias("_n")).filter(pl.col("_n") > 1)
+    if not bad.height:
+        return []
+    out = []
+    for grp in df.join(bad.select(key), on=key, how="semi").sort("_i").partition_by(key, maintain_order=True):
+        first = grp.row(0, named=True)
+        other = grp.filter(pl.col("_h") != first["_h"]).row(0, named=True)
+        diff = [c for c in values if first[c] != other[c]]
+        labels = "、".join(table.col(c).label or c for c in diff)
+        keytext = " ".join(str(first[k]) for k in key)
+        out.append(
+            f"{keytext}: {where(first['source_file'], first['source_sheet'], first['source_row'])} 与 "
+            f"{where(other['source_file'], other['source_sheet'], other['source_row'])} 重复且不一致({labels})"
+        )
+    return out
 
 
 def empty_staged(table: Table) -> pl.DataFrame:

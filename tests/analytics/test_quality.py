@@ -56,7 +56,7 @@ def test_evidence_rows(out):
     assert esc["detail"] == "命中: 投诉; 结局: 已回复(用时30秒); 最后发言: 买家"
     assert esc["source_row"] == 3 and esc["excerpt"] == "太差了，再不处理我就投诉"
     assert set(ev.filter(pl.col("kind") == "forbidden_word")["evidence_id"]) == {
-        "forbidden_word:chat.txt::7:不知道", "forbidden_word:chat.txt::7:自己看"}
+        "forbidden_word:98e049b6f36b:7:不知道", "forbidden_word:98e049b6f36b:7:自己看"}  # sha256("chat.txt\x1f")[:12]
     pg = ev.filter(pl.col("kind") == "product_gap").sort("source_row")
     assert pg["detail"].to_list() == ["商品 记忆棉枕头护颈椎单人: 回复含: 不清楚、我问一下", "活动 优惠券: 未回复"]
     praise = ev.filter(pl.col("kind") == "praise_candidate").sort("source_row")["detail"].to_list()

@@ -88,14 +88,21 @@ def test_serve_deployment_schedule_and_parameters():
     assert (dep2.schedules[0].schedule.cron, dep2.schedules[0].schedule.timezone) == ("30 3 2 * *", "UTC")
 
 
-def test_bad_input_fails_the_flow_once_without_retries(prefect_harness, tmp_path):
+def test_bad_input_fails_the_flow_once_without_retries(prefect_harness, tmp_path, monkeypatch):
+    from pipelines import monthly
     from pipelines.flows import monthly_kpi
     from pipelines.ingest import IngestError
 
+    calls = []
+    real = monthly.step_ingest
+    monkeypatch.setattr(monthly, "step_ingest", lambda job, build: calls.append(1) or real(job, build))
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "broken.xlsx").write_bytes(b"PK\x03\x04 not a workbook")
     with pytest.raises(IngestError, match="broken.xlsx"):
         monthly_kpi(MONTH, str(inbox), str(tmp_path / "w.duckdb"), None, str(tmp_path / "out"))
-    runs = warehouse.read("runs", path=tmp_path / "w.duckdb")
-    assert runs["status"].to_list() == ["failed"]  # one attempt, not three
+    assert len(calls) == 1  # one attempt, not three
+    assert not (tmp_path / "w.duckdb").exists()  # nothing written
+    assert not (tmp_path / "out" / MONTH).exists()
+    log = (tmp_path / "w.duckdb.failures.jsonl").read_text("utf-8").splitlines()
+    assert len(log) == 1 and "broken.xlsx" in log[0]
