@@ -215,9 +215,14 @@ _STD_FORMATS = {"datetime": "%Y-%m-%d %H:%M:%S", "date": "%Y-%m-%d"}
 def preparse_times(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     """Parse datetime/date text columns: the standard format for all rows in one fast pass,
     the slow normalising parser only on the rows that need it (title-style dates, 年月日,
-    single digits...). Adds ``__parsed_<col>`` columns that :func:`_cast_col` picks up."""
+    single digits...); unwrap id columns once. Adds ``__parsed_<col>`` columns that
+    :func:`_cast_col` picks up."""
     adds = []
     for col in table.cols:
+        if col.type == "id" and col.name in frame.columns:
+            # unwrapped once: the id checks below read it many times
+            adds.append(unwrap_id(pl.col(col.name).cast(pl.String)).alias(f"{_PRE}{col.name}"))
+            continue
         if col.type not in _STD_FORMATS or col.name not in frame.columns or frame.schema[col.name] != pl.String:
             continue
         raw = frame[col.name].str.strip_chars()
