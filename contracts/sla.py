@@ -1,7 +1,8 @@
-"""Canonical staged tables of the service-SLA module (policy 篇2 售后服务管理考核办法).
+"""Tables of the service-SLA module (policy 篇2 售后服务管理考核办法): the staged inputs and
+the result tables the SLA run writes.
 
-Same conventions as :mod:`pipelines.staging.schemas` (the lead merges ``SLA_TABLES`` into
-``TABLES``). Each ``Col.label`` is also the Chinese header of the shipped workbook template
+Staged tables follow the conventions of :mod:`contracts.staged` (``SLA_TABLES`` is merged
+into its ``TABLES``). Each ``Col.label`` is also the Chinese header of the shipped workbook template
 (see ``docs/sla.md``); the SLA readers map headers to columns through these labels.
 
 Ledger sheets (备用件台账 and 二次索赔) are cumulative registers: a month's workbook lists
@@ -11,7 +12,7 @@ and the SLA engine picks dates itself.
 
 from __future__ import annotations
 
-from .table import Col, Table
+from .table import Col, Table, computed, history_of
 
 TICKET_CHANNELS = ("电话", "来函", "上门", "线上")
 FAULT_CATEGORIES = ("车身", "底盘", "发动机", "其他")
@@ -248,3 +249,82 @@ SHEET_NAMES: dict[str, str] = {
     "sla_station_stock": "服务站台账",
     "sla_claims": "二次索赔",
 }
+
+
+# --- result tables of an SLA run (the latest run of a month; sla_history_* keep every run)
+
+
+def _result(name: str, cols: str, key: tuple[str, ...], doc: str) -> Table:
+    return computed(name, cols, key, doc, "sla_result")
+
+
+TICKET_SLA = _result(
+    "ticket_sla",
+    "record_kind::类型, record_id:id:编号, rule_id::规则编号, rule_name::时限规则, policy_ref::条款, staff::服务人员,"
+    " team::服务组, calendar::计时日历, target_h:float:时限(小时), start_event::起点, stop_event::终点,"
+    " start_at:datetime:开始, deadline:datetime:期限, stop_at:datetime:完成, elapsed_s:float:用时,"
+    " remaining_s:float:剩余, status::状态, decided_at:datetime:判定时间, decided_month::判定月份,"
+    " counts_for_timeliness:bool:计入及时率, paused_h:float:暂停(小时), month::月份",
+    ("month", "record_kind", "record_id", "rule_id"),
+    "One row per record (ticket or call) and time rule: its clock, deadline and status (met / breached / running).",
+)
+SLA_MONTH = _result(
+    "sla_month",
+    "month::月份, level::层级, team::服务组, staff::服务人员, timely:int:及时, timed:int:应计, timeliness:float:服务及时率,"
+    " timeliness_met:bool:及时率达标, running:int:进行中, satisfied:int:满意, surveyed:int:调查数,"
+    " satisfaction:float:用户满意度, satisfaction_met:bool:满意度达标, complaints:int:服务责任抱怨, tickets:int:工单数,"
+    " complaint_rate:float:用户抱怨率, complaint_met:bool:抱怨率达标, all_met:bool:全部达标",
+    ("month", "level", "team", "staff"),
+    "The three department targets per level (all / team / staff).",
+)
+SLA_COMPLIANCE = _result(
+    "sla_compliance",
+    "finding_id:id:发现编号, check::检查项, policy_ref::条款, record_kind::类型, record_id:id:编号, staff::服务人员,"
+    " at:datetime:时间, detail::说明, month::月份",
+    ("month", "finding_id"),
+    "One row per compliance finding (a clause of the policy not kept).",
+)
+SLA_LEDGER = _result(
+    "sla_ledger",
+    "month::月份, part_id:id:备件编号, part_name::备件名称, counted_on:date:盘点日期, opening_qty:int:期初, received:int:接收,"
+    " issued:int:发放, computed_book:int:应有, book_qty:int:账面, counted_qty:int:实盘, book_diff:int:账账差,"
+    " count_diff:int:账物差, status::状态",
+    ("month", "part_id", "counted_on"),
+    "The store's parts ledger reconciled with the stock count (3.7.1 帐物一致).",
+)
+SLA_CHECKS = _result(
+    "sla_checks",
+    "check::检查项, policy_ref::条款, name::名称, status::状态, reason::原因, checked:int:检查数, findings:int:发现数, month::月份",
+    ("month", "check"),
+    "Which clause checks ran (已检查 / 未检查 / 已关闭) and how many records each checked.",
+)
+SLA_COURTESY = _result(
+    "sla_courtesy",
+    "staff::服务人员, team::服务组, staff_texts:int:人员文本数, staff_hits:int:人员命中, customer_texts:int:用户文本数,"
+    " customer_hits:int:用户命中, by_lexicon::按词库, met:bool:达标, month::月份",
+    ("month", "staff"),
+    "Per staff: courtesy lexicon hits in their texts and the customers' (3.3.5).",
+)
+SLA_STATION_LEDGER = _result(
+    "sla_station_ledger",
+    "station::服务站, part_id:id:备件编号, part_name::备件名称, counted_on:date:盘点日期, opening_qty:int:期初,"
+    " sent_qty:int:发出, used_qty:int:使用, returned_qty:int:退回, computed_book:int:应有, book_qty:int:账面,"
+    " counted_qty:int:实盘, status::状态, month::月份",
+    ("month", "station", "part_id", "counted_on"),
+    "Per service station and part: the station ledger reconciled with its count (3.7.6).",
+)
+SLA_CLAIMS_SUMMARY = _result(
+    "sla_claims_summary",
+    "supplier::供应商, fault_parts:int:故障件, claimed_parts:int:已索赔件, unclaimed_parts:int:未索赔件, claims:int:索赔单数,"
+    " open_claims:int:未结案, claimed_amount:decimal:索赔金额, recovered_amount:decimal:追回金额,"
+    " recovery_rate:float:追回率, age_le_30:int:30天内, age_le_60:int:31-60天, age_le_90:int:61-90天,"
+    " age_over_90:int:90天以上, month::月份",
+    ("month", "supplier"),
+    "Per supplier: warranty parts, claims filed and recovered, ages of open claims (3.8).",
+)
+
+SLA_RESULTS: dict[str, Table] = {
+    t.name: t
+    for t in (TICKET_SLA, SLA_MONTH, SLA_COMPLIANCE, SLA_LEDGER, SLA_CHECKS, SLA_COURTESY, SLA_STATION_LEDGER, SLA_CLAIMS_SUMMARY)
+}
+SLA_HISTORY: dict[str, Table] = {f"sla_history_{n}": history_of(t, f"sla_history_{n}") for n, t in SLA_RESULTS.items()}

@@ -1,7 +1,7 @@
 """Canonical staged tables: the contract between readers, the warehouse and analytics.
 
 Each table is a list of ``Col``. Readers only *rename* source columns to these names and
-hand over strings (or already-parsed values); :mod:`pipelines.staging.stage` casts them
+hand over strings (or already-parsed values); ``pipelines.staging.stage`` casts them
 by ``type``, checks ``required``/``choices``/``min``, quarantines bad rows with a reason,
 drops duplicates by ``natural_key`` and keeps rows of the requested month by ``month_by``.
 
@@ -26,8 +26,7 @@ the lineage columns ``source_file``, ``source_sheet`` (null for CSV/text) and
 
 from __future__ import annotations
 
-
-from .table import DUCKDB_TYPES, LINEAGE, POLARS_TYPES, Col, Table  # noqa: F401
+from .table import DUCKDB_TYPES, LINEAGE, POLARS_TYPES, Col, Table  # noqa: F401 (re-exported)
 
 GRADES = ("优", "良", "中", "差")
 ROLES = ("普通售后客服", "高级售后客服", "售后组长")
@@ -278,6 +277,28 @@ TABLES: dict[str, Table] = {
 }
 
 # Service-SLA inputs (issue 6) are canonical tables too.
-from .sla_schemas import SLA_TABLES  # noqa: E402
+from .sla import SLA_TABLES  # noqa: E402
 
 TABLES.update(SLA_TABLES)
+
+
+def _quarantine(name: str, what: str) -> Table:
+    return Table(
+        name,
+        (
+            Col("kind", "str", "表"),
+            Col("source_file", "str", "文件"),
+            Col("source_sheet", "str", "工作表"),
+            Col("source_row", "int", "行"),
+            Col("reason", "str", "原因"),
+            Col("raw", "str", "原始内容"),
+            Col("month", "str", "月份"),
+        ),
+        natural_key=("kind", "source_file", "source_sheet", "source_row"),
+        doc=f"Rows of the {what} inbox that failed a check, with file, sheet, row and the reason (raw: the row's canonical values as JSON).",
+        layer="quarantine",
+    )
+
+
+QUARANTINE = _quarantine("quarantine", "KPI")
+SLA_QUARANTINE = _quarantine("sla_quarantine", "SLA")

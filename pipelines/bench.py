@@ -269,7 +269,7 @@ def sample_frames(messages: int, month: str = MONTH, seed: int = 0) -> tuple[pl.
 
     from pipelines.sample import build_month
     from pipelines.sample.chats import generate_chats
-    from pipelines.staging.schemas import MESSAGES, REFUNDS
+    from contracts.staged import MESSAGES, REFUNDS
 
     m = build_month(month, seed=seed, messages=messages)
     parts, done, k = [m.messages], m.messages.height, 1

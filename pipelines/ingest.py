@@ -18,9 +18,9 @@ import yaml
 from pipelines import readers, warehouse
 from pipelines.io.source import SourceFile, UnreadableFile
 from pipelines.io.encoding import UndecodableFile
-from pipelines.staging.schemas import TABLES
+from contracts.staged import TABLES
 from pipelines.staging.privacy import PrivacySettingsError, load_privacy
-from pipelines.staging.sla_schemas import SLA_TABLES
+from contracts.sla import SLA_TABLES
 from pipelines.staging.stage import MUST_AGREE, Counts, conflicting_duplicates, dedupe, empty_quarantine, empty_staged, stage_batch
 
 SLA_KINDS = frozenset(SLA_TABLES)

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipelines.readers.supervisor_workbook import COMPLAINTS, RATINGS, REVIEWS, ROSTER
-from pipelines.staging.schemas import GRADES, ROLES, TABLES
+from contracts.staged import GRADES, ROLES, TABLES
 
 YES_NO = ("是", "否")
 COMPLAINT_KINDS = TABLES["complaints"].col("kind").choices

@@ -1,7 +1,7 @@
 """Inputs of a scoring run: the staged tables and marts scoring reads, as polars frames.
 
-Staged tables follow ``pipelines/staging/schemas.py``; marts follow ``docs/marts.md``.
-A frame may be ``None`` (no data of that kind) or lack optional columns: :func:`normalise`
+Every frame follows its contract (:mod:`contracts`: staged tables, marts, quarantine). A
+frame may be ``None`` (no data of that kind) or lack optional columns: :func:`normalise`
 adds them as nulls so scoring code can rely on every column it reads.
 """
 
@@ -12,59 +12,32 @@ from datetime import date, datetime
 
 import polars as pl
 
-from pipelines.staging.schemas import POLARS_TYPES, TABLES
+from contracts import MARTS, QUARANTINE, STAGED
 
-# Mart columns scoring reads (analytics may add more; extra columns are kept and ignored).
-METRIC_COLUMNS: dict[str, pl.DataType] = {
-    "month": pl.String(),
-    "agent_account": pl.String(),
-    "consult_buyers": pl.Int64(),
-    "unreplied_buyers": pl.Int64(),
-    "reply_rate": pl.Float64(),
-    "first_response_mean_s": pl.Float64(),
-    "avg_response_s": pl.Float64(),
-    "p90_response_s": pl.Float64(),
-    "response_3min_rate": pl.Float64(),
-    "slow_responses": pl.Int64(),
-    "polite_opening_rate": pl.Float64(),
-    "forbidden_hits": pl.Int64(),
-    "knowledge_gap_replies": pl.Int64(),
-    "escalation_conversations": pl.Int64(),
-    "praise_candidates": pl.Int64(),
-}
-EVIDENCE_COLUMNS: dict[str, pl.DataType] = {
-    "evidence_id": pl.String(),
-    "month": pl.String(),
-    "agent_account": pl.String(),
-    "kind": pl.String(),
-    "buyer": pl.String(),
-    "at": pl.Datetime("us"),
-    "excerpt": pl.String(),
-    "detail": pl.String(),
-}
-# Only needed for refund_rate scope=agent (attribution by the buyer's last conversation).
-# start_at/end_at (analytics mart names) are accepted too; rows with is_after_sales == False
-# (when the mart has that column) are not after-sales conversations and are skipped.
-CONVERSATION_COLUMNS: dict[str, pl.DataType] = {
-    "month": pl.String(),
-    "agent_account": pl.String(),
-    "buyer": pl.String(),
-    "started_at": pl.Datetime("us"),
-    "ended_at": pl.Datetime("us"),
-    "conversation_id": pl.String(),
-}
 
-# The warehouse quarantine table (bad input rows, see pipelines/staging/stage.py). ``raw``
-# holds the row's canonical values as JSON (``agent_account`` for supervisor rows).
-QUARANTINE_COLUMNS: dict[str, pl.DataType] = {
-    "kind": pl.String(),
-    "source_file": pl.String(),
-    "source_sheet": pl.String(),
-    "source_row": pl.Int64(),
-    "reason": pl.String(),
-    "raw": pl.String(),
-    "month": pl.String(),
-}
+def _columns(table: str, names: tuple[str, ...]) -> dict[str, pl.DataType]:
+    schema = MARTS[table].schema()
+    return {n: schema[n] for n in names}
+
+
+# Mart columns scoring reads (the marts have more; extra columns are kept and ignored).
+METRIC_COLUMNS = _columns(
+    "agent_month_metrics",
+    (
+        "month", "agent_account", "consult_buyers", "unreplied_buyers", "reply_rate", "first_response_mean_s",
+        "avg_response_s", "p90_response_s", "response_3min_rate", "slow_responses", "polite_opening_rate",
+        "forbidden_hits", "knowledge_gap_replies", "escalation_conversations", "praise_candidates",
+    ),
+)  # fmt: skip
+EVIDENCE_COLUMNS = _columns("evidence", ("evidence_id", "month", "agent_account", "kind", "buyer", "at", "excerpt", "detail"))
+# Only needed for refund_rate scope=agent (attribution by the buyer's last conversation);
+# rows with is_after_sales == False are not after-sales conversations and are skipped.
+CONVERSATION_COLUMNS = _columns(
+    "conversations", ("month", "agent_account", "buyer", "start_at", "end_at", "conversation_id", "is_after_sales")
+)
+# The warehouse quarantine table (bad input rows). ``raw`` holds the row's canonical values
+# as JSON (``agent_account`` for supervisor rows).
+QUARANTINE_COLUMNS: dict[str, pl.DataType] = QUARANTINE.schema()
 # Supervisor-workbook tables whose quarantined rows block the pay of the agents they name
 SUPERVISOR_KINDS: dict[str, str] = {"roster": "客服名单", "ratings": "主管评分", "complaints": "投诉维权", "reviews": "评价"}
 
@@ -109,8 +82,8 @@ _MARTS = {
 def _schema_for(name: str) -> dict[str, pl.DataType]:
     if name in _MARTS:
         return _MARTS[name]
-    table = TABLES[name]
-    return {c.name: POLARS_TYPES[c.type] for c in table.cols}
+    table = STAGED[name]
+    return {c: t for c, t in table.schema().items() if c in table.names}
 
 
 def _conform(df: pl.DataFrame | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -123,17 +96,8 @@ def _conform(df: pl.DataFrame | None, schema: dict[str, pl.DataType]) -> pl.Data
     return df.cast(casts) if casts else df  # type: ignore[arg-type]
 
 
-def _conversations_aliases(df: pl.DataFrame | None) -> pl.DataFrame | None:
-    # the analytics conversations mart names them start_at / end_at
-    if df is None:
-        return None
-    renames = {a: b for a, b in (("start_at", "started_at"), ("end_at", "ended_at")) if a in df.columns and b not in df.columns}
-    return df.rename(renames) if renames else df
-
-
 def normalise(inputs: ScoringInputs) -> ScoringInputs:
     """Return inputs with every frame present and every column scoring reads, typed."""
-    inputs = ScoringInputs(**{**inputs.__dict__, "conversations": _conversations_aliases(inputs.conversations)})
     out = {f.name: _conform(getattr(inputs, f.name), _schema_for(f.name)) for f in fields(inputs)}
     return ScoringInputs(**out)
 

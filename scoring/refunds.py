@@ -108,15 +108,14 @@ def attribute_refunds(refunds: pl.DataFrame, conversations: pl.DataFrame, roster
         )
         if "who" in df.columns:
             df = df.drop("who")
-    if "is_after_sales" in conversations.columns:
-        conversations = conversations.filter(pl.col("is_after_sales").fill_null(True))
     conv = (
-        conversations.select("buyer", "started_at", pl.col("agent_account").alias("_by_chat"))
-        .drop_nulls(["buyer", "started_at"])
-        .sort("started_at")
+        conversations.filter(pl.col("is_after_sales").fill_null(True))
+        .select("buyer", "start_at", pl.col("agent_account").alias("_by_chat"))
+        .drop_nulls(["buyer", "start_at"])
+        .sort("start_at")
     )
     df = df.sort("applied_at").join_asof(
-        conv, left_on="applied_at", right_on="started_at", by="buyer", strategy="backward",
+        conv, left_on="applied_at", right_on="start_at", by="buyer", strategy="backward",
         check_sortedness=False,  # both sides are sorted globally by time just above
     )
     return df.with_columns(
@@ -128,4 +127,4 @@ def attribute_refunds(refunds: pl.DataFrame, conversations: pl.DataFrame, roster
         .when(pl.col("_by_chat").is_not_null())
         .then(pl.lit("最后会话"))
         .otherwise(None),
-    ).drop("_by_operator", "_by_reviewer", "_by_chat", "started_at")
+    ).drop("_by_operator", "_by_reviewer", "_by_chat", "start_at")

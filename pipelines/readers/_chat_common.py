@@ -27,7 +27,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from pipelines.staging.schemas import MESSAGES
+from contracts.staged import MESSAGES
 from pipelines.staging.stage import parse_datetime
 
 SETTINGS_PATH = Path(__file__).resolve().parents[2] / "data" / "settings.yaml"

@@ -1,6 +1,6 @@
 """Workbook layouts of the SLA inputs: Chinese header → canonical column, per table.
 
-Headers are the ``Col.label`` s of :mod:`pipelines.staging.sla_schemas` (what the shipped
+Headers are the ``Col.label`` s of :mod:`contracts.sla` (what the shipped
 templates write) plus a few common aliases. A sheet is recognised by its headers, never
 by its name, and may sit below title rows. Shared by the three SLA readers.
 """
@@ -12,7 +12,7 @@ import polars as pl
 from pipelines.io.headers import apply_header, find_header_row, norm_header
 from pipelines.io.source import SourceFile
 from pipelines.readers.base import Batch
-from pipelines.staging.sla_schemas import SLA_TABLES
+from contracts.sla import SLA_TABLES
 
 ALIASES: dict[str, dict[str, str]] = {
     "sla_tickets": {

@@ -27,7 +27,7 @@ import random
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from pipelines.staging.sla_schemas import SHEET_NAMES, SLA_TABLES
+from contracts.sla import SHEET_NAMES, SLA_TABLES
 
 from .sample_policy import add_policy_fields
 from .templates import FILES, write_workbook

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from pipelines.staging.sla_schemas import SHEET_NAMES, SLA_TABLES
+from contracts.sla import SHEET_NAMES, SLA_TABLES
 
 FILES: dict[str, tuple[str, ...]] = {
     "服务工单": ("sla_tickets", "sla_staff"),

@@ -15,7 +15,7 @@ from datetime import date, datetime
 import polars as pl
 
 from .privacy import mask_staged
-from .schemas import LINEAGE, POLARS_TYPES, TABLES, Col, Table
+from contracts.staged import LINEAGE, POLARS_TYPES, TABLES, Col, Table
 
 REASON = "_reason"
 

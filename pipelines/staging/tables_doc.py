@@ -4,7 +4,7 @@ A test keeps the committed file in sync with the code."""
 from __future__ import annotations
 
 
-from .schemas import TABLES
+from contracts.staged import TABLES
 
 HEADER = """# Canonical staged tables
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from pipelines.staging.schemas import POLARS_TYPES, TABLES
+from contracts.staged import POLARS_TYPES, TABLES
 from scoring.inputs import EVIDENCE_COLUMNS, METRIC_COLUMNS, ScoringInputs
 
 M = "2026-10"
@@ -104,11 +104,11 @@ def refunds() -> pl.DataFrame:
 def conversations() -> pl.DataFrame:
     # scope=agent: R3 (buyer b3, applied 10-15 10:00) → last conversation before it is A1's (10-14)
     rows = [
-        {"month": M, "agent_account": A2, "buyer": "b3", "started_at": dt("2026-10-01 09:00"), "conversation_id": "c1"},
-        {"month": M, "agent_account": A1, "buyer": "b3", "started_at": dt("2026-10-14 09:00"), "conversation_id": "c2"},
-        {"month": M, "agent_account": A3, "buyer": "b3", "started_at": dt("2026-10-20 09:00"), "conversation_id": "c3"},
+        {"month": M, "agent_account": A2, "buyer": "b3", "start_at": dt("2026-10-01 09:00"), "conversation_id": "c1"},
+        {"month": M, "agent_account": A1, "buyer": "b3", "start_at": dt("2026-10-14 09:00"), "conversation_id": "c2"},
+        {"month": M, "agent_account": A3, "buyer": "b3", "start_at": dt("2026-10-20 09:00"), "conversation_id": "c3"},
     ]
-    return pl.DataFrame(rows).with_columns(pl.col("started_at").cast(pl.Datetime("us")))
+    return pl.DataFrame(rows).with_columns(pl.col("start_at").cast(pl.Datetime("us")))
 
 
 def complaints() -> pl.DataFrame:

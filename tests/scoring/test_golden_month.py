@@ -171,11 +171,11 @@ def test_agent_scope_refund_rate(golden, rules_text):
     assert "1 笔退款无法归属到客服" in " ".join(result.warnings)
 
 
-def test_agent_scope_accepts_analytics_mart_names_and_skips_presales(golden, rules_text):
+def test_agent_scope_skips_presales_conversations(golden, rules_text):
     rules = load_rules(rules_text.replace("    scope: shop\n", "    scope: agent\n"))
-    # analytics' conversations mart: start_at/end_at, is_after_sales. A1's conversation c2 marked
-    # pre-sales → R3 goes to the previous after-sales conversation (A2's c1, 10-01).
-    conv = golden.conversations.rename({"started_at": "start_at"}).with_columns(
+    # the conversations mart's is_after_sales: A1's conversation c2 marked pre-sales → R3 goes
+    # to the previous after-sales conversation (A2's c1, 10-01).
+    conv = golden.conversations.with_columns(
         is_after_sales=pl.col("conversation_id") != "c2"
     )
     result = score_month(replace(golden, conversations=conv), rules, M)
