@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from contracts import MARTS, conform
+
 # agent_stats column -> agent_month_metrics column (same meaning, see exports.md)
 STAT_TO_METRIC = {
     "consult_buyers": "consult_buyers",
@@ -51,12 +53,10 @@ def metrics_from_agent_stats(stats: pl.DataFrame, roster: pl.DataFrame | None, m
     When both sources are present for an agent, 生意参谋 (sycm) wins over 赤兔 (chitu); each
     row records its ``metrics_source``."""
     if stats.height == 0:
-        return pl.DataFrame(schema={"month": pl.String, "agent_account": pl.String})
+        return MARTS["agent_month_metrics"].empty()
     df = stats.with_columns(match_accounts(stats["agent_nick"], roster))
     df = df.sort(pl.col("source").replace_strict({"sycm": 0, "chitu": 1}, default=2), "agent_account").unique("agent_account", keep="first", maintain_order=True)
     cols = [pl.lit(month).alias("month"), "agent_account", pl.format("agent_stats:{}", "source").alias("metrics_source")]
     cols += [pl.col(src).cast(pl.Float64 if src.endswith(("rate", "_s", "ratio")) else pl.Int64).alias(dst) for src, dst in STAT_TO_METRIC.items() if src in df.columns]
-    out = df.select(cols)
-    for c in ("polite_opening_rate", "forbidden_hits", "knowledge_gap_replies", "escalation_conversations", "praise_candidates"):
-        out = out.with_columns(pl.lit(None, dtype=pl.Float64 if c.endswith("rate") else pl.Int64).alias(c))
-    return out.sort("agent_account")
+    # the columns the export lacks (text indicators, questions ...) are null
+    return conform(MARTS["agent_month_metrics"], df.select(cols)).sort("agent_account")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from .check import ContractError, check_table, problems
+from .check import ContractError, check_table, conform, problems
 from .marts import MARTS
 from .scores import HISTORY, SCORES
 from .sla import SLA_HISTORY, SLA_RESULTS, SLA_TABLES
@@ -34,7 +34,7 @@ TABLES: dict[str, Table] = {
 
 __all__ = [
     "Col", "Table", "TABLES", "STAGED", "MARTS", "SCORES", "SLA_TABLES", "SLA_RESULTS", "HISTORY", "SLA_HISTORY",
-    "QUARANTINE", "SLA_QUARANTINE", "LINEAGE", "POLARS_TYPES", "DUCKDB_TYPES", "ContractError", "check", "contract",
+    "QUARANTINE", "SLA_QUARANTINE", "LINEAGE", "POLARS_TYPES", "DUCKDB_TYPES", "ContractError", "check", "conform", "contract",
     "problems",
 ]
 

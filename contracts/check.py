@@ -45,3 +45,13 @@ def check_table(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     if found:
         raise ContractError(f"表 {table.name} 不符合约定 (contracts): " + "; ".join(found))
     return frame
+
+
+def conform(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the contract's columns it lacks added as typed nulls, in contract order
+    (columns beyond the contract kept at the end). For producers that genuinely lack some
+    columns (a statistics export has no text indicators); never renames or casts."""
+    schema = table.schema()
+    missing = [pl.lit(None, dtype=t).alias(c) for c, t in schema.items() if c not in frame.columns]
+    out = frame.with_columns(missing) if missing else frame
+    return out.select([*schema, *(c for c in frame.columns if c not in schema)])

@@ -10,8 +10,8 @@ from __future__ import annotations
 from .table import Table, computed
 
 
-def _mart(name: str, cols: str, key: tuple[str, ...], doc: str) -> Table:
-    return computed(name, cols, key, doc, "mart")
+def _mart(name: str, cols: str, key: tuple[str, ...], doc: str, open_cols: tuple[tuple[str, str], ...] = ()) -> Table:
+    return computed(name, cols, key, doc, "mart", open_cols)
 
 
 # agent_day_metrics and agent_month_metrics share these metric columns
@@ -63,7 +63,10 @@ AGENT_MONTH_METRICS = _mart(
     " buyer_negative_turns:int:买家负面, praise_candidates:int:表扬候选, product_questions:int:商品问题,"
     " product_gap_questions:int:商品知识盲区, name::姓名, role::岗位, in_roster:bool:在名单",
     ("month", "agent_account"),
-    "Per agent and month: service metrics and text indicators (what scoring reads).",
+    "Per agent and month: service metrics and text indicators (what scoring reads). A shop without raw"
+    " chats gets them from the 生意参谋/赤兔 statistics (`analytics.agent_stats`): the columns those exports"
+    " lack are null and `metrics_source` (指标来源, e.g. `agent_stats:sycm`) names the export.",
+    ((r"^metrics_source$", "str"),),
 )
 TEXT_HITS = _mart(
     "text_hits",

@@ -43,6 +43,7 @@ from typing import Iterator
 import duckdb
 import polars as pl
 
+import contracts
 from pipelines import warehouse
 from pipelines.lock import warehouse_lock
 
@@ -121,6 +122,7 @@ class MonthBuild:
         """This run's rows of ``table`` for the month (replace the month's rows on publish)."""
         if "month" not in frame.columns:
             frame = frame.with_columns(pl.lit(self.month).alias("month"))
+        frame = contracts.check(table, frame)
         path = self.tables_dir / f"{table}.parquet"
         frame.write_parquet(path)
         self.replaced[table] = path
@@ -131,6 +133,7 @@ class MonthBuild:
 
     def append(self, table: str, frame: pl.DataFrame) -> None:
         """Rows appended to a history table (every run kept) on publish."""
+        frame = contracts.check(table, frame)
         path = self.tables_dir / f"{table}.append{len(self.appended)}.parquet"
         frame.write_parquet(path)
         self.appended.append((table, path))
