@@ -1,7 +1,7 @@
 """What a reader is, and what it hands back.
 
 A reader recognises one export layout *by content* (``sniff``) and turns a file into one
-or more :class:`Batch` es of canonical columns (see :mod:`pipelines.staging.schemas`).
+or more :class:`Batch` es of canonical columns (see :mod:`contracts.staged`).
 Readers only rename and lightly parse; casting, validation, quarantine, dedupe and month
 filtering happen once, centrally, in :mod:`pipelines.staging.stage`.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pipelines.io.source import SourceFile
 from pipelines.readers.base import Batch, Reader
-from pipelines.sla.layout import read_kinds, sniff_kinds
+from pipelines.readers._sla_layout import read_kinds, sniff_kinds
 
 
 class SlaPartsReader(Reader):

@@ -1,7 +1,12 @@
-"""Glue for ``kefu sla`` and the ``monthly_sla`` flow: inbox → staged SLA tables → results.
+"""The SLA month: ``kefu sla``, the ``monthly_sla`` flow and the tests all run
+:func:`run_sla_month`: ingest the SLA workbooks (shared ingest, domain 'sla'), compute with
+the pure engine (:mod:`analytics.sla`, via :func:`compute_sla`), render the reports — built
+aside and published at once like the KPI month (:mod:`pipelines.publish`): one DuckDB
+transaction for the staged SLA tables, results and history, one switch of ``<out>/<month>``.
 
-Plain functions (no Prefect, no warehouse writes): the caller records the run and writes
-``SlaResults.tables()`` to the warehouse (each frame carries ``month``).
+Result tables (ticket_sla, sla_month, sla_compliance, sla_ledger, ...; contracts in
+:mod:`contracts.sla`) hold the latest run of a month; ``sla_history_*`` tables keep every
+run (a rules change is a new run; old runs stay).
 """
 
 from __future__ import annotations
@@ -33,9 +38,12 @@ from analytics.sla.carry import (
 from analytics.sla.policy import clause_results
 from analytics.sla.rules import RuleSet
 from analytics.sla.staff import apply_teams, staff_teams
+from pipelines.ingest import IngestReport
 from pipelines.staging.stage import empty_quarantine, month_bounds
 
-LEXICON_DIR = Path(__file__).resolve().parents[2] / "data" / "lexicons"
+ROOT = Path(__file__).resolve().parents[2]
+LEXICON_DIR = ROOT / "data" / "lexicons"
+DEFAULT_SLA_RULES = ROOT / "data" / "sla_rules.yaml"
 SLA_LAYOUTS = ("sla_tickets", "sla_calls", "sla_parts")
 
 
@@ -124,17 +132,6 @@ def _as_of(month: str, now: datetime | None) -> datetime:
     return max(now, start)
 
 
-def read_sla_inbox(month: str, inbox: Path) -> tuple[dict[str, pl.DataFrame], pl.DataFrame, list[dict]]:
-    """Recognise the SLA workbooks in ``inbox`` (other files are left to the KPI ingest),
-    stage and dedupe them with the shared ingest. Returns (tables by kind, quarantine,
-    per-file accounting rows)."""
-    from pipelines.ingest import SLA_KINDS, stage_inbox
-
-    results, tables, quarantine = stage_inbox(month, Path(inbox), SLA_KINDS)
-    files = [r for f in results if f.status == "loaded" for r in f.rows()]
-    return tables, quarantine, files
-
-
 def compute_sla(
     month: str,
     tables: dict[str, pl.DataFrame],
@@ -145,7 +142,8 @@ def compute_sla(
     lexicons: dict | None = None,
     previous_calls: pl.DataFrame | None = None,
 ) -> SlaResults:
-    """All SLA outputs from staged tables (pure; used by :func:`run_sla` and tests).
+    """All SLA outputs from staged tables (no I/O but the default lexicons; used by
+    :func:`run_sla_month`).
 
     ``previous_tickets`` / ``previous_calls``: records loaded in earlier months (warehouse
     ``sla_tickets`` / ``sla_calls``); their clocks still open at the month's start are
@@ -186,21 +184,69 @@ def compute_sla(
                       clauses.checks, clauses.courtesy, clauses.station_ledger, clauses.claims_summary)
 
 
-def run_sla(month: str, inbox: Path, now: datetime | None, rules_text: str, previous_tickets: pl.DataFrame | None = None) -> SlaResults:
-    """Read the SLA workbooks of ``inbox`` for ``month`` and compute everything.
+@dataclass
+class SlaOutcome:
+    ingest: IngestReport
+    results: SlaResults
+    run_id: str
+    outputs: dict[str, Path]
+
+
+def run_sla_month(
+    month: str,
+    inbox: Path,
+    warehouse_path: str | Path | None = None,
+    rules: Path | None = None,
+    out: Path = Path("out"),
+    now: datetime | None = None,
+    replace: bool = False,
+) -> SlaOutcome:
+    """Read the SLA workbooks of ``inbox`` for ``month``, compute everything and publish
+    the month (tables, history, sla_report.html, sla.xlsx).
 
     ``as_of`` is the month end, or ``now`` if that is earlier (a month in progress); breach
-    warnings are computed only when ``now`` is given (as of ``now``)."""
-    rules = load_rules(rules_text)
-    tables, quarantine, files = read_sla_inbox(month, Path(inbox))
-    res = compute_sla(month, tables, rules, rules_hash(rules_text), now, previous_tickets)
-    res.quarantine = quarantine
-    res.files = files
-    if not files:
-        res.notes.append(f"收件箱 {inbox} 中没有识别到服务工单/来电来函/备用件台账文件")
-    if quarantine.height:
-        res.notes.append(f"{quarantine.height} 行数据有误已隔离, 见隔离清单")
-    return res
+    warnings are computed only when ``now`` is given (as of ``now``). Clocks still open at
+    the month's start are carried from the warehouse's earlier months."""
+    from pipelines import warehouse
+    from pipelines.ingest import stage_into
+    from pipelines.publish import month_build
+    from pipelines.sla.report import render_sla_report, write_sla_xlsx
+
+    started = datetime.now()
+    rules_path = Path(rules) if rules else DEFAULT_SLA_RULES
+    text = rules_path.read_text("utf-8")
+    rs = load_rules(text)
+    with month_build(month, warehouse_path, out, "sla", f"kefu sla {month}") as build:
+        rep = stage_into(build, inbox, "sla", replace=replace)
+        prev = previous_tickets(build.warehouse_path, month, rs.carry_over_months)  # open clocks crossing the month start
+        prev_calls = previous_tickets(build.warehouse_path, month, rs.carry_over_months, "sla_calls")
+        res = compute_sla(month, rep.tables, rs, rules_hash(text), now, prev, previous_calls=prev_calls)
+        res.quarantine = rep.quarantine
+        res.files = [r for f in rep.files if f.status == "loaded" for r in f.rows()]
+        if not res.files:
+            res.notes.append(f"收件箱 {inbox} 中没有识别到服务工单/来电来函/备用件台账文件")
+        if res.quarantine.height:
+            res.notes.append(f"{res.quarantine.height} 行数据有误已隔离, 见隔离清单")
+        run = warehouse.RunRecord(
+            month,
+            "sla",
+            started,
+            status="ok" if res.targets_met is not False else "targets_missed",
+            rules_version=str(getattr(rs, "version", "")),
+            rules_hash=res.rules_hash,
+            message=None if res.targets_met is None else ("targets met" if res.targets_met else "targets missed"),
+            details={"as_of": res.as_of, "now": now, "notes": res.notes},
+        )
+        tables = dict(res.tables())
+        build.write_all(tables)
+        for name, frame in tables.items():
+            build.append(f"sla_history_{name}", frame.with_columns(pl.lit(run.run_id).alias("run_id")))
+        build.log(run)
+        build.output("sla_report.html").write_text(render_sla_report(res, month), encoding="utf-8")
+        write_sla_xlsx(res, build.output("sla.xlsx"))
+        build.publish()
+    month_dir = Path(out) / month
+    return SlaOutcome(rep, res, run.run_id, {"sla_report.html": month_dir / "sla_report.html", "sla.xlsx": month_dir / "sla.xlsx"})
 
 
-__all__ = ["SlaResults", "run_sla", "compute_sla", "read_sla_inbox", "previous_tickets"]
+__all__ = ["DEFAULT_SLA_RULES", "SlaOutcome", "SlaResults", "compute_sla", "previous_tickets", "run_sla_month"]

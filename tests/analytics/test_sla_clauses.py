@@ -33,8 +33,8 @@ from analytics.sla.parts_clauses import (
 )
 from analytics.sla.policy import clause_results
 from analytics.sla.rules import RulesError
-from pipelines.staging.schemas import POLARS_TYPES
-from pipelines.staging.sla_schemas import SLA_TABLES
+from contracts.staged import POLARS_TYPES
+from contracts.sla import SLA_TABLES
 
 ROOT = Path(__file__).parents[2]
 RULES_TEXT = (ROOT / "data" / "sla_rules.yaml").read_text(encoding="utf-8")

@@ -7,8 +7,8 @@ from pathlib import Path
 import polars as pl
 
 from analytics.sla import breach_warnings, compliance_findings, load_rules, reconcile
-from pipelines.staging.schemas import POLARS_TYPES
-from pipelines.staging.sla_schemas import SLA_CLAIMS, SLA_PART_RECEIPTS, SLA_PART_REQUISITIONS, SLA_PART_RETURNS, SLA_STOCKTAKES, SLA_TICKETS
+from contracts.staged import POLARS_TYPES
+from contracts.sla import SLA_CLAIMS, SLA_PART_RECEIPTS, SLA_PART_REQUISITIONS, SLA_PART_RETURNS, SLA_STOCKTAKES, SLA_TICKETS
 
 RULES = load_rules((Path(__file__).parents[2] / "data" / "sla_rules.yaml").read_text(encoding="utf-8"))
 AS_OF = D(2026, 11, 1)

@@ -8,8 +8,8 @@ import pytest
 
 from analytics.sla import evaluate, load_rules
 from analytics.sla.rules import RulesError
-from pipelines.staging.schemas import POLARS_TYPES
-from pipelines.staging.sla_schemas import SLA_CALLS, SLA_TICKETS
+from contracts.staged import POLARS_TYPES
+from contracts.sla import SLA_CALLS, SLA_TICKETS
 
 RULES_TEXT = (Path(__file__).parents[2] / "data" / "sla_rules.yaml").read_text(encoding="utf-8")
 RULES = load_rules(RULES_TEXT)

@@ -7,8 +7,8 @@ import polars as pl
 
 from analytics.sla import evaluate, sla_month
 from analytics.sla.rules import Targets, below, meets_min
-from pipelines.staging.schemas import POLARS_TYPES
-from pipelines.staging.sla_schemas import SLA_TICKETS
+from contracts.staged import POLARS_TYPES
+from contracts.sla import SLA_TICKETS
 from pathlib import Path
 
 from analytics.sla import load_rules

@@ -7,8 +7,8 @@ from pathlib import Path
 import polars as pl
 
 from analytics.sla import evaluate, load_rules
-from pipelines.staging.schemas import POLARS_TYPES
-from pipelines.staging.sla_schemas import SLA_TICKETS
+from contracts.staged import POLARS_TYPES
+from contracts.sla import SLA_TICKETS
 
 TEXT = (Path(__file__).parents[2] / "data" / "sla_rules.yaml").read_text(encoding="utf-8")
 OFF = load_rules(TEXT)

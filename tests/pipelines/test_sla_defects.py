@@ -4,8 +4,8 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.sla.run import run_sla
-from pipelines.sla_job import run_sla_month
+from tests.pipelines.sla_kit import run_sla
+from pipelines.sla.run import run_sla_month
 
 RULES_TEXT = (Path(__file__).parents[2] / "data" / "sla_rules.yaml").read_text(encoding="utf-8")
 HEAD = "工单编号,报修时间,故障类别,服务半径(km),服务人员,服务组,到达现场时间,工单状态\n"

@@ -9,10 +9,10 @@ import pytest
 
 from pipelines import readers
 from pipelines.io.source import SourceFile
-from pipelines.sla.run import run_sla
+from tests.pipelines.sla_kit import run_sla
 from pipelines.sla.sample import generate_sla
 from pipelines.sla.templates import write_sla_templates
-from pipelines.staging.sla_schemas import SLA_TABLES
+from contracts.sla import SLA_TABLES
 
 RULES_TEXT = (Path(__file__).parents[2] / "data" / "sla_rules.yaml").read_text(encoding="utf-8")
 

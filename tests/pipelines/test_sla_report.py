@@ -6,7 +6,7 @@ from pathlib import Path
 import openpyxl
 
 from pipelines.sla.report import render_sla_report, write_sla_xlsx
-from pipelines.sla.run import run_sla
+from tests.pipelines.sla_kit import run_sla
 
 RULES_TEXT = (Path(__file__).parents[2] / "data" / "sla_rules.yaml").read_text(encoding="utf-8")
 

@@ -141,7 +141,7 @@ def test_screenshots_of_both_reports(browser, sample_month, artifacts_dir: Path,
 
     from pipelines.monthly import month_bundle
     from pipelines.sla.report import render_sla_report
-    from pipelines.sla.run import run_sla
+    from tests.pipelines.sla_kit import run_sla
     from pipelines.sla.sample import generate_sla
 
     bundle = month_bundle(sample_month)
