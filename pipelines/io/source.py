@@ -73,8 +73,8 @@ class SourceFile:
                 with zipfile.ZipFile(io.BytesIO(self.data)) as z:
                     if any(n.startswith("xl/") for n in z.namelist()):
                         return "xlsx"
-            except zipfile.BadZipFile:
-                return "binary"
+            except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError):
+                return "binary"  # damaged (or an unsupported zip variant): not a workbook we can open
             return "zip"
         if head.startswith(b"\xd0\xcf\x11\xe0"):
             return "xls"
@@ -105,7 +105,8 @@ class SourceFile:
         """The file as a CSV grid (sniffs comma / tab / semicolon)."""
         text = self.text
         delim = sniff_delimiter(text[:50000])
-        rows = list(csv.reader(io.StringIO(text), delimiter=delim))
+        # newline="": a lone CR (old Mac line end, or inside a cell) is a line end, not an error
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim))
         return _grid(rows)
 
     def head_sheets(self, rows: int = 40) -> dict[str, pl.DataFrame]:
