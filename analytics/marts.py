@@ -138,7 +138,8 @@ def build_chat_marts(messages: pl.DataFrame, refunds: pl.DataFrame | None, order
     know, k_ev = knowledge_summary(pq, norm, settings.sessions.excerpt_chars)
     reasons, report = classify_reasons(sess, norm, refunds, settings, res.segmenter, res.stopwords)
     topic_frames, messages_ = [], []
-    docs_all = conversation_docs(sess, norm).join(sess.conversations.select("conversation_id", "month"), on="conversation_id")
+    docs_all = conversation_docs(sess, norm).join(sess.conversations.select("conversation_id", "month"),
+                                                  on="conversation_id", maintain_order="left")
     for (mo,), docs in docs_all.group_by("month", maintain_order=True):
         docs = docs.drop("doc").with_row_index("doc").with_columns(pl.col("doc").cast(pl.Int64))
         tf, msg = discover_topics(docs, settings, res.segmenter, res.stopwords)

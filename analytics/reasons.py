@@ -67,14 +67,17 @@ def link_refunds(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFrame,
     schema = {"conversation_id": pl.String, "refund_id": pl.String, "label": pl.String, "link_method": pl.String}
     if refunds is None or refunds.height == 0:
         return pl.DataFrame(schema=schema)
-    rf = refunds.filter(pl.col("reason").is_not_null()).sort("applied_at")
+    # full sort keys: ties must not fall to the engine's (unspecified) order (issue 9 item 7)
+    rf = refunds.filter(pl.col("reason").is_not_null()).sort("applied_at", "refund_id", "order_id", "reason",
+                                                             nulls_last=True, maintain_order=True)
     by_order = rf.unique("order_id", keep="last").select("order_id", "refund_id", pl.col("reason").alias("label"))
     ids = (norm_msgs.filter(pl.col("conversation_id").is_not_null())
-           .select("conversation_id", "sent_at", pl.col("text").str.extract_all(c.order_id_pattern).alias("oid"))
+           .select("conversation_id", "sent_at", "msg_idx",
+                   pl.col("text").str.extract_all(c.order_id_pattern).alias("oid"))
            .explode("oid").drop_nulls("oid")
            .with_columns(pl.col("oid").str.extract(r"(\d{15,20})"))
-           .sort("sent_at"))
-    linked = (ids.join(by_order, left_on="oid", right_on="order_id", how="inner")
+           .sort("sent_at", "msg_idx", maintain_order=True))
+    linked = (ids.join(by_order, left_on="oid", right_on="order_id", how="inner", maintain_order="left")
               .unique("conversation_id", keep="first", maintain_order=True)
               .select("conversation_id", "refund_id", "label", pl.lit("order_id").alias("link_method")))
     convs = sess.conversations.filter(pl.col("buyer_msgs") > 0).select("conversation_id", "buyer", "start_at", "end_at")
@@ -120,7 +123,8 @@ def classify_reasons(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFr
             .join(docs, on="conversation_id", how="left")
             .join(links, on="conversation_id", how="left")
             .with_columns((pl.col("refund_id").is_not_null()
-                           | pl.col("text").fill_null("").str.contains_any(terms)).alias("is_after_sales")))
+                           | pl.col("text").fill_null("").str.contains_any(terms)).alias("is_after_sales"))
+            .sort("conversation_id"))  # the split and the fits see rows in one fixed order
     counts = base.filter(pl.col("label").is_not_null()).group_by("label").len().sort("len", "label", descending=[True, False])
     kept = counts.filter(pl.col("len") >= c.min_per_class)
     report = ReasonReport(status="skipped", message="", labelled=int(counts["len"].sum() or 0),
@@ -135,7 +139,7 @@ def classify_reasons(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFr
         out = base.with_columns(pl.lit(None, pl.String).alias("split"), pl.lit(None, pl.String).alias("heldout_predicted"),
                                 pl.lit(None, pl.String).alias("predicted_reason"),
                                 pl.lit(None, pl.Float64).alias("confidence"))
-        return out.select(out_cols), report
+        return out.select(out_cols).sort("conversation_id"), report
 
     tokens = tokenize(docs["text"], segmenter, stopwords).with_columns(pl.col("doc").cast(pl.Int64))
     d = train_set["doc"].to_numpy()

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from analytics.settings import AnalyticsSettings
+from analytics.textnorm import contains_after_nfkc
 
 THREAD = ["month", "shop", "agent_account", "buyer"]
 MAX_TRANSFER_CHAIN = 50
@@ -53,44 +54,54 @@ def service_clock(expr: pl.Expr, windows: list[tuple[int, int]]) -> pl.Expr:
 class Sessions:
     """Result of :func:`build_sessions`."""
 
-    rows: pl.DataFrame  # every thread row incl. synthetic transfer rows, with conv/question ids
-    messages: pl.DataFrame  # input messages + msg_idx, kind, conversation_id, day
-    conversations: pl.DataFrame
-    questions: pl.DataFrame
+    rows: pl.DataFrame  # every thread row incl. synthetic transfer rows (thread_no, conv_no, kind, msg_idx, ...)
+    messages: pl.DataFrame  # input messages + msg_idx, kind, conv_no, conversation_id, day
+    conversations: pl.DataFrame  # one row per conv_no (1..n, in this order), with agent_no
+    questions: pl.DataFrame  # one row per q_no, with conv_no and agent_no
     transfers: pl.DataFrame
+    # thread_no -> month, shop, agent_account, buyer, agent_no; every agent of the month (incl.
+    # transfer senders/receivers) has an agent_no, numbering (month, agent_account) in sorted order
+    threads: pl.DataFrame | None = None
+
+    def agents(self) -> pl.DataFrame:
+        """agent_no -> month, agent_account (integer keys for per-agent aggregations)."""
+        return self.threads.select("agent_no", "month", "agent_account").unique("agent_no").sort("agent_no")
 
 
 def classify_messages(messages: pl.DataFrame, settings: AnalyticsSettings) -> pl.DataFrame:
     """Add ``msg_idx`` (row number) and ``kind`` (B/H/N/T) to the staged messages frame.
 
     A message is an auto-reply when ``is_auto_reply`` is true or its text holds an auto-reply
-    marker; a system line when sender_role is 'system' or its text holds a system marker.
+    marker; a system line when sender_role is 'system' or its text holds a system marker
+    (markers are matched after NFKC; only texts that can match are normalised, see
+    :func:`analytics.textnorm.contains_after_nfkc`).
     """
     m = settings.chat_markers
     auto_marks = [unicodedata.normalize("NFKC", s) for s in m.auto_reply if s]
     sys_marks = [unicodedata.normalize("NFKC", s) for s in m.system if s]
-    nf = pl.col("text").fill_null("").str.normalize("NFKC")
-    is_auto = pl.col("is_auto_reply").fill_null(False)
-    if auto_marks:
-        is_auto = is_auto | nf.str.contains_any(auto_marks)
-    is_sys = pl.col("sender_role") == "system"
-    if sys_marks:
-        is_sys = is_sys | nf.str.contains_any(sys_marks)
+    auto_hit, sys_hit = contains_after_nfkc(messages["text"], auto_marks, sys_marks)
+    is_auto = pl.col("is_auto_reply").fill_null(False) | pl.lit(auto_hit)
+    is_sys = (pl.col("sender_role") == "system") | pl.lit(sys_hit)
     kind = (
         pl.when(pl.col("event") == "transfer").then(pl.lit("T"))
         .when(pl.col("event") != "message").then(pl.lit("N"))
-        .when(is_sys).then(pl.lit("N"))
+        .when(pl.col("is_system")).then(pl.lit("N"))
         .when(pl.col("sender_role") == "buyer").then(pl.lit("B"))
-        .when((pl.col("sender_role") == "agent") & ~is_auto).then(pl.lit("H"))
+        .when((pl.col("sender_role") == "agent") & ~pl.col("is_auto")).then(pl.lit("H"))
         .otherwise(pl.lit("N"))
     )
     return messages.with_row_index("msg_idx").with_columns(
         pl.col("msg_idx").cast(pl.Int64),
-        kind.alias("kind"),
         is_auto.alias("is_auto"),
         is_sys.alias("is_system"),
         pl.col("sent_at").dt.date().alias("day"),
-    )
+    ).with_columns(kind.alias("kind")).select(
+        "msg_idx", *messages.columns, "kind", "is_auto", "is_system", "day")
+
+
+_TRANSFER_SCHEMA = {"transfer_id": pl.Int64, "month": pl.String, "shop": pl.String, "buyer": pl.String,
+                    "sent_at": pl.Datetime("us"), "from_agent": pl.String, "to_agent": pl.String,
+                    "transfer_reason": pl.String, "msg_idx": pl.Int64, "source_file": pl.String, "seq": pl.Int64}
 
 
 def resolve_transfers(msgs: pl.DataFrame) -> pl.DataFrame:
@@ -100,7 +111,10 @@ def resolve_transfers(msgs: pl.DataFrame) -> pl.DataFrame:
     the month is matched to the shop's account whose sub-account part (after ':') equals it.
     The same notice present in both agents' files is kept once.
     """
-    t = msgs.filter(pl.col("kind") == "T").select(
+    t = msgs.filter(pl.col("kind") == "T")
+    if t.height == 0:  # most months: skip the account tables built over every message
+        return pl.DataFrame(schema=_TRANSFER_SCHEMA)
+    t = t.select(
         "month", "shop", "buyer", "sent_at", "source_file", "seq", "msg_idx",
         pl.coalesce("transfer_from", "agent_account").str.strip_chars().alias("from_raw"),
         pl.col("transfer_to").str.strip_chars().alias("to_raw"),
@@ -129,36 +143,67 @@ def resolve_transfers(msgs: pl.DataFrame) -> pl.DataFrame:
         .with_row_index("transfer_id")
         .with_columns(pl.col("transfer_id").cast(pl.Int64))
     )
-    return t.select("transfer_id", "month", "shop", "buyer", "sent_at", "from_agent", "to_agent",
-                    "transfer_reason", "msg_idx", "source_file", "seq")
+    return t.select(*_TRANSFER_SCHEMA).cast(_TRANSFER_SCHEMA)
 
 
-def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame) -> pl.DataFrame:
-    base_cols = ["month", "shop", "agent_account", "buyer", "sent_at", "source_file", "seq",
-                 "msg_idx", "kind"]
-    base = msgs.filter(pl.col("kind") != "T").select(
-        *base_cols, pl.lit(1, pl.Int8).alias("tie"), pl.lit(None, pl.Int64).alias("transfer_id"))
-    out_rows = transfers.select(
-        "month", "shop", pl.col("from_agent").alias("agent_account"), "buyer", "sent_at",
-        "source_file", "seq", "msg_idx", pl.lit("O").alias("kind"), pl.lit(1, pl.Int8).alias("tie"),
-        "transfer_id")
-    in_rows = transfers.filter(pl.col("to_agent").is_not_null() & (pl.col("to_agent") != pl.col("from_agent"))).select(
-        "month", "shop", pl.col("to_agent").alias("agent_account"), "buyer", "sent_at",
-        "source_file", "seq", "msg_idx", pl.lit("I").alias("kind"), pl.lit(0, pl.Int8).alias("tie"),
-        "transfer_id")
-    rows = pl.concat([base, out_rows, in_rows], how="vertical_relaxed").sort(
-        *THREAD, "sent_at", "tie", "source_file", "seq", nulls_last=True)
-    return rows
+KIND = pl.Enum(["B", "H", "N", "O", "I"])  # kinds of thread rows (T notices become O/I rows)
+
+
+def _keys_table(frame: pl.DataFrame, cols: list[str], name: str) -> pl.DataFrame:
+    """Distinct ``cols`` of ``frame`` in sorted order (nulls last) numbered 0.. as ``name``."""
+    return (frame.select(cols).unique().sort(cols, nulls_last=True)
+            .with_row_index(name))
+
+
+def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows, threads): every thread row in thread order, and the thread table.
+
+    The sort runs on small integer keys: ``thread_no`` numbers the distinct (month, shop,
+    agent_account, buyer) in sorted order and ``file_no`` the source files, so the order is
+    exactly the one of sorting by the strings, at a fraction of the cost. ``rows`` keeps only
+    what the session logic needs (no strings).
+    """
+    cols = [*THREAD, "sent_at", "source_file", "seq", "msg_idx"]
+    has_t = transfers.height > 0
+    base = (msgs.filter(pl.col("kind") != "T") if has_t else msgs).select(
+        *cols, pl.col("kind").cast(KIND), pl.lit(1, pl.Int8).alias("tie"), pl.lit(None, pl.Int64).alias("transfer_id"))
+    parts = [base]
+    if has_t:
+        common = ["sent_at", "source_file", "seq", "msg_idx"]
+        parts.append(transfers.select(
+            "month", "shop", pl.col("from_agent").alias("agent_account"), "buyer", *common,
+            pl.lit("O").cast(KIND).alias("kind"), pl.lit(1, pl.Int8).alias("tie"), "transfer_id"))
+        parts.append(transfers.filter(pl.col("to_agent").is_not_null() & (pl.col("to_agent") != pl.col("from_agent"))).select(
+            "month", "shop", pl.col("to_agent").alias("agent_account"), "buyer", *common,
+            pl.lit("I").cast(KIND).alias("kind"), pl.lit(0, pl.Int8).alias("tie"), "transfer_id"))
+    rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else base
+    # thread numbers by grouping (one hash pass) and sorting only the distinct threads
+    groups = (rows.select(THREAD).with_row_index("r").group_by(THREAD).agg("r")
+              .sort(THREAD, nulls_last=True).with_row_index("thread_no"))
+    pos = groups.select("thread_no", "r").explode("r")
+    thread_no = pl.repeat(0, rows.height, dtype=pl.UInt32, eager=True).scatter(pos["r"], pos["thread_no"])
+    threads = groups.drop("r")
+    threads = threads.join(_keys_table(threads, ["month", "agent_account"], "agent_no"),
+                           on=["month", "agent_account"], how="left", nulls_equal=True, maintain_order="left")
+    files = _keys_table(rows, ["source_file"], "file_no")
+    # staged sent_at/seq are never null; nulls_last (a much slower sort) only if they are
+    nulls = any(rows[c].null_count() for c in ("sent_at", "seq"))
+    rows = (rows.with_columns(thread_no.alias("thread_no"))
+            .join(files, on="source_file", how="left", nulls_equal=True, maintain_order="left")
+            .select("thread_no", "sent_at", "tie", "file_no", "seq", "msg_idx", "kind", "transfer_id")
+            .sort("thread_no", "sent_at", "tie", "file_no", "seq", nulls_last=nulls))
+    return rows, threads
 
 
 def _add_conversations(rows: pl.DataFrame, gap_minutes: float, windows) -> pl.DataFrame:
     # silence is measured on the service clock: a 02:00 question and its 09:01 answer are one
     # conversation (only 60 s of service time passed)
-    new_thread = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1)) for c in THREAD])
+    new_thread = pl.col("thread_no") != pl.col("thread_no").shift(1)
     rows = rows.with_columns(service_clock(pl.col("sent_at"), windows).alias("clock"))
     gap = pl.col("clock") - pl.col("clock").shift(1)
     new_conv = new_thread | (gap >= gap_minutes * 60)
-    return rows.with_columns(new_conv.fill_null(True).cum_sum().cast(pl.Int64).alias("conv_no"))
+    return rows.with_columns(new_conv.fill_null(True).cum_sum().cast(pl.Int64).alias("conv_no")).with_columns(
+        pl.col("conv_no").set_sorted())
 
 
 def _relevant(carry: pl.Expr) -> pl.Expr:
@@ -168,7 +213,7 @@ def _relevant(carry: pl.Expr) -> pl.Expr:
 def _resolve_carries(rows: pl.DataFrame) -> pl.DataFrame:
     """Set ``carry`` on I rows: true when the matching O row ended a pending question."""
     rows = rows.with_columns(pl.lit(False).alias("carry"))
-    if rows.filter(pl.col("kind") == "O").height == 0:
+    if not (rows["kind"] == "O").any():
         return rows
     for _ in range(MAX_TRANSFER_CHAIN):
         rel = rows.filter(_relevant(pl.col("carry")))
@@ -187,6 +232,7 @@ def _resolve_carries(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def _questions(rows: pl.DataFrame) -> pl.DataFrame:
+    """One row per question (q_no ascending = thread order), integer columns only."""
     rel = rows.filter(_relevant(pl.col("carry")))
     same = (pl.col("conv_no") == pl.col("conv_no").shift(1)).fill_null(False)
     is_q = pl.col("kind").is_in(["B", "I"])
@@ -196,23 +242,53 @@ def _questions(rows: pl.DataFrame) -> pl.DataFrame:
     rel = rel.with_columns(
         pl.col("q_start").cum_sum().alias("q_no"),
         pl.when(pl.col("q_start")).then(pl.col("conv_no")).forward_fill().alias("q_conv"),
-    ).filter(pl.col("q_conv") == pl.col("conv_no"))
+    ).filter(pl.col("q_conv") == pl.col("conv_no")).with_columns(pl.col("q_no").set_sorted())
+    is_b = pl.col("kind") == "B"
     q = rel.group_by("q_no", maintain_order=True).agg(
-        *[pl.col(c).first() for c in THREAD],
         pl.col("conv_no").first(),
-        pl.col("sent_at").filter("is_q").first().alias("asked_at"),
-        pl.col("sent_at").filter(pl.col("kind") == "B").last().alias("last_buyer_at"),
-        (pl.col("kind") == "B").sum().cast(pl.Int64).alias("buyer_msgs"),
-        pl.col("msg_idx").filter(pl.col("kind") == "B").first().alias("first_msg_idx"),
-        pl.col("msg_idx").filter(pl.col("kind") == "B").alias("msg_idxs"),
-        (pl.col("kind").filter("is_q").first() == "I").alias("carried_in"),
+        pl.col("sent_at").first().alias("asked_at"),  # a question starts at its first B/I row
+        pl.col("sent_at").filter(is_b).last().alias("last_buyer_at"),
+        is_b.sum().cast(pl.Int64).alias("buyer_msgs"),
+        pl.col("msg_idx").filter(is_b).alias("msg_idxs"),
+        (pl.col("kind").first() == "I").alias("carried_in"),
         pl.col("transfer_id").filter(pl.col("kind") == "I").first().alias("transfer_in_id"),
         pl.col("kind").filter(~pl.col("is_q")).first().alias("end_kind"),
         pl.col("sent_at").filter(~pl.col("is_q")).first().alias("end_at"),
         pl.col("msg_idx").filter(~pl.col("is_q")).first().alias("end_msg_idx"),
         pl.col("transfer_id").filter(~pl.col("is_q")).first().alias("end_transfer_id"),
-    )
+    ).with_columns(pl.col("msg_idxs").list.first().alias("first_msg_idx"))
     return q
+
+
+def _conversations(rows: pl.DataFrame, threads: pl.DataFrame, long_minutes: float) -> pl.DataFrame:
+    kind = pl.col("kind")
+    convs = rows.group_by("conv_no", maintain_order=True).agg(
+        pl.col("thread_no").first(),
+        # rows are in time order within a conversation: first/last are min/max
+        pl.col("sent_at").first().alias("start_at"),
+        pl.col("sent_at").last().alias("end_at"),
+        (pl.col("clock").last() - pl.col("clock").first()).alias("service_duration_s"),
+        (kind == "B").sum().cast(pl.Int64).alias("buyer_msgs"),
+        (kind == "H").sum().cast(pl.Int64).alias("agent_msgs"),
+        (kind == "N").sum().cast(pl.Int64).alias("other_rows"),
+        (kind == "I").any().alias("transferred_in"),
+        (kind == "O").any().alias("transferred_out"),
+        ((kind == "I") & pl.col("carry")).any().alias("carried_in"),
+        pl.col("msg_idx").filter(kind == "H").first().alias("first_agent_msg_idx"),
+        pl.col("msg_idx").filter(kind == "B").first().alias("first_buyer_msg_idx"),
+    )
+    conv_key = pl.concat_str(
+        [pl.col("shop"), pl.col("agent_account"), pl.col("buyer"),
+         pl.col("start_at").dt.strftime("%Y%m%d%H%M%S")], separator="|")
+    convs = convs.join(threads, on="thread_no", how="left", maintain_order="left").select(
+        "conv_no", *THREAD, pl.exclude("conv_no", "thread_no", "agent_no", *THREAD), "agent_no").with_columns(
+        conv_key.alias("conversation_id"))
+    return convs.with_columns(
+        ((pl.col("buyer_msgs") > 0) | (pl.col("agent_msgs") > 0) | pl.col("carried_in")).alias("has_dialogue"),
+        (pl.col("end_at") - pl.col("start_at")).dt.total_seconds().cast(pl.Int64).alias("duration_s"),
+        pl.col("start_at").dt.date().alias("day"),
+    ).with_columns(
+        (pl.col("service_duration_s") > long_minutes * 60).alias("is_long"))
 
 
 def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings) -> Sessions:
@@ -220,42 +296,26 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings) -> Sessi
     s = settings.sessions
     msgs = classify_messages(messages, settings)
     transfers = resolve_transfers(msgs)
-    rows = _add_conversations(_thread_rows(msgs, transfers), s.silence_gap_minutes, s.windows)
-    rows = _resolve_carries(rows)
-
-    conv_key = pl.concat_str(
-        [pl.col("shop"), pl.col("agent_account"), pl.col("buyer"),
-         pl.col("start_at").dt.strftime("%Y%m%d%H%M%S")], separator="|")
-    convs = rows.group_by("conv_no", maintain_order=True).agg(
-        *[pl.col(c).first() for c in THREAD],
-        pl.col("sent_at").min().alias("start_at"),
-        pl.col("sent_at").max().alias("end_at"),
-        (pl.col("clock").max() - pl.col("clock").min()).alias("service_duration_s"),
-        (pl.col("kind") == "B").sum().cast(pl.Int64).alias("buyer_msgs"),
-        (pl.col("kind") == "H").sum().cast(pl.Int64).alias("agent_msgs"),
-        (pl.col("kind") == "N").sum().cast(pl.Int64).alias("other_rows"),
-        (pl.col("kind") == "I").any().alias("transferred_in"),
-        (pl.col("kind") == "O").any().alias("transferred_out"),
-        ((pl.col("kind") == "I") & pl.col("carry")).any().alias("carried_in"),
-        pl.col("msg_idx").filter(pl.col("kind") == "H").first().alias("first_agent_msg_idx"),
-        pl.col("msg_idx").filter(pl.col("kind") == "B").first().alias("first_buyer_msg_idx"),
-    ).with_columns(conv_key.alias("conversation_id"))
-    convs = convs.with_columns(
-        ((pl.col("buyer_msgs") > 0) | (pl.col("agent_msgs") > 0) | pl.col("carried_in")).alias("has_dialogue"),
-        (pl.col("end_at") - pl.col("start_at")).dt.total_seconds().cast(pl.Int64).alias("duration_s"),
-        pl.col("start_at").dt.date().alias("day"),
-    ).with_columns(
-        (pl.col("service_duration_s") > s.long_conversation_minutes * 60).alias("is_long"))
+    rows, threads = _thread_rows(msgs, transfers)
+    rows = _resolve_carries(_add_conversations(rows, s.silence_gap_minutes, s.windows))
+    convs = _conversations(rows, threads, s.long_conversation_minutes)
 
     q = _questions(rows)
     clock = lambda c: service_clock(pl.col(c), s.windows)  # noqa: E731
-    q = q.join(convs.select("conv_no", "conversation_id"), on="conv_no", how="left", maintain_order="left")
+    # conv_no runs 1..n in convs' row order, so a gather replaces a join
+    conv_of = lambda c: pl.lit(convs[c]).gather(pl.col("conv_no") - 1)  # noqa: E731
+    # questions of a conversation have consecutive q_no: rank = q_no - first q_no of the conv + 1
+    first_q = pl.when(pl.col("conv_no") != pl.col("conv_no").shift(1).fill_null(-1)).then(pl.col("q_no")).forward_fill()
+    rank = pl.col("q_no") - first_q + 1
     q = q.with_columns(
+        *[conv_of(c) for c in THREAD], conv_of("conversation_id"), conv_of("agent_no"),
         pl.when(pl.col("end_kind") == "H").then(pl.lit("answered"))
         .when(pl.col("end_kind") == "O").then(pl.lit("transferred_out"))
         .otherwise(pl.lit("unanswered")).alias("status"),
-        (pl.col("conversation_id") + "#" + (pl.col("q_no").rank("ordinal").over("conv_no")).cast(pl.String)).alias("question_id"),
-        (pl.col("q_no").rank("ordinal").over("conv_no") == 1).alias("is_first_in_conversation"),
+        rank.alias("_rank"),
+    ).with_columns(
+        (pl.col("conversation_id") + "#" + pl.col("_rank").cast(pl.String)).alias("question_id"),
+        (pl.col("_rank") == 1).alias("is_first_in_conversation"),
         pl.col("asked_at").dt.date().alias("day"),
     )
     answered = pl.col("status") == "answered"
@@ -265,10 +325,13 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings) -> Sessi
         pl.when(pl.col("status") == "transferred_out").then(pl.col("end_transfer_id")).alias("transfer_out_id"),
         pl.when(answered).then(clock("end_at") - clock("asked_at")).alias("response_s"),
         pl.when(answered).then((pl.col("end_at") - pl.col("asked_at")).dt.total_seconds()).cast(pl.Float64).alias("wall_response_s"),
-    ).drop("end_kind", "end_at", "end_msg_idx", "end_transfer_id")
+    ).select(
+        "q_no", *THREAD, "conv_no", "asked_at", "last_buyer_at", "buyer_msgs", "first_msg_idx", "msg_idxs",
+        "carried_in", "transfer_in_id", "conversation_id", "status", "question_id", "is_first_in_conversation",
+        "day", "answered_at", "answer_msg_idx", "transfer_out_id", "response_s", "wall_response_s", "agent_no")
 
-    # per-conversation question figures
-    conv_q = q.group_by("conv_no").agg(
+    # per-conversation question figures (q is in conv_no order)
+    conv_q = q.group_by("conv_no", maintain_order=True).agg(
         (pl.col("status") != "transferred_out").sum().cast(pl.Int64).alias("questions"),
         (pl.col("status") == "answered").sum().cast(pl.Int64).alias("answered_questions"),
         (pl.col("status") == "unanswered").sum().cast(pl.Int64).alias("unanswered_questions"),
@@ -277,7 +340,9 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings) -> Sessi
     convs = convs.join(conv_q, on="conv_no", how="left", maintain_order="left").with_columns(
         pl.col("questions", "answered_questions", "unanswered_questions").fill_null(0))
 
-    msgs = msgs.join(rows.filter(pl.col("msg_idx").is_not_null() & (pl.col("kind") != "O") & (pl.col("kind") != "I"))
-                     .select("msg_idx", "conv_no"), on="msg_idx", how="left", maintain_order="left")
-    msgs = msgs.join(convs.select("conv_no", "conversation_id"), on="conv_no", how="left", maintain_order="left")
-    return Sessions(rows=rows, messages=msgs, conversations=convs, questions=q, transfers=transfers)
+    # each message row's conversation, by position (msg_idx is the row number)
+    own = rows.filter(pl.col("kind").is_in(["B", "H", "N"]))
+    conv_no = pl.repeat(None, msgs.height, dtype=pl.Int64, eager=True).scatter(own["msg_idx"], own["conv_no"])
+    msgs = msgs.with_columns(conv_no.alias("conv_no")).with_columns(conv_of("conversation_id"))
+    rows = rows.with_columns(pl.col("kind").cast(pl.String))
+    return Sessions(rows=rows, messages=msgs, conversations=convs, questions=q, transfers=transfers, threads=threads)

@@ -70,3 +70,68 @@ def normalize_term(term: str, config: str = "t2s") -> str:
     """Normalise one lexicon term exactly like message text (used when loading lexicons)."""
     s = pl.Series([term])
     return to_simplified(pl.select(normalize_expr(pl.lit(s))).to_series(), config)[0]
+
+
+@lru_cache(maxsize=1)
+def _compat_sources() -> pl.DataFrame:
+    """Every code point whose NFKD differs from itself, with that NFKD (polars' own Unicode
+    tables, so it agrees with ``str.normalize``): columns ``ch``, ``nfkd``."""
+    # no code point above U+2FA1D has a decomposition (Unicode 16: the last is in the CJK
+    # compatibility ideographs supplement; planes 3-16 hold none)
+    every = "\x00".join(map(chr, [*range(1, 0xD800), *range(0xE000, 0x30000)]))
+    s = pl.Series("ch", [every], dtype=pl.String).str.split("\x00").explode()
+    return (pl.DataFrame({"ch": s}).with_columns(pl.col("ch").str.normalize("NFKD").alias("nfkd"))
+            .filter(pl.col("ch") != pl.col("nfkd")))
+
+
+def _preimages(ch: str) -> list[str]:
+    """Characters whose NFKD contains ``ch`` (``ch`` itself included)."""
+    src = _compat_sources()
+    return [ch, *src.filter(pl.col("nfkd").str.contains(ch, literal=True))["ch"].to_list()]
+
+
+def _anchors(markers: list[str], sample: pl.Series) -> list[str]:
+    """One anchor per marker: a character that NFKC(text) can only contain if the raw text holds
+    one of its preimages. Eligible: characters without a canonical decomposition (so no
+    composition can produce them). Among those, the one rarest in ``sample`` (speed only)."""
+    out: set[str] = set()
+    for m in markers:
+        best = None
+        for ch in dict.fromkeys(m):
+            if pl.Series([ch]).str.normalize("NFD")[0] != ch:
+                continue
+            pre = _preimages(ch)
+            freq = sample.str.contains_any(pre).sum() if len(sample) else 0
+            if best is None or freq < best[0]:
+                best = (freq, pre)
+        if best is None:  # no eligible character: every text is a candidate
+            return []
+        out.update(best[1])
+    return sorted(out)
+
+
+def contains_after_nfkc(texts: pl.Series, *marker_sets: list[str]) -> list[pl.Series]:
+    """For each marker set: ``NFKC(text)`` contains any of its markers (NFKC-normalised), nulls -> False.
+
+    Same result as ``texts.str.normalize("NFKC").str.contains_any(markers)`` without normalising
+    every text: a text can only match a marker if it holds a preimage of the marker's anchor
+    character (:func:`_anchors`). One cheap Aho-Corasick pass finds those candidates for all
+    sets at once; only they are normalised (once) and matched.
+    """
+    n = len(texts)
+    sets = [[m for m in ms if m] for ms in marker_sets]
+    none = pl.Series(texts.name, [], dtype=pl.Boolean).extend_constant(False, n)
+    if n == 0 or not any(sets):
+        return [none.clone() for _ in sets]
+    filled = texts.fill_null("")
+    sample = filled.head(2_000)  # picks the rarest anchors; the result never depends on it
+    anchors: set[str] = set()
+    for ms in sets:
+        a = _anchors(ms, sample) if ms else []
+        if ms and not a:  # a marker without an eligible anchor: every text is a candidate
+            anchors = set()
+            break
+        anchors.update(a)
+    idx = filled.str.contains_any(sorted(anchors)).arg_true() if anchors else pl.int_range(n, eager=True, dtype=pl.UInt32)
+    cand = filled.gather(idx).str.normalize("NFKC")
+    return [none.clone().scatter(idx, cand.str.contains_any(ms)) if ms else none.clone() for ms in sets]

@@ -19,7 +19,11 @@ def count_matrix(tokens: pl.DataFrame, docs: list[int] | pl.Series, vocab: pl.Da
     """Rows follow ``docs`` order; columns follow ``vocab``; unknown tokens are ignored."""
     order = pl.DataFrame({"doc": pl.Series(docs, dtype=pl.Int64)}).with_row_index("row")
     c = (tokens.join(order, on="doc", how="inner").join(vocab, on="token", how="inner")
-         .group_by("row", "col").len())
-    return sparse.csr_matrix(
+         .group_by("row", "col").len().sort("row", "col"))
+    # canonical CSR (sorted column indices): float sums downstream (idf, norms, the solver)
+    # then run in one order every time, so the same input gives bit-identical models
+    m = sparse.csr_matrix(
         (c["len"].to_numpy().astype(np.float64), (c["row"].to_numpy(), c["col"].to_numpy())),
         shape=(order.height, vocab.height))
+    m.sort_indices()
+    return m

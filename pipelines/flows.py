@@ -21,60 +21,93 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 from prefect import flow, task  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from pipelines import monthly  # noqa: E402
+from pipelines.lock import WarehouseBusy, WarehouseLock  # noqa: E402
+from pipelines.prefect_outcome import kpi_outcome, on_flow_failure  # noqa: E402
+from pipelines.publish import MonthBuild, failure_log, new_build  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def io_errors_only(task, task_run, state) -> bool:
-    """Retry a task only when it failed on I/O (a locked warehouse file, a full disk, a
-    network share): bad input or a bug fails at once instead of three times."""
+    """Retry a task only when it failed on I/O or on the warehouse lock (another run, a
+    full disk, a network share): bad input or a bug fails at once instead of three times."""
     try:
         exc = state.result(raise_on_failure=False)
     except Exception:  # pragma: no cover - no result to inspect
         return False
     from pipelines.ingest import IngestError
 
-    return isinstance(exc, OSError) and not isinstance(exc, IngestError)
+    return isinstance(exc, (OSError, WarehouseBusy)) and not isinstance(exc, IngestError)
 
 
-@task(name="ingest", retries=2, retry_delay_seconds=2, retry_condition_fn=io_errors_only)
-def ingest_task(job: monthly.MonthJob):
-    return monthly.step_ingest(job)
+@task(name="lock-warehouse", retries=2, retry_delay_seconds=5, retry_condition_fn=io_errors_only, cache_policy=NO_CACHE)
+def lock_task(job: monthly.MonthJob) -> WarehouseLock:
+    """Take the warehouse lock (waits up to the lock timeout; retried while another run holds it)."""
+    return WarehouseLock(job.warehouse, f"prefect monthly_kpi {job.month}").acquire(job.lock_timeout)
 
 
-@task(name="chat-analytics")
-def analytics_task(job: monthly.MonthJob):
-    return monthly.step_analytics(job)
+@task(name="ingest", retries=2, retry_delay_seconds=2, retry_condition_fn=io_errors_only, cache_policy=NO_CACHE)
+def ingest_task(job: monthly.MonthJob, build: MonthBuild):
+    return monthly.step_ingest(job, build)
 
 
-@task(name="scoring")
-def scoring_task(job: monthly.MonthJob):
-    return monthly.step_score(job)
+@task(name="chat-analytics", cache_policy=NO_CACHE)
+def analytics_task(job: monthly.MonthJob, build: MonthBuild):
+    return monthly.step_analytics(job, build)
 
 
-@task(name="reports", retries=2, retry_delay_seconds=2, retry_condition_fn=io_errors_only)
-def report_task(job: monthly.MonthJob):
-    return monthly.step_report(job)
+@task(name="scoring", cache_policy=NO_CACHE)
+def scoring_task(job: monthly.MonthJob, build: MonthBuild):
+    return monthly.step_score(job, build)
 
 
-@flow(name="monthly_kpi", log_prints=True)
+@task(name="reports", retries=2, retry_delay_seconds=2, retry_condition_fn=io_errors_only, cache_policy=NO_CACHE)
+def report_task(job: monthly.MonthJob, build: MonthBuild):
+    return monthly.step_report(job, build)
+
+
+@task(name="publish", retries=2, retry_delay_seconds=2, retry_condition_fn=io_errors_only, cache_policy=NO_CACHE)
+def publish_task(build: MonthBuild):
+    """One DuckDB transaction for every table of the month, then one switch of the folder."""
+    return build.publish()
+
+
+@flow(name="monthly_kpi", log_prints=True, on_failure=[on_flow_failure], on_crashed=[on_flow_failure])
 def monthly_kpi(
     month: str,
     inbox: str | None = None,
     warehouse: str | None = None,
     rules: str | None = None,
     out: str = "out",
+    allow_missing: list[str] | None = None,
+    replace: bool = False,
 ) -> monthly.MonthOutcome:
     """Score one month: ingest the inbox (skipped if None: re-score what the warehouse has),
-    chat analytics, scoring and reports."""
-    job = monthly.MonthJob(month, inbox=inbox, warehouse=warehouse, rules=rules, out=Path(out))
-    rep = ingest_task(job) if inbox else None
-    ana = analytics_task(job)
-    sc = scoring_task(job)
-    outs = report_task(job)
-    return monthly.MonthOutcome(job, rep, ana, sc, outs)
+    chat analytics, scoring and reports, published at once (nothing visible on failure)."""
+    job = monthly.MonthJob(
+        month, inbox=inbox, warehouse=warehouse, rules=rules, out=Path(out),
+        allow_missing=frozenset(allow_missing or ()), replace=replace,
+    )
+    started = datetime.now()
+    lock = lock_task(job)
+    try:
+        build = new_build(job.month, job.warehouse, job.out)
+        try:
+            rep = ingest_task(job, build) if inbox else None
+            ana = analytics_task(job, build)
+            sc = scoring_task(job, build)
+            outs = report_task(job, build)
+            publish_task(build)
+        except BaseException as e:
+            build.discard()
+            failure_log(job.warehouse, {"month": month, "step": "flow monthly_kpi", "started_at": started, "error": f"{type(e).__name__}: {e}"})
+            raise
+    finally:
+        lock.release()
+    return kpi_outcome(monthly.MonthOutcome(job, rep, ana, sc, outs))  # named state 工资待补充 + artifacts
 
 
 @flow(name="scheduled_monthly_kpi", log_prints=True)
@@ -87,7 +120,7 @@ def scheduled_monthly_kpi(
 ) -> monthly.MonthOutcome:
     """The cron entry point: scores the previous month (China time) from ``inbox_root/<month>``."""
     month = month or monthly.previous_month(datetime.now(SHANGHAI))
-    return monthly_kpi(month, str(Path(inbox_root) / month), warehouse, rules, out)
+    return monthly_kpi(month, str(Path(inbox_root) / month), warehouse, rules, out, return_state=True)  # its named state
 
 
 @task(name="shop-month", retries=1, retry_delay_seconds=2, retry_condition_fn=io_errors_only)

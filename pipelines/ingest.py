@@ -21,7 +21,7 @@ from pipelines.io.encoding import UndecodableFile
 from pipelines.staging.schemas import TABLES
 from pipelines.staging.privacy import PrivacySettingsError, load_privacy
 from pipelines.staging.sla_schemas import SLA_TABLES
-from pipelines.staging.stage import Counts, dedupe, empty_quarantine, empty_staged, stage_batch
+from pipelines.staging.stage import MUST_AGREE, Counts, conflicting_duplicates, dedupe, empty_quarantine, empty_staged, stage_batch
 
 SLA_KINDS = frozenset(SLA_TABLES)
 KPI_KINDS = frozenset(TABLES) - SLA_KINDS
@@ -58,6 +58,7 @@ class IngestReport:
     quarantine: pl.DataFrame
     unknown_agents: list[str]
     unknown_attendance_names: list[str]
+    diff: object = None  # pipelines.completeness.LoadDiff against the month's last load
 
     @property
     def unrecognised(self) -> list[FileResult]:
@@ -121,11 +122,19 @@ def read_inbox(month: str, inbox: Path, kinds: frozenset[str] | None = None) -> 
             if pinned:
                 reader = readers.get(pinned)
                 if reader.sniff(src) < 0.5:
+                    _, missing = reader.diagnose(src)
+                    if missing:
+                        raise readers.MissingColumns(reader.description, missing)
                     raise UnreadableFile(f"清单指定为 {pinned}, 但文件内容不是这种格式")
             else:
                 reader, _ = readers.detect(src)
                 if reader is None and fmt in ("xlsx", "xls"):
                     src.sheets()  # a corrupt workbook raises here: fatal, not 'unrecognised'
+                if reader is None:
+                    # most of a known layout but a required header renamed/deleted: broken, not unknown
+                    broken = readers.resembling(src)
+                    if broken is not None:
+                        raise readers.MissingColumns(broken[0].description, broken[1])
             encoding = src.encoding if fmt in ("text", "json") else None
             if reader is None:
                 results.append(FileResult(rel, src.sha256, None, encoding, status="unrecognised", notes=[f"无法识别的文件 (格式: {fmt})"]))
@@ -135,7 +144,7 @@ def read_inbox(month: str, inbox: Path, kinds: frozenset[str] | None = None) -> 
                 results.append(FileResult(rel, src.sha256, reader.layout, encoding, status="other_domain", notes=[f"属于{other}, 本次不导入"]))
                 continue
             batches = reader.read(src)
-        except (UnreadableFile, UndecodableFile, OSError) as e:
+        except (UnreadableFile, UndecodableFile, OSError, readers.MissingColumns, readers.SniffError) as e:
             raise IngestError(f"{rel}: {e}") from e
         except IngestError:
             raise
@@ -158,6 +167,9 @@ def stage_inbox(month: str, inbox: str | Path, kinds: frozenset[str] | None = No
     Returns (per-file results, one staged frame per kind of ``kinds``, quarantine rows)."""
     kinds = kinds or KPI_KINDS
     results, staged, quarantines = read_inbox(month, Path(inbox), kinds)
+    conflicts = [c for kind in MUST_AGREE if kind in kinds for c in conflicting_duplicates(kind, staged.get(kind, []))]
+    if conflicts:
+        raise IngestError("同一客服账号有多行且内容不一致(请只保留一行):\n" + "\n".join(f"  - {c}" for c in conflicts))
     by_name = {f.file_name: f for f in results}
     tables: dict[str, pl.DataFrame] = {}
     for kind in sorted(kinds):
@@ -176,29 +188,80 @@ def stage_inbox(month: str, inbox: str | Path, kinds: frozenset[str] | None = No
     return results, tables, quarantine
 
 
-def ingest(month: str, inbox: str | Path, warehouse_path: str | Path | None = None, domain: str = "kpi") -> IngestReport:
-    """Load one month's inbox into the warehouse, replacing that month's ``domain`` tables
-    ('kpi' or 'sla') and its quarantine table atomically."""
+def stage_into(
+    build,
+    inbox: str | Path,
+    domain: str = "kpi",
+    allow_missing: set[str] | None = None,
+    replace: bool = False,
+) -> IngestReport:
+    """Read, stage and check one month's inbox, and write its ``domain`` tables ('kpi' or
+    'sla') and quarantine into ``build`` (a :class:`pipelines.publish.MonthBuild`).
+
+    Raises IngestError (nothing written) for an unreadable file or an incomplete inbox
+    (:mod:`pipelines.completeness`); ``allow_missing``/``replace`` accept a smaller inbox."""
+    from pipelines.completeness import IncompleteInbox, check_inbox
+    from pipelines.publish import pause_point
+
     started = datetime.now()
     inbox = Path(inbox)
     kinds = SLA_KINDS if domain == "sla" else KPI_KINDS
+    results, tables, quarantine = stage_inbox(build.month, inbox, kinds)
+    pause_point("inbox-read")
     try:
-        results, tables, quarantine = stage_inbox(month, inbox, kinds)
-    except IngestError as e:
-        warehouse.record_run(warehouse_path, warehouse.RunRecord(month, f"ingest-{domain}", started, status="failed", message=str(e)))
-        raise
+        diff = check_inbox(results, tables, build.warehouse_path, build.month, domain, allow_missing, replace)
+    except IncompleteInbox as e:
+        raise IngestError(str(e)) from e
     unknown_agents, unknown_names = roster_gaps(tables) if domain == "kpi" else ([], [])
     run = warehouse.RunRecord(
-        month,
+        build.month,
         f"ingest-{domain}",
         started,
-        details={"inbox": str(inbox), "unknown_agents": unknown_agents, "unrecognised": [f.file_name for f in results if f.status == "unrecognised"]},
+        details={
+            "inbox": str(inbox),
+            "unknown_agents": unknown_agents,
+            "unrecognised": [f.file_name for f in results if f.status == "unrecognised"],
+            "replaced_run": diff.previous_run,
+            "files_added": diff.files_added,
+            "files_removed": diff.files_removed,
+            "allow_missing": sorted(allow_missing or ()),
+        },
         files=[r for f in results for r in f.rows()],
     )
-    to_write = dict(tables)
-    to_write["quarantine" if domain == "kpi" else "sla_quarantine"] = quarantine
-    warehouse.replace_month(warehouse_path, month, to_write, run)
-    return IngestReport(month, run.run_id, results, tables, quarantine, unknown_agents, unknown_names)
+    build.write_all(tables)
+    build.write("quarantine" if domain == "kpi" else "sla_quarantine", quarantine)
+    build.log(run)
+    pause_point("ingest-built")
+    rep = IngestReport(build.month, run.run_id, results, tables, quarantine, unknown_agents, unknown_names)
+    rep.diff = diff
+    return rep
+
+
+def ingest(
+    month: str,
+    inbox: str | Path,
+    warehouse_path: str | Path | None = None,
+    domain: str = "kpi",
+    allow_missing: set[str] | None = None,
+    replace: bool = False,
+    out: str | Path | None = None,
+) -> IngestReport:
+    """Load one month's inbox into the warehouse (``kefu ingest``): replace that month's
+    ``domain`` tables and its quarantine in one transaction, or change nothing.
+
+    ``out`` holds the run's temporary build folder (default: beside the warehouse)."""
+    from pipelines.publish import failure_log, month_build
+
+    wh = warehouse.resolve(warehouse_path)
+    started = datetime.now()
+    try:
+        with month_build(month, wh, Path(out) if out else wh.parent, domain, f"kefu ingest {month}") as build:
+            rep = stage_into(build, inbox, domain, allow_missing, replace)
+            build.publish()
+            return rep
+    except IngestError as e:
+        failure_log(wh, {"month": month, "step": f"ingest-{domain}", "started_at": started, "error": str(e)})
+        raise
 
 
 def roster_gaps(tables: dict[str, pl.DataFrame]) -> tuple[list[str], list[str]]:

@@ -1,9 +1,22 @@
 """One month, end to end, as plain functions: ingest → chat analytics → scoring → reports.
 
-Each step reads what it needs from the warehouse, calls the pure package (analytics/,
-scoring/), writes its tables for the month atomically and logs a run. The Prefect flow
-(:mod:`pipelines.flows`) wires these same steps as tasks; the CLI calls them directly or
-through the flow.
+Every step takes the run's :class:`pipelines.publish.MonthBuild`: it reads the tables it
+needs from it (this run's, else the warehouse's committed month), calls the pure package
+(analytics/, scoring/), and writes its tables and files into the build. Nothing is visible
+until :func:`run_month` publishes the build: one DuckDB transaction for every table and one
+atomic switch of ``<out>/<month>/``, under the warehouse lock (docs/reliability.md). The
+Prefect flow (:mod:`pipelines.flows`) wires these same steps as tasks.
+
+Tables each step reads and writes:
+
+============  =================================================  ==========================
+step          reads                                              writes
+============  =================================================  ==========================
+ingest        the inbox files                                    staged tables, quarantine
+analytics     messages, refunds, orders, roster, agent_stats     CHAT_MARTS, lexicon_versions
+score         roster, ratings, metrics marts, staged tables      SCORING_TABLES, payroll_history; payroll.csv
+report        payroll, kpi tables, marts, refunds, last months   report.html, payroll.xlsx
+============  =================================================  ==========================
 """
 
 from __future__ import annotations
@@ -17,7 +30,9 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import warehouse
-from pipelines.ingest import IngestReport, ingest
+from pipelines.completeness import last_load
+from pipelines.ingest import IngestReport, stage_into
+from pipelines.publish import MonthBuild, failure_log, month_build, pause_point
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS = ROOT / "data" / "settings.yaml"
@@ -37,6 +52,10 @@ CHAT_MARTS = (
 SCORING_TABLES = ("kpi_items", "kpi_adjustments", "payroll", "kpi_evidence", "kpi_meta")
 
 
+class MonthNotLoaded(RuntimeError):
+    """The month has no data in the warehouse for what was asked (a user error)."""
+
+
 @dataclass
 class MonthJob:
     """Where one month's inputs and outputs live."""
@@ -47,6 +66,9 @@ class MonthJob:
     out: Path = Path("out")
     rules: Path | None = None
     settings: Path = DEFAULT_SETTINGS
+    allow_missing: frozenset[str] = frozenset()  # required kinds the user accepts missing
+    replace: bool = False  # accept any difference from the month's last load
+    lock_timeout: float | None = None  # seconds to wait for another run (None: KEFU_LOCK_TIMEOUT)
 
     def __post_init__(self):
         from scoring import DEFAULT_RULES_PATH
@@ -54,9 +76,11 @@ class MonthJob:
         self.rules = Path(self.rules) if self.rules else Path(DEFAULT_RULES_PATH)
         self.out = Path(self.out)
         self.inbox = Path(self.inbox) if self.inbox else None
+        self.warehouse = warehouse.resolve(self.warehouse)
 
     @property
     def month_dir(self) -> Path:
+        """The published folder of the month (a symlink to the last published run)."""
         return self.out / self.month
 
 
@@ -92,27 +116,21 @@ def previous_month(now: datetime) -> str:
     return f"{y:04d}-{m:02d}"
 
 
-def _read(job: MonthJob, table: str) -> pl.DataFrame | None:
-    try:
-        return warehouse.read(table, month=job.month, path=job.warehouse)
-    except KeyError:
-        return None
-
-
 # --- step 1
 
 
-def step_ingest(job: MonthJob) -> IngestReport:
-    """Load the inbox (raises pipelines.ingest.IngestError on unreadable input)."""
+def step_ingest(job: MonthJob, build: MonthBuild) -> IngestReport:
+    """Stage the inbox into the build (raises pipelines.ingest.IngestError on unreadable or
+    incomplete input)."""
     if job.inbox is None:
         raise ValueError("no inbox given")
-    return ingest(job.month, job.inbox, job.warehouse)
+    return stage_into(build, job.inbox, "kpi", set(job.allow_missing), job.replace)
 
 
 # --- step 2
 
 
-def step_analytics(job: MonthJob) -> AnalyticsSummary:
+def step_analytics(job: MonthJob, build: MonthBuild) -> AnalyticsSummary:
     """Chat marts from the staged messages/refunds/orders/roster of the month."""
     from analytics.marts import build_chat_marts
     from analytics.settings import AnalyticsSettings
@@ -121,13 +139,16 @@ def step_analytics(job: MonthJob) -> AnalyticsSummary:
     started = datetime.now()
     settings = AnalyticsSettings.from_yaml_text(job.settings.read_text("utf-8"))
     resources = load_text_resources(settings)
-    messages = _read(job, "messages")
+    messages = build.read("messages")
+    if "messages" not in build.replaced and last_load(job.warehouse, job.month, "kpi")[0] is None:
+        messages = None  # tables exist for other months only
     if messages is None:
-        raise RuntimeError(f"{job.month} 尚未导入 (先运行 kefu ingest)")
-    stats = _read(job, "agent_stats")
+        raise MonthNotLoaded(f"{job.month} 尚未导入 (先运行 kefu ingest 或 kefu run --inbox)")
+    stats = build.read("agent_stats")
     if messages.height == 0 and stats is not None and stats.height:
-        return _analytics_from_stats(job, stats, started)
-    out = build_chat_marts(messages, _read(job, "refunds"), _read(job, "orders"), _read(job, "roster"), settings, resources)
+        return _analytics_from_stats(job, build, stats, started)
+    out = build_chat_marts(messages, build.read("refunds"), build.read("orders"), build.read("roster"), settings, resources)
+    del messages
     marts = {name: out.marts[name] for name in CHAT_MARTS if name in out.marts}
     marts["lexicon_versions"] = out.lexicons
     run = warehouse.RunRecord(
@@ -137,55 +158,75 @@ def step_analytics(job: MonthJob) -> AnalyticsSummary:
         message=out.reasons.message,
         details={"topics": out.topics_message, "rows": {k: v.height for k, v in marts.items()}},
     )
-    warehouse.replace_month(job.warehouse, job.month, marts, run)
+    build.write_all(marts)
+    build.log(run)
+    pause_point("analytics-built")
     return AnalyticsSummary(run.run_id, {k: v.height for k, v in marts.items()}, out.reasons.message, out.topics_message)
 
 
-def _analytics_from_stats(job: MonthJob, stats: pl.DataFrame, started: datetime) -> AnalyticsSummary:
+def _analytics_from_stats(job: MonthJob, build: MonthBuild, stats: pl.DataFrame, started: datetime) -> AnalyticsSummary:
     """No raw chats this month: agent_month_metrics come from the 生意参谋/赤兔 statistics."""
     from analytics.agent_stats import metrics_from_agent_stats
 
-    metrics = metrics_from_agent_stats(stats, _read(job, "roster"), job.month)
+    metrics = metrics_from_agent_stats(stats, build.read("roster"), job.month)
     message = "本月没有聊天记录: 客服指标取自 生意参谋/赤兔 统计导出 (无文本指标, 客服素质需主管评定)"
     run = warehouse.RunRecord(job.month, "analytics", started, message=message, details={"source": "agent_stats"})
     marts = {"agent_month_metrics": metrics}
     for name in CHAT_MARTS:
         if name != "agent_month_metrics":
             marts[name] = pl.DataFrame({"month": pl.Series([], dtype=pl.String)})
-    warehouse.replace_month(job.warehouse, job.month, marts, run)  # also clears chat marts of an earlier run
+    build.write_all(marts)  # also clears chat marts of an earlier run
+    build.log(run)
+    pause_point("analytics-built")
     return AnalyticsSummary(run.run_id, {"agent_month_metrics": metrics.height}, message, "")
 
 
 # --- step 3
 
 
-def scoring_inputs(job: MonthJob):
+def scoring_inputs(build: MonthBuild):
     from scoring import ScoringInputs
 
-    roster = _read(job, "roster")
+    _read = build.read
+    roster = _read("roster")
     return ScoringInputs(
         roster=roster if roster is not None else pl.DataFrame(),
-        ratings=_read(job, "ratings"),
-        agent_month_metrics=_read(job, "agent_month_metrics"),
-        evidence=_read(job, "evidence"),
-        refunds=_read(job, "refunds"),
-        orders=_read(job, "orders"),
-        complaints=_read(job, "complaints"),
-        reviews=_read(job, "reviews"),
-        attendance=_read(job, "attendance"),
-        attendance_summary=_read(job, "attendance_summary"),
-        conversations=_read(job, "conversations"),
+        ratings=_read("ratings"),
+        agent_month_metrics=_read("agent_month_metrics"),
+        evidence=_read("evidence"),
+        refunds=_read("refunds"),
+        orders=_read("orders"),
+        complaints=_read("complaints"),
+        reviews=_read("reviews"),
+        attendance=_read("attendance"),
+        attendance_summary=_read("attendance_summary"),
+        conversations=_read("conversations"),
+        quarantine=_read("quarantine"),
     )
 
 
-def step_score(job: MonthJob) -> ScoreSummary:
-    """Score the month with ``job.rules``; store kpi tables, payroll (+ history) and
-    write ``payroll.csv`` (UTF-8 with BOM). Raises scoring.RulesError / ScoringInputError."""
+def read_rules_text(path: Path) -> str:
+    """The rules file's text; RulesError (a user error, exit 3) if missing or not UTF-8."""
+    from scoring import RulesError
+
+    try:
+        return path.read_text("utf-8")
+    except FileNotFoundError:
+        raise RulesError([f"规则文件不存在: {path}"]) from None
+    except UnicodeDecodeError as e:
+        raise RulesError([f"规则文件 {path} 不是 UTF-8 编码 (第 {e.start} 字节附近); 请另存为 UTF-8"]) from None
+    except OSError as e:
+        raise RulesError([f"无法读取规则文件 {path}: {e}"]) from None
+
+
+def step_score(job: MonthJob, build: MonthBuild) -> ScoreSummary:
+    """Score the month with ``job.rules``: kpi tables, payroll (+ history) and ``payroll.csv``
+    (UTF-8 with BOM) into the build. Raises scoring.RulesError / ScoringInputError."""
     from scoring import load_rules, payroll_csv_text, reconcile, score_month
 
     started = datetime.now()
-    rules = load_rules(job.rules.read_text("utf-8"))
-    res = score_month(scoring_inputs(job), rules, job.month)
+    rules = load_rules(read_rules_text(job.rules))
+    res = score_month(scoring_inputs(build), rules, job.month)
     rec = reconcile(res.payroll)
     if not rec.ok:  # pragma: no cover - guarded by scoring tests
         raise AssertionError(f"payroll does not reconcile: {rec}")
@@ -220,13 +261,12 @@ def step_score(job: MonthJob) -> ScoreSummary:
         "kpi_evidence": res.evidence,
         "kpi_meta": meta,
     }
-    job.month_dir.mkdir(parents=True, exist_ok=True)
+    build.output("payroll.csv").write_text(payroll_csv_text(res.payroll), encoding="utf-8-sig")
+    build.write_all(tables)
+    build.append("payroll_history", history)
+    build.log(run)
+    pause_point("score-built")
     csv_path = job.month_dir / "payroll.csv"
-    tmp = csv_path.with_suffix(".csv.tmp")
-    tmp.write_text(payroll_csv_text(res.payroll), encoding="utf-8-sig")
-    warehouse.replace_month(job.warehouse, job.month, tables, run)
-    warehouse.append(job.warehouse, "payroll_history", history)
-    tmp.replace(csv_path)  # the CSV appears only once the warehouse has the same numbers
     return ScoreSummary(
         run.run_id,
         str(res.rules_version),
@@ -239,22 +279,23 @@ def step_score(job: MonthJob) -> ScoreSummary:
     )
 
 
-def load_scoring_result(job: MonthJob):
-    """Rebuild the month's ScoringResult from the warehouse (for explain and re-rendering)."""
+def load_scoring_result(job: MonthJob, build: MonthBuild | None = None):
+    """Rebuild the month's ScoringResult from the build or the warehouse (for explain)."""
     from scoring import ScoringResult
 
-    meta = _read(job, "kpi_meta")
+    _read = build.read if build is not None else _committed(job)
+    meta = _read("kpi_meta")
     if meta is None or meta.height == 0:
-        raise RuntimeError(f"{job.month} 还没有评分结果 (先运行 kefu run)")
+        raise MonthNotLoaded(f"{job.month} 还没有评分结果 (先运行 kefu run)")
     m = meta.row(0, named=True)
     return ScoringResult(
         month=job.month,
         rules_version=m["rules_version"],
         rules_hash=m["rules_hash"],
-        kpi_items=_read(job, "kpi_items"),
-        kpi_adjustments=_read(job, "kpi_adjustments"),
-        payroll=_read(job, "payroll"),
-        evidence=_read(job, "kpi_evidence"),
+        kpi_items=_read("kpi_items"),
+        kpi_adjustments=_read("kpi_adjustments"),
+        payroll=_read("payroll"),
+        evidence=_read("kpi_evidence"),
         pass_mark=Decimal(m["pass_mark"]),
         total_points=Decimal(m["total_points"]),
         kpi_pool=Decimal(m["kpi_pool"]),
@@ -266,65 +307,30 @@ def load_scoring_result(job: MonthJob):
 # --- step 4
 
 
-def month_bundle(job: MonthJob):
-    from pipelines.report import MonthBundle
+def month_bundle(job: MonthJob, build: MonthBuild | None = None):
+    """What the month's reports show: this run's tables (else the committed ones) and the
+    committed earlier months for trends (pipelines.report.bundle)."""
+    from pipelines.report.bundle import build_month_bundle
 
-    meta = _read(job, "kpi_meta")
-    m = meta.row(0, named=True) if meta is not None and meta.height else {}
-    runs = _read(job, "runs")
-    run_id = None
-    if runs is not None and runs.height:
-        last = runs.filter(pl.col("step") == "score").sort("started_at")
-        run_id = last["run_id"][-1] if last.height else None
-    trend = None
-    try:
-        hist = warehouse.query(
-            "SELECT month, agent, total_score, salary FROM payroll WHERE month < ? ORDER BY month",
-            job.warehouse,
-            [job.month],
-        )
-        trend = hist if hist.height else None
-    except Exception:
-        trend = None
-    roster = _read(job, "roster")
-    messages_shop = None
-    msgs = _read(job, "messages")
-    if msgs is not None and msgs.height:
-        messages_shop = msgs["shop"].mode().to_list()[0]
-    return MonthBundle(
-        month=job.month,
-        shop=messages_shop or "",
-        payroll=_read(job, "payroll"),
-        kpi_items=_read(job, "kpi_items"),
-        kpi_adjustments=_read(job, "kpi_adjustments"),
-        evidence=_read(job, "evidence"),
-        agent_month_metrics=_read(job, "agent_month_metrics"),
-        questions=_read(job, "questions"),
-        text_hits=_read(job, "text_hits"),
-        conversation_reasons=_read(job, "conversation_reasons"),
-        refunds=_read(job, "refunds"),
-        trend=trend,
-        rules_version=m.get("rules_version"),
-        rules_hash=m.get("rules_hash"),
-        run_id=run_id,
-    ) if roster is not None or msgs is not None else None
+    if build is not None:
+        return build_month_bundle(job.month, build.read_other_month)
+    committed = _committed(job)
+    return build_month_bundle(job.month, lambda table, month: committed(table) if month == job.month else _committed(MonthJob(month, warehouse=job.warehouse))(table))
 
 
-def step_report(job: MonthJob) -> dict[str, Path]:
-    """Render report.html and payroll.xlsx for the month from the warehouse."""
-    from pipelines.report import write_payroll_xlsx, write_report
+def step_report(job: MonthJob, build: MonthBuild) -> dict[str, Path]:
+    """Render report.html and payroll.xlsx into the build; returns where they will be
+    once published."""
+    from pipelines.report import write_evidence_exports, write_payroll_xlsx, write_report
 
-    bundle = month_bundle(job)
+    bundle = month_bundle(job, build)
     if bundle is None:
-        raise RuntimeError(f"{job.month} 没有数据 (先运行 kefu run)")
-    job.month_dir.mkdir(parents=True, exist_ok=True)
-    html_path = job.month_dir / "report.html"
-    xlsx_path = job.month_dir / "payroll.xlsx"
-    for final, writer in ((html_path, write_report), (xlsx_path, write_payroll_xlsx)):
-        tmp = final.with_name(final.stem + ".tmp" + final.suffix)
-        writer(bundle, tmp)
-        tmp.replace(final)
-    return {"report.html": html_path, "payroll.xlsx": xlsx_path, "payroll.csv": job.month_dir / "payroll.csv"}
+        raise MonthNotLoaded(f"{job.month} 没有数据 (先运行 kefu run)")
+    write_report(bundle, build.output("report.html"))
+    write_payroll_xlsx(bundle, build.output("payroll.xlsx"))
+    exports = write_evidence_exports(bundle, build.outputs)
+    names = ["report.html", "payroll.xlsx", "payroll.csv", *sorted(Path(p).name for p in exports.values())]
+    return {name: job.month_dir / name for name in names}
 
 
 @dataclass
@@ -336,19 +342,58 @@ class MonthOutcome:
     outputs: dict[str, Path]
 
 
+def open_month(job: MonthJob, what: str = ""):
+    """The run's build under the warehouse lock (see :func:`pipelines.publish.month_build`)."""
+    return month_build(job.month, job.warehouse, job.out, "kpi", what or f"kefu run {job.month}", job.lock_timeout)
+
+
 def run_month(job: MonthJob, on_step=None) -> MonthOutcome:
-    """All four steps in order, without Prefect (the flow runs the same functions).
-    ``on_step(name)`` is called before each step (the CLI drives a progress bar with it)."""
+    """All four steps in order, then one publish, without Prefect (the flow runs the same
+    functions). ``on_step(name)`` is called before each step (the CLI's progress bar)."""
     tick = on_step or (lambda name: None)
-    rep = None
-    if job.inbox is not None:
-        tick("导入 ingest")
-        rep = step_ingest(job)
-    tick("聊天分析 analytics")
-    ana = step_analytics(job)
-    tick("评分 scoring")
-    sc = step_score(job)
-    tick("报表 reports")
-    outs = step_report(job)
-    tick("完成 done")
+    started = datetime.now()
+    try:
+        with open_month(job) as build:
+            rep = None
+            if job.inbox is not None:
+                tick("导入 ingest")
+                rep = step_ingest(job, build)
+            tick("聊天分析 analytics")
+            ana = step_analytics(job, build)
+            tick("评分 scoring")
+            sc = step_score(job, build)
+            tick("报表 reports")
+            outs = step_report(job, build)
+            tick("发布 publish")
+            build.publish()
+            tick("完成 done")
+    except Exception as e:
+        failure_log(job.warehouse, {"month": job.month, "step": "run", "started_at": started, "error": f"{type(e).__name__}: {e}"})
+        raise
     return MonthOutcome(job, rep, ana, sc, outs)
+
+
+def report_month(job: MonthJob) -> dict[str, Path]:
+    """``kefu report``: re-render the month's files from the warehouse (no recomputation)
+    and publish them as a new run of the month's folder."""
+    from scoring import payroll_csv_text
+
+    with open_month(job, f"kefu report {job.month}") as build:
+        pay = build.read("payroll")
+        if pay is None or pay.height == 0:
+            raise MonthNotLoaded(f"{job.month} 还没有评分结果 (先运行 kefu run)")
+        outs = step_report(job, build)
+        build.output("payroll.csv").write_text(payroll_csv_text(pay), encoding="utf-8-sig")
+        build.log(warehouse.RunRecord(job.month, "report", datetime.now(), message="re-rendered"))
+        build.publish()
+    return outs
+
+
+def _committed(job: MonthJob):
+    def read(table: str) -> pl.DataFrame | None:
+        try:
+            return warehouse.read(table, month=job.month, path=job.warehouse)
+        except KeyError:
+            return None
+
+    return read

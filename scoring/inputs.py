@@ -54,6 +54,20 @@ CONVERSATION_COLUMNS: dict[str, pl.DataType] = {
     "conversation_id": pl.String(),
 }
 
+# The warehouse quarantine table (bad input rows, see pipelines/staging/stage.py). ``raw``
+# holds the row's canonical values as JSON (``agent_account`` for supervisor rows).
+QUARANTINE_COLUMNS: dict[str, pl.DataType] = {
+    "kind": pl.String(),
+    "source_file": pl.String(),
+    "source_sheet": pl.String(),
+    "source_row": pl.Int64(),
+    "reason": pl.String(),
+    "raw": pl.String(),
+    "month": pl.String(),
+}
+# Supervisor-workbook tables whose quarantined rows block the pay of the agents they name
+SUPERVISOR_KINDS: dict[str, str] = {"roster": "客服名单", "ratings": "主管评分", "complaints": "投诉维权", "reviews": "评价"}
+
 
 class ScoringInputError(ValueError):
     """Supervisor data out of the rules' range (e.g. a complaint deduction of 25).
@@ -80,12 +94,15 @@ class ScoringInputs:
     attendance: pl.DataFrame | None = None
     attendance_summary: pl.DataFrame | None = None
     conversations: pl.DataFrame | None = None
+    # quarantined input rows of the month; supervisor rows among them make agents incomplete
+    quarantine: pl.DataFrame | None = None
 
 
 _MARTS = {
     "agent_month_metrics": METRIC_COLUMNS,
     "evidence": EVIDENCE_COLUMNS,
     "conversations": CONVERSATION_COLUMNS,
+    "quarantine": QUARANTINE_COLUMNS,
 }
 
 
@@ -140,3 +157,27 @@ def in_month(col: str, month: str) -> pl.Expr:
     """Expression: datetime column ``col`` falls inside ``month`` (China local)."""
     start, end = month_bounds(month)
     return (pl.col(col) >= start) & (pl.col(col) < end)
+
+
+def supervisor_quarantine(quarantine: pl.DataFrame, month: str) -> pl.DataFrame:
+    """The quarantined supervisor-workbook rows of ``month``: ``agent_account`` (the account
+    the row names, null when it names none) and ``reason`` (Chinese: sheet, file, row and
+    why it was quarantined), in file order. See docs/scoring.md (quarantined supervisor rows)."""
+    q = quarantine.filter(pl.col("kind").is_in(list(SUPERVISOR_KINDS)))
+    if "month" in q.columns:
+        q = q.filter(pl.col("month").is_null() | (pl.col("month") == month))
+    account = (
+        pl.col("raw").str.json_path_match("$.agent_account").str.strip_chars().str.replace_all("：", ":", literal=True)
+    )
+    where = pl.concat_str(
+        [
+            pl.lit("文件 "), pl.col("source_file").fill_null("?"),
+            pl.when(pl.col("source_sheet").is_not_null()).then(pl.format(" 工作表 {}", pl.col("source_sheet"))).otherwise(pl.lit("")),
+            pl.lit(" 第 "), pl.col("source_row").cast(pl.String).fill_null("?"), pl.lit(" 行"),
+        ]
+    )  # fmt: skip
+    sheet = pl.col("kind").replace_strict(SUPERVISOR_KINDS, default=pl.col("kind"))
+    return q.sort("source_file", "source_sheet", "source_row", nulls_last=True).select(
+        agent_account=pl.when(account != "").then(account),
+        reason=pl.format("主管填报表{}的一行被隔离({}: {}), 扣分/评分无法计入", sheet, where, pl.col("reason")),
+    )

@@ -10,7 +10,7 @@ from scoring.adjustments import outstanding_adjustments, praise_candidate_adjust
 from scoring.attendance import attendance_scores
 from scoring.complaints import complaint_scores, verified_complaint_deductions
 from scoring.evidence import evidence_index
-from scoring.inputs import ScoringInputError, ScoringInputs, in_month, month_bounds, normalise
+from scoring.inputs import ScoringInputError, ScoringInputs, in_month, month_bounds, normalise, supervisor_quarantine
 from scoring.model import Adjustment, AgentIssues, ItemScore, grade_table_text
 from scoring.payroll import ITEM_KEYS, PTS, PayrollLine, payroll_frame
 from scoring.quality import quality_scores
@@ -81,9 +81,11 @@ def _rating_scores(agents, ratings: dict[str, dict], rules) -> dict[str, dict[st
     return out
 
 
-def _agents(inp: ScoringInputs, month: str) -> tuple[list[str], list[str]]:
-    """Agents to score (roster ∪ ratings ∪ month's reviews/complaints) and warnings."""
+def _agents(inp: ScoringInputs, month: str, blocked: pl.DataFrame) -> tuple[list[str], list[str]]:
+    """Agents to score (roster ∪ ratings ∪ month's reviews/complaints ∪ agents named by
+    quarantined supervisor rows ``blocked``) and warnings."""
     names = set(inp.roster["agent_account"].drop_nulls().to_list())
+    names |= set(blocked["agent_account"].drop_nulls().to_list())
     names |= set(inp.ratings["agent_account"].drop_nulls().to_list())
     names |= set(inp.reviews.filter(in_month("reviewed_at", month))["agent_account"].drop_nulls().to_list())
     names |= set(inp.complaints.filter(in_month("received_at", month))["agent_account"].drop_nulls().to_list())
@@ -93,17 +95,28 @@ def _agents(inp: ScoringInputs, month: str) -> tuple[list[str], list[str]]:
     return in_roster + sorted(names - set(in_roster)), warnings
 
 
+def _block_quarantined(agents: list[str], blocked: pl.DataFrame, issues: AgentIssues) -> None:
+    """A quarantined supervisor row never silently changes pay: the agent it names is
+    incomplete with the row's reason; a row naming no agent blocks every agent (its
+    deduction or grade cannot be attributed)."""
+    for agent, reason in blocked.iter_rows():
+        for a in [agent] if agent else agents:
+            issues.add(a, reason if agent else reason + " (未写客服账号, 所有客服暂不能定)")
+
+
 def score_month(inputs: ScoringInputs, rules, month: str) -> ScoringResult:
     """Score one month: every KPI item, deduction and bonus, and the payroll rows.
 
     Pure: frames in, frames out. Raises :class:`ScoringInputError` (naming each record) when a
-    supervisor value is outside the rules' range; missing supervisor input does not raise
-    but makes the agent's payroll row ``incomplete`` with the reason."""
+    supervisor value is outside the rules' range; missing supervisor input, or a quarantined
+    supervisor row (``inputs.quarantine``), does not raise but makes the agent's payroll row
+    ``incomplete`` with the reason."""
     inp = normalise(inputs)
     if "month" in inp.roster.columns and inp.roster["month"].is_not_null().any():
         inp = ScoringInputs(**{**inp.__dict__, "roster": inp.roster.filter(pl.col("month") == month)})
     inp = ScoringInputs(**{**inp.__dict__, "ratings": inp.ratings.filter(pl.col("rating_month") == month)})
-    agents, warnings = _agents(inp, month)
+    blocked = supervisor_quarantine(inp.quarantine, month)
+    agents, warnings = _agents(inp, month, blocked)
     ratings = {r["agent_account"]: r for r in inp.ratings.to_dicts()}
     roster = {r["agent_account"]: r for r in inp.roster.to_dicts()}
     _, month_end = month_bounds(month)
@@ -123,6 +136,7 @@ def score_month(inputs: ScoringInputs, rules, month: str) -> ScoringResult:
     }
 
     issues = AgentIssues()
+    _block_quarantined(agents, blocked, issues)
     adjustments: list[Adjustment] = review_adjustments(agents, inp.reviews, rules, month, issues)
     adj, problems, w = verified_complaint_deductions(agents, inp.complaints, rules, month, issues)
     adjustments += adj

@@ -136,6 +136,7 @@ class Rule(_Strict):
     target_hours: float = Field(gt=0)
     calendar: str = "24x7"
     counts_for_timeliness: bool = True
+    pausable: bool = True  # a pause (when ``pauses.enabled``) moves this rule's deadline
 
 
 class Targets(_Strict):
@@ -164,6 +165,105 @@ class Compliance(_Strict):
     claim_open_days: int = Field(default=60, ge=0)  # 3.8 二次索赔
 
 
+class Check(_Strict):
+    """A policy clause checked over the records: on/off plus its thresholds."""
+
+    enabled: bool = True
+
+
+class ContactFeedback(Check):  # 3.2.3 联系结果应存档并及时向用户反馈
+    categories: list[str] = Field(default_factory=lambda: ["底盘", "发动机"])
+    hours: float = Field(default=24, gt=0)  # written contact → archived and fed back within N h
+
+
+class Fees(Check):  # 3.3.4 有偿服务需经领导同意, 回公司后如数上缴
+    pass
+
+
+class Courtesy(Check):  # 3.3.5 文明用语 / 3.3.1 服务态度
+    staff_lexicons: list[str] = Field(default_factory=lambda: ["forbidden"])  # words staff must not write/say
+    customer_lexicons: list[str] = Field(default_factory=lambda: ["negative", "escalation"])  # the customer's reaction
+    max_forbidden_per_staff: int = Field(default=0, ge=0)  # a person with more staff-lexicon hits misses
+
+
+class ReportArchive(Check):  # 3.4.3 C 服务报告交领导审批后存档
+    days: int = Field(default=3, ge=0)  # approved and archived within N days of 返回单位时间
+
+
+class MajorIssue(Check):  # 3.4.2 E.c 较大问题必须及时向单位领导汇报
+    hours: float = Field(default=24, gt=0)  # from 到达现场时间 (else 报修时间)
+
+
+class OldPartBack(Check):  # 3.4.2 E.d 换下的旧件须妥善包装及时带回
+    pass
+
+
+class CallLogOrder(Check):  # 3.5.1 按来电来函的时间顺序填写记录
+    pass
+
+
+class ReplyArchive(Check):  # 3.5.4 复电、复函应及时存档
+    hours: float = Field(default=24, gt=0)  # 答复时间 → 存档时间
+
+
+class IssueBeforeApproval(Check):  # 3.6.1 领导批准后领取备用件
+    pass
+
+
+class WriteOff(Check):  # 3.6.2 经用户签字及领导同意后销帐
+    pass
+
+
+class ShippingWriteOff(Check):  # 3.6.3 邮费、运费由经手人和领导签字后销帐
+    pass
+
+
+class OldPartsMonthly(Check):  # 3.7.5 每月及时处理更换后的旧件
+    grace_days: int = Field(default=10, ge=0)  # processed by the end of the return month + N days
+
+
+class StationLedger(Check):  # 3.7.6 发往服务站的备用件单独建帐管理
+    pass
+
+
+class SupplierClaims(Check):  # 3.8 二次索赔
+    claim_within_days: int = Field(default=30, ge=0)  # a supplier-fault part issued N days ago needs a claim
+    ageing_days: list[int] = Field(default_factory=lambda: [30, 60, 90])  # open-claim age buckets (upper bounds)
+
+    @field_validator("ageing_days")
+    @classmethod
+    def _ascending(cls, v: list[int]) -> list[int]:
+        if not v or v != sorted(set(v)) or v[0] <= 0:
+            raise ValueError("ageing_days 应为递增的正整数列表")
+        return v
+
+
+class Checks(_Strict):
+    """Clause checks beyond the deadlines (docs/sla.md, clause table)."""
+
+    contact_archive_feedback: ContactFeedback = ContactFeedback()
+    fee_approval_remittance: Fees = Fees()
+    courtesy: Courtesy = Courtesy()
+    report_approval_archive: ReportArchive = ReportArchive()
+    major_issue_reported: MajorIssue = MajorIssue()
+    old_part_brought_back: OldPartBack = OldPartBack()
+    call_log_order: CallLogOrder = CallLogOrder()
+    reply_archive_time: ReplyArchive = ReplyArchive()
+    issue_before_approval: IssueBeforeApproval = IssueBeforeApproval()
+    writeoff_consent: WriteOff = WriteOff()
+    shipping_writeoff_signatures: ShippingWriteOff = ShippingWriteOff()
+    old_parts_processed_monthly: OldPartsMonthly = OldPartsMonthly()
+    station_ledger: StationLedger = StationLedger()
+    supplier_parts_unclaimed: SupplierClaims = SupplierClaims()
+
+
+class Pauses(_Strict):
+    """Pause states that stop a ticket clock (analytics.sla.pauses); off by default."""
+
+    enabled: bool = False
+    reasons: list[str] = Field(default_factory=lambda: ["等待用户确认", "等待配件"])
+
+
 class RuleSet(_Strict):
     version: str
     calendars: dict[str, CalendarSpec] = Field(default_factory=lambda: {"24x7": CalendarSpec(kind="24x7")})
@@ -171,6 +271,10 @@ class RuleSet(_Strict):
     targets: Targets = Targets()
     warnings: Warnings = Warnings()
     compliance: Compliance = Compliance()
+    checks: Checks = Checks()
+    pauses: Pauses = Pauses()
+    # months of earlier loaded tickets searched for clocks still open at a month's start
+    carry_over_months: int = Field(default=3, ge=0)
 
     @model_validator(mode="after")
     def _check_refs(self) -> "RuleSet":

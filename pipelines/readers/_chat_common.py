@@ -240,6 +240,20 @@ def _core(marker: str) -> str:
     return max(runs, key=len) if runs else ""
 
 
+def flag_lost_speaker(df: pl.DataFrame, lost: pl.Expr, reason: pl.Expr | str) -> pl.DataFrame:
+    """Add ``reason`` to ``_reason`` on the ``lost`` rows — a message or recall whose file
+    no longer says who spoke — unless it is a transfer or its text carries a system marker
+    (a notice needs no speaker). Such a row must be quarantined, not turned into a system
+    line: a buyer question or an agent reply would silently leave the response times.
+    Expects ``text``, ``event`` and ``_reason``."""
+    markers = load_chat_markers()
+    cand = lost.fill_null(False) & (pl.col("event") != "transfer")
+    sysmark = pl.col("text").fill_null("").str.normalize("NFKC").str.contains_any(list(markers.system)) if markers.system else pl.lit(False)
+    df = on_subset(df, cand, __lost=~sysmark)
+    why = pl.lit(reason) if isinstance(reason, str) else reason
+    return df.with_columns(_reason=add_reason(pl.when(pl.col("__lost").fill_null(False)).then(why))).drop("__lost")
+
+
 # ---------------------------------------------------------------- threads
 
 

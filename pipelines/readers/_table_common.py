@@ -7,6 +7,9 @@ and hand strings to the stager. The helpers here keep that logic in one place:
 * :func:`signature_score` — content sniffing from the first rows only;
 * :func:`headed_tables` — every sheet of a file whose header row was found;
 * :func:`pick` / :func:`resolve` — header aliases → canonical column;
+* :func:`check_required` / :func:`resemblance` — required columns: a sheet lacking one is
+  an error (:class:`MissingColumns`), and an unrecognised file that has most of a
+  layout's signature is reported as that layout, broken;
 * value clean-ups as polars expressions (blank → null, money, fractions, durations);
 * :func:`finish` — canonical columns + ``source_row``/``source_sheet``.
 """
@@ -20,10 +23,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import polars as pl
 
+from pipelines.io.encoding import UndecodableFile
 from pipelines.io.headers import apply_header, norm_header
-from pipelines.io.source import SourceFile
+from pipelines.io.source import SourceFile, UnreadableFile
 
-from .base import Batch
+from .base import Batch, MissingColumns
 
 # Labels of total/average rows at the bottom of statistics sheets (not records)
 SUMMARY_LABELS = ("汇总", "汇总值", "平均", "平均值", "均值", "合计", "总计", "总和", "小计")
@@ -89,7 +93,7 @@ def signature_score(
     sig, req, bad, riv = ({key(h) for h in hs} for hs in (signature, require, forbidden, rival))
     try:
         sheets = head_header_sets(src, key)
-    except Exception:
+    except (UnreadableFile, UndecodableFile):
         return 0.0
     best = 0
     for rows in sheets:
@@ -178,6 +182,57 @@ def resolve(columns: Sequence[str], aliases: Mapping[str, Sequence[str]], key: C
         if col is not None:
             out[canon] = col
     return out
+
+
+def missing_headers(
+    columns: Iterable[str], aliases: Mapping[str, Sequence[str]], required: Iterable[str], key: Callable[[str | None], str] = header_key
+) -> list[str]:
+    """The export names (first alias) of the ``required`` canonical columns that no
+    header in ``columns`` stands for."""
+    required = list(required)
+    found = resolve(list(columns), {c: aliases[c] for c in required}, key)
+    return [aliases[c][0] for c in required if c not in found]
+
+
+def check_required(
+    description: str, columns: Iterable[str], aliases: Mapping[str, Sequence[str]], required: Iterable[str],
+    sheet: str | None, key: Callable[[str | None], str] = header_key,
+) -> None:
+    """Raise :class:`MissingColumns` if a sheet's header lacks a required column (never
+    load a column of empty values because its header was renamed or deleted)."""
+    missing = missing_headers(columns, aliases, required, key)
+    if missing:
+        raise MissingColumns(description, missing, sheet or None)
+
+
+def resemblance(
+    src: SourceFile,
+    signature: Iterable[str],
+    aliases: Mapping[str, Sequence[str]],
+    required: Iterable[str],
+    *,
+    min_hits: int = 3,
+    forbidden: Iterable[str] = (),
+    rival: Iterable[str] = (),
+    key: Callable[[str | None], str] | None = None,
+) -> tuple[float, list[str]]:
+    """How much ``src`` resembles a layout whose sniff rejected it: the best header row's
+    share of ``signature`` (rows with fewer than ``min_hits`` signature headers, a
+    ``forbidden`` header or no more signature than ``rival`` headers do not count) and
+    the required columns that row lacks (export names). See :meth:`Reader.diagnose`."""
+    key = key or header_key
+    sig, bad, riv = ({key(h) for h in hs} for hs in (signature, forbidden, rival))
+    required = list(required)
+    best: tuple[float, list[str]] = (0.0, [])
+    for rows in head_header_sets(src, key):
+        for cells in rows:
+            hits = len(cells & sig)
+            if hits < min_hits or cells & bad or (riv and hits <= len(cells & riv)):
+                continue
+            share = hits / len(sig)
+            if share > best[0]:
+                best = (share, missing_headers(cells, aliases, required, key))
+    return best
 
 
 def blank_to_null(e: pl.Expr) -> pl.Expr:
@@ -310,12 +365,16 @@ _STATS_SECONDS = ("first_response_s", "avg_response_s")
 _STATS_TEXT = ("agent_nick", "group_name")
 
 
-def stats_batches(src: SourceFile, source: str, aliases: Mapping[str, Sequence[str]], expected: Sequence[str]) -> list[Batch]:
+STATS_REQUIRED = ("agent_nick",)  # a statistics row is nobody's without it
+
+
+def stats_batches(src: SourceFile, source: str, aliases: Mapping[str, Sequence[str]], expected: Sequence[str], description: str = "") -> list[Batch]:
     """One ``agent_stats`` batch from a per-agent statistics export (生意参谋 or Chitu):
     rates to fractions, durations to seconds, counts without separators; 汇总/平均 rows
-    skipped and noted."""
+    skipped and noted. A sheet without the agent column raises :class:`MissingColumns`."""
     frames, notes = [], []
     for sheet, frame, _ in headed_tables(src, tuple(expected) + tuple(a for al in aliases.values() for a in al), 3, key=base_key):
+        check_required(description or source, frame.columns, aliases, STATS_REQUIRED, sheet, key=base_key)
         cols = resolve(frame.columns, aliases, key=base_key)
         nick = cols.get("agent_nick")
         first = next(c for c in frame.columns if c != "_row")

@@ -14,6 +14,11 @@ Contract for ``Batch.frame``:
   * a row the reader could not make sense of is still a row: put a Chinese reason a
     supervisor understands in column ``_reason`` (Utf8); the stager quarantines it.
 ``source_file`` is filled by the ingest, not by readers.
+
+A file that has a layout's shape but lacks a column the layout needs is an error, never a
+file of empty values: readers raise :class:`MissingColumns` (per sheet), and
+:meth:`Reader.diagnose` says which layout an *unrecognised* file resembles and what it
+lacks (a renamed or deleted header), so the ingest can fail naming both.
 """
 
 from __future__ import annotations
@@ -24,6 +29,17 @@ from typing import ClassVar
 import polars as pl
 
 from pipelines.io.source import SourceFile
+
+
+class MissingColumns(ValueError):
+    """A file (sheet) of a known layout lacks columns that layout requires.
+
+    ``missing`` holds the export's header names (what the user looks for in the file)."""
+
+    def __init__(self, description: str, missing: list[str], sheet: str | None = None):
+        self.description, self.missing, self.sheet = description, list(missing), sheet
+        where = f"（工作表 {sheet}）" if sheet else ""
+        super().__init__(f"看起来是「{description}」，但缺少必需的列{where}: {'、'.join(self.missing)}（表头被改名或删除?）")
 
 
 @dataclass
@@ -48,4 +64,12 @@ class Reader:
         raise NotImplementedError
 
     def read(self, src: SourceFile) -> list[Batch]:
+        """Raises :class:`MissingColumns` when a sheet of this layout lacks a required column."""
         raise NotImplementedError
+
+    def diagnose(self, src: SourceFile) -> tuple[float, list[str]]:
+        """For a file no reader recognised: (how much it resembles this layout 0..1, the
+        required columns it lacks, as the export names them). The registry reports a
+        file resembling a layout (>= 0.5) with missing columns as broken, not unknown.
+        Default: no resemblance (layouts without required columns)."""
+        return 0.0, []

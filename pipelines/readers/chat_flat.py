@@ -74,6 +74,15 @@ def is_flat_header(mapping: dict[int, str]) -> bool:
     return all(r in names for r in REQUIRED) and bool({"sender", "sender_role"} & names)
 
 
+_GROUPS = (("agent_account",), ("buyer",), ("sent_at",), ("text",), ("sender", "sender_role"))
+
+
+def missing_columns(mapping: dict[int, str]) -> list[str]:
+    """Required columns (first Chinese alias) a header mapping lacks."""
+    names = set(mapping.values())
+    return ["/".join(ALIASES[c][0] for c in g) for g in _GROUPS if not names & set(g)]
+
+
 def _find_header(rows: list[list]) -> tuple[int, dict[int, str]] | None:
     best = None
     for i, row in enumerate(rows[:30]):
@@ -103,6 +112,25 @@ class ChatFlatReader(Reader):
                 if _find_header(grid.head(30).drop("_row").rows()):
                     return 0.9
         return 0.0
+
+    def diagnose(self, src: SourceFile) -> tuple[float, list[str]]:
+        """A header row with 4 of the 5 required column groups (one renamed or deleted)."""
+        fmt = src.format
+        if fmt == "text":
+            sample = src.text[:20000]
+            sheets = [list(csv.reader(io.StringIO(sample), delimiter=_delimiter(sample)))[:30]]
+        elif fmt in ("xlsx", "xls"):
+            sheets = [grid.head(30).drop("_row").rows() for grid in src.sheets().values()]
+        else:
+            return 0.0, []
+        best: tuple[float, list[str]] = (0.0, [])
+        for rows in sheets:
+            for row in rows:
+                missing = missing_columns(map_header(row))
+                share = 1 - len(missing) / len(_GROUPS)
+                if share >= 0.8 and share > best[0]:
+                    best = (share, missing)
+        return best
 
     def read(self, src: SourceFile) -> list[Batch]:
         notes: list[str] = []
@@ -224,6 +252,9 @@ def messages_from_flat(df: pl.DataFrame) -> pl.DataFrame:
                 .then(pl.lit("agent"))
             ),
         )
+    )
+    df = cc.flag_lost_speaker(
+        df, pl.col("sender").is_null() & pl.col("_role_hint").is_null() & role_raw.is_null(), "发言人丢失: 发送方和发送方角色都为空"
     )
     df = cc.resolve_roles(df)
     role = pl.col("sender_role")

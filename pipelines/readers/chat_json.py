@@ -46,6 +46,17 @@ class ChatJsonReader(Reader):
             return 0.95 if '"user"' in head else 0.8
         return 0.3
 
+    def diagnose(self, src: SourceFile) -> tuple[float, list[str]]:
+        """A ``chats`` list whose entries lack the speaker or the time keys."""
+        if src.format != "json":
+            return 0.0, []
+        head = src.text[:20000]
+        keys = set(_CHAT_KEYS.findall(head)) | set(re.findall(r'"(text)"\s*:', head))
+        if not _HEAD_KEYS.search(head) or not keys:
+            return 0.0, []
+        missing = ([] if "sender" in keys else ["sender"]) + ([] if {"time", "date"} & keys else ["date/time"])
+        return 0.6, missing
+
     def read(self, src: SourceFile) -> list[Batch]:
         text = src.text.lstrip("\ufeff")
         try:
@@ -86,6 +97,7 @@ def _messages(df: pl.DataFrame) -> pl.DataFrame:
     )
     df = cc.with_sent_at(df, "_sent_raw")
     df = cc.events_from_text(df)
+    # a chat without sender keeps sender null: the stager quarantines it (缺少发送账号)
     user_is_agent = cc.is_sub_account(pl.col("_user"))
     # the conversation's buyer wrote as `user`, whatever shape their nick has
     df = df.with_columns(

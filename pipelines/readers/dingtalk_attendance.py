@@ -32,10 +32,11 @@ from ._table_common import (
     count,
     find_header,
     is_summary,
+    resemblance,
     signature_score,
     unit_of,
 )
-from .base import Batch, Reader
+from .base import Batch, MissingColumns, Reader
 
 SIGNATURE = (
     "应出勤天数", "出勤天数", "休息天数", "迟到次数", "迟到时长", "严重迟到次数", "旷工迟到次数", "旷工迟到天数",
@@ -59,6 +60,7 @@ SUMMARY_ALIASES: dict[str, tuple[str, ...]] = {
 }
 LEAVE_TYPES = {"事假", "病假", "调休", "年假", "婚假", "产假", "陪产假", "丧假", "哺乳假", "育儿假", "探亲假", "产检假", "护理假", "工伤假"}
 LEAVE_TOTALS = {"请假天数", "请假"}
+NAME_ALIASES = {"dingtalk_name": ("姓名",)}  # the one required column: whose day it is
 PERIOD_COLUMNS = ("日期", "统计日期", "考勤日期", "考勤月份", "统计月份", "月份")
 HOURS_PER_DAY = 8  # leave given in hours is converted with an 8-hour working day
 
@@ -157,10 +159,13 @@ class DingtalkAttendanceReader(Reader):
     def sniff(self, src: SourceFile) -> float:
         return signature_score(src, SIGNATURE, 3, require=("姓名",), key=base_key)
 
+    def diagnose(self, src: SourceFile) -> tuple[float, list[str]]:
+        return resemblance(src, SIGNATURE, NAME_ALIASES, ("dingtalk_name",), key=base_key)
+
     def read(self, src: SourceFile) -> list[Batch]:
         att, summ, notes = [], [], []
         for sheet, grid in src.sheets().items():
-            got = _read_sheet(sheet or None, grid, notes)
+            got = _read_sheet(sheet or None, grid, notes, self.description)
             if got is not None:
                 att.append(got[0])
                 summ.append(got[1])
@@ -177,7 +182,7 @@ def _cell(v: str | None) -> str:
     return "" if v is None else str(v).strip()
 
 
-def _read_sheet(sheet: str | None, grid: pl.DataFrame, notes: list[str]) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+def _read_sheet(sheet: str | None, grid: pl.DataFrame, notes: list[str], description: str = "") -> tuple[pl.DataFrame, pl.DataFrame] | None:
     h = find_header(grid, {base_key(x) for x in HEADER_EXPECTED}, 3, key=base_key)
     if h is None:
         return None
@@ -185,6 +190,8 @@ def _read_sheet(sheet: str | None, grid: pl.DataFrame, notes: list[str]) -> tupl
     top = [_cell(v) for v in grid.select(cols).row(h)]
     keys = [base_key(v) for v in top]
     if "姓名" not in keys:
+        if len(set(keys) & {base_key(x) for x in SIGNATURE}) >= 3:
+            raise MissingColumns(description, ["姓名"], sheet)
         return None
     name_j = keys.index("姓名")
     sub = [_cell(v) for v in grid.select(cols).row(h + 1)] if h + 1 < grid.height else [""] * len(cols)

@@ -9,7 +9,19 @@ import polars as pl
 
 from pipelines.io.source import SourceFile
 
-from ._table_common import blank_to_null, concat, count, finish, headed_tables, money, resolve, signature_score
+from ._table_common import (
+    blank_to_null,
+    check_required,
+    concat,
+    count,
+    finish,
+    headed_tables,
+    header_key,
+    money,
+    resemblance,
+    resolve,
+    signature_score,
+)
 from .base import Batch, Reader
 
 # Headers both order layouts share; a header row must hold 订单编号.
@@ -37,14 +49,24 @@ ORDER_ALIASES: dict[str, tuple[str, ...]] = {
     "title": ("宝贝标题", "商品标题"),
     "quantity": ("宝贝总数量", "商品数量"),
 }
+# Columns an order sheet must have (the refund rate counts paid orders of the month);
+# the new layout has no 付款时间 column.
+REQUIRED_CLASSIC = ("order_id", "status", "created_at", "paid_at", "paid_amount")
+REQUIRED_NEW = ("order_id", "status", "created_at", "paid_amount")
 
 
-def order_batches(src: SourceFile, layout: str) -> list[Batch]:
-    """Read every sheet of an order report into one ``orders`` batch tagged ``layout``."""
+def order_batches(src: SourceFile, layout: str, description: str, required: tuple[str, ...]) -> list[Batch]:
+    """Read every sheet of an order report into one ``orders`` batch tagged ``layout``.
+    A sheet that looks like an order sheet but lacks a ``required`` column raises
+    :class:`MissingColumns`."""
     frames = []
+    own = {header_key(h) for h in (CLASSIC_ONLY if layout == "classic" else NEW_ONLY)}
     for sheet, frame, _ in headed_tables(src, ORDER_COMMON + CLASSIC_ONLY + NEW_ONLY, min_hits=3):
-        if "订单编号" not in frame.columns or set(REFUND_MARKERS) & set(frame.columns):
+        if set(REFUND_MARKERS) & set(frame.columns):
             continue  # not an order sheet (e.g. a refund sheet in the same workbook)
+        if "订单编号" not in frame.columns and len(own & set(frame.columns)) < 3:
+            continue
+        check_required(description, frame.columns, ORDER_ALIASES, required, sheet)
         cols = resolve(frame.columns, ORDER_ALIASES)
         exprs: dict[str, pl.Expr] = {}
         for canon, col in cols.items():
@@ -69,5 +91,8 @@ class OrdersClassicReader(Reader):
     def sniff(self, src: SourceFile) -> float:
         return signature_score(src, CLASSIC_ONLY, 3, require=("订单编号",), forbidden=REFUND_MARKERS, rival=NEW_ONLY)
 
+    def diagnose(self, src: SourceFile) -> tuple[float, list[str]]:
+        return resemblance(src, CLASSIC_ONLY, ORDER_ALIASES, REQUIRED_CLASSIC, forbidden=REFUND_MARKERS, rival=NEW_ONLY)
+
     def read(self, src: SourceFile) -> list[Batch]:
-        return order_batches(src, "classic")
+        return order_batches(src, "classic", self.description, REQUIRED_CLASSIC)

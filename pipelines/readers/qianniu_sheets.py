@@ -14,7 +14,7 @@ from pipelines.io.headers import find_header_row, headed_frame, norm_header
 from pipelines.io.source import SourceFile
 
 from . import _chat_common as cc
-from .base import Batch, Reader
+from .base import Batch, MissingColumns, Reader
 
 COLUMNS = {
     "客户名": "buyer",
@@ -29,6 +29,16 @@ SUMMARY_SHEETS = {"导出汇总"}
 ROLE_OF_TYPE = {"客户": "buyer", "买家": "buyer", "客服": "agent", "卖家": "agent", "系统": "system"}
 # a header that also names the agent account is an analyst's flat table, not this export
 _FLAT_MARKERS = {"客服账号", "客服", "子账号", "agent_account"}
+SPEAKER = ("发送账号", "账号类型")  # at least one of them says who spoke
+
+
+def missing_columns(header: set[str]) -> list[str]:
+    """Required headers absent from a (normalised) header row: 发送时间, 发送内容 and one
+    of 发送账号/账号类型."""
+    missing = [h for h in ("发送时间", "发送内容") if h not in header]
+    if not header & set(SPEAKER):
+        missing.append("/".join(SPEAKER))
+    return missing
 
 
 class QianniuSheetsReader(Reader):
@@ -52,6 +62,21 @@ class QianniuSheetsReader(Reader):
             best = max(best, 0.95 if any(norm_header(n) in SUMMARY_SHEETS for n in sheets) else 0.9)
         return best
 
+    def diagnose(self, src: SourceFile) -> tuple[float, list[str]]:
+        """A sheet with 3 of the 6 headers (sniff wants 4) lacking a required one."""
+        if src.format not in ("xlsx", "xls"):
+            return 0.0, []
+        best: tuple[float, list[str]] = (0.0, [])
+        for grid in src.sheets().values():
+            idx = find_header_row(grid, EXPECTED, min_hits=3)
+            if idx is None:
+                continue
+            header = {norm_header(v) for v in grid.row(idx) if v is not None}
+            share = len(header & EXPECTED) / len(EXPECTED)
+            if not header & _FLAT_MARKERS and share > best[0]:
+                best = (share, missing_columns(header))
+        return best
+
     def read(self, src: SourceFile) -> list[Batch]:
         notes: list[str] = []
         frames = []
@@ -63,6 +88,9 @@ class QianniuSheetsReader(Reader):
             if body is None:
                 notes.append(f"工作表 {name} 没有聊天记录表头，已跳过")
                 continue
+            missing = missing_columns(set(body.columns))
+            if missing:
+                raise MissingColumns(self.description, missing, name)
             present = {k: v for k, v in COLUMNS.items() if k in body.columns}
             body = body.select([pl.col(k).alias(v) for k, v in present.items()] + [pl.col("_row").alias("source_row")])
             for v in COLUMNS.values():
@@ -81,6 +109,14 @@ class QianniuSheetsReader(Reader):
         )
         df = cc.with_sent_at(df, "_sent_raw")
         df = cc.events_from_text(df)
+        type_raw = pl.col("_type").str.strip_chars().replace("", None)
+        df = cc.flag_lost_speaker(
+            df,
+            pl.col("sender").is_null() & pl.col("_role_hint").is_null(),
+            pl.when(type_raw.is_null())
+            .then(pl.lit("发言人丢失: 发送账号和账号类型都为空, 无法判断是买家还是客服"))
+            .otherwise(pl.format("发言人丢失: 发送账号为空, 账号类型无法识别: '{}'", type_raw)),
+        )
         # a recall/transfer notice is not said by the account type the exporter wrote
         df = df.with_columns(_role_hint=pl.when(pl.col("event") == "message").then(pl.col("_role_hint")))
         df = df.with_columns(sender=pl.when(pl.col("event") == "transfer").then(pl.lit(cc.SYSTEM_SENDER)).otherwise(pl.col("sender")))

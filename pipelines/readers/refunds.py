@@ -10,7 +10,19 @@ import polars as pl
 
 from pipelines.io.source import SourceFile
 
-from ._table_common import blank_to_null, concat, finish, headed_tables, money, resolve, signature_score, yes_no
+from ._table_common import (
+    blank_to_null,
+    check_required,
+    concat,
+    finish,
+    headed_tables,
+    header_key,
+    money,
+    resemblance,
+    resolve,
+    signature_score,
+    yes_no,
+)
 from .base import Batch, Reader
 
 # The full export header, in the export's order (exports.md)
@@ -54,6 +66,12 @@ REFUND_ALIASES: dict[str, tuple[str, ...]] = {
     "operator": ("退款操作人",),
 }
 
+COMPLETED_HEADERS = ("退款完结时间", "完结时间")
+# Columns without which refunds cannot be counted or attributed (refund rate, pay): a
+# sheet lacking one fails the ingest instead of loading empty values.
+REQUIRED = ("refund_id", "order_id", "applied_at", "status", "refund_amount", "completed_at")
+_REQUIRED_ALIASES = {**REFUND_ALIASES, "completed_at": COMPLETED_HEADERS}
+
 
 class RefundsReader(Reader):
     layout = "refunds"
@@ -63,11 +81,16 @@ class RefundsReader(Reader):
     def sniff(self, src: SourceFile) -> float:
         return signature_score(src, REFUND_SIGNATURE, 3, require=("退款编号",))
 
+    def diagnose(self, src: SourceFile) -> tuple[float, list[str]]:
+        return resemblance(src, REFUND_SIGNATURE, _REQUIRED_ALIASES, REQUIRED)
+
     def read(self, src: SourceFile) -> list[Batch]:
         frames = []
+        signature = {header_key(h) for h in REFUND_SIGNATURE}
         for sheet, frame, _ in headed_tables(src, REFUND_HEADERS, min_hits=3):
-            if "退款编号" not in frame.columns:
+            if len(signature & set(frame.columns)) < 3:
                 continue  # e.g. an order sheet in the same workbook
+            check_required(self.description, frame.columns, _REQUIRED_ALIASES, REQUIRED, sheet)
             exprs: dict[str, pl.Expr] = {}
             for canon, col in resolve(frame.columns, REFUND_ALIASES).items():
                 e = pl.col(col)
@@ -77,7 +100,7 @@ class RefundsReader(Reader):
                     exprs[canon] = yes_no(e)
                 else:
                     exprs[canon] = blank_to_null(e)
-            done = [blank_to_null(pl.col(c)) for c in ("退款完结时间", "完结时间") if c in frame.columns]
+            done = [blank_to_null(pl.col(c)) for c in COMPLETED_HEADERS if c in frame.columns]
             if done:
                 exprs["completed_at"] = pl.coalesce(done)
             frames.append(finish(frame, exprs, sheet))

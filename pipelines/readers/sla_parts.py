@@ -9,7 +9,7 @@ from pipelines.sla.layout import read_kinds, sniff_kinds
 
 class SlaPartsReader(Reader):
     layout = "sla_parts"
-    kinds = ("sla_part_receipts", "sla_part_requisitions", "sla_part_returns", "sla_stocktakes", "sla_claims")
+    kinds = ("sla_part_receipts", "sla_part_requisitions", "sla_part_returns", "sla_station_stock", "sla_stocktakes", "sla_claims")
     description = "备用件台账与二次索赔 (3.6-3.8)"
 
     def sniff(self, src: SourceFile) -> float:

@@ -9,7 +9,7 @@ from pipelines.sla.layout import read_kinds, sniff_kinds
 
 class SlaTicketsReader(Reader):
     layout = "sla_tickets"
-    kinds = ("sla_tickets",)
+    kinds = ("sla_tickets", "sla_staff")
     description = "服务工单 (售后服务管理: 报修、到场、答复、签字、满意度)"
 
     def sniff(self, src: SourceFile) -> float:

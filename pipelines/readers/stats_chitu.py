@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pipelines.io.source import SourceFile
 
-from ._table_common import base_key, signature_score, stats_batches
+from ._table_common import (
+    STATS_REQUIRED,
+    base_key,
+    resemblance,
+    signature_score,
+    stats_batches,
+)
 from .base import Batch, Reader
 from .stats_sycm import SYCM_SIGNATURE
 
@@ -39,5 +45,8 @@ class ChituStatsReader(Reader):
     def sniff(self, src: SourceFile) -> float:
         return signature_score(src, CHITU_SIGNATURE, 3, rival=SYCM_SIGNATURE, key=base_key)
 
+    def diagnose(self, src: SourceFile) -> tuple[float, list[str]]:
+        return resemblance(src, CHITU_SIGNATURE, CHITU_ALIASES, STATS_REQUIRED, rival=SYCM_SIGNATURE, key=base_key)
+
     def read(self, src: SourceFile) -> list[Batch]:
-        return stats_batches(src, "chitu", CHITU_ALIASES, CHITU_SIGNATURE + ("接待人数", "回复率", "答问比"))
+        return stats_batches(src, "chitu", CHITU_ALIASES, CHITU_SIGNATURE + ("接待人数", "回复率", "答问比"), self.description)

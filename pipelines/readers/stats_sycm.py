@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from pipelines.io.source import SourceFile
 
-from ._table_common import base_key, signature_score, stats_batches
+from ._table_common import (
+    STATS_REQUIRED,
+    base_key,
+    resemblance,
+    signature_score,
+    stats_batches,
+)
 from .base import Batch, Reader
 
 SYCM_ALIASES: dict[str, tuple[str, ...]] = {
@@ -36,5 +42,8 @@ class SycmStatsReader(Reader):
     def sniff(self, src: SourceFile) -> float:
         return signature_score(src, SYCM_SIGNATURE, 3, rival=CHITU_MARKERS, key=base_key)
 
+    def diagnose(self, src: SourceFile) -> tuple[float, list[str]]:
+        return resemblance(src, SYCM_SIGNATURE, SYCM_ALIASES, STATS_REQUIRED, rival=CHITU_MARKERS, key=base_key)
+
     def read(self, src: SourceFile) -> list[Batch]:
-        return stats_batches(src, "sycm", SYCM_ALIASES, SYCM_SIGNATURE)
+        return stats_batches(src, "sycm", SYCM_ALIASES, SYCM_SIGNATURE, self.description)

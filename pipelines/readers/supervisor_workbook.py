@@ -12,17 +12,20 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pipelines.io.encoding import UndecodableFile
 from pipelines.io.headers import apply_header
-from pipelines.io.source import SourceFile
+from pipelines.io.source import SourceFile, UnreadableFile
 
 from ._table_common import (
     blank_to_null,
+    check_required,
     concat,
     count,
     find_header,
     finish,
     head_header_sets,
     header_key,
+    missing_headers,
     resolve,
     yes_no,
 )
@@ -35,6 +38,7 @@ class SheetKind:
     title: str  # sheet name in the template
     aliases: dict[str, tuple[str, ...]]  # canonical column -> accepted headers
     distinctive: tuple[str, ...]  # headers that tell this sheet from the others
+    required: tuple[str, ...] = ()  # canonical columns the sheet must have (else an error)
     bools: tuple[str, ...] = ()
     ints: tuple[str, ...] = ()
     dates: tuple[str, ...] = ()
@@ -52,6 +56,7 @@ ROSTER = SheetKind(
         "left_on": ("离职日期", "离职时间"),
     },
     ("姓名", "岗位", "钉钉姓名", "入职日期", "离职日期", "客服姓名", "职位"),
+    required=("agent_account", "name", "role"),
     dates=("joined_on", "left_on"),
 )
 RATINGS = SheetKind(
@@ -68,6 +73,7 @@ RATINGS = SheetKind(
         "note": ("备注",),
     },
     ("月份", "配合度", "执行力", "客服素质(覆盖)", "投诉处理(覆盖)", "表现突出加分", "评分月份", "考核月份"),
+    required=("rating_month", "agent_account", "cooperation", "execution"),
     ints=("outstanding_bonus",),
 )
 COMPLAINTS = SheetKind(
@@ -88,6 +94,7 @@ COMPLAINTS = SheetKind(
         "note": ("备注",),
     },
     ("发生时间", "处理完成时间", "平台介入", "小二介入", "处理结果", "查实", "是否查实", "扣分", "投诉编号"),
+    required=("complaint_id", "kind", "agent_account", "received_at", "verified", "deduction"),
     bools=("platform_intervened", "verified"),
     ints=("deduction",),
 )
@@ -106,6 +113,7 @@ REVIEWS = SheetKind(
         "content": ("评价内容",),
     },
     ("评价时间", "售后原因", "主管确认", "评价内容", "评价编号"),
+    required=("review_id", "kind", "agent_account", "reviewed_at", "after_sales"),
     bools=("after_sales", "confirmed"),
 )
 SHEET_KINDS = (ROSTER, RATINGS, COMPLAINTS, REVIEWS)
@@ -146,7 +154,7 @@ class SupervisorWorkbookReader(Reader):
     def sniff(self, src: SourceFile) -> float:
         try:
             sheets = head_header_sets(src)
-        except Exception:
+        except (UnreadableFile, UndecodableFile):
             return 0.0
         best = 0.0
         for rows in sheets:
@@ -158,6 +166,20 @@ class SupervisorWorkbookReader(Reader):
                 best = max(best, 0.5 + 0.5 * min(share, 1.0))
         return best
 
+    def diagnose(self, src: SourceFile) -> tuple[float, list[str]]:
+        """A sheet whose headers say which sheet it is (>= 2 distinctive headers) and
+        that has at least half of that sheet's columns, but lacks a required one."""
+        best: tuple[float, list[str]] = (0.0, [])
+        for rows in head_header_sets(src):
+            for cells in rows:
+                sk = classify(cells)
+                if sk is None:
+                    continue
+                share = len(resolve(list(cells), sk.aliases)) / len(sk.aliases)
+                if share > best[0]:
+                    best = (share, missing_headers(cells, sk.aliases, sk.required))
+        return best
+
     def read(self, src: SourceFile) -> list[Batch]:
         frames: dict[str, list[pl.DataFrame]] = {}
         for sheet, grid in src.sheets().items():
@@ -167,6 +189,7 @@ class SupervisorWorkbookReader(Reader):
             sk, idx = found
             frame = apply_header(grid, idx)
             frame = frame.rename({c: header_key(c) for c in frame.columns if c != "_row" and header_key(c) not in frame.columns})
+            check_required(f"{self.description}: {sk.title}", frame.columns, sk.aliases, sk.required, sheet)
             frames.setdefault(sk.kind, []).append(finish(frame, _exprs(sk, frame), sheet or None, _reason(sk, frame)))
         out = []
         for sk in SHEET_KINDS:

@@ -1,16 +1,30 @@
 """The month bundle the report renderers take: every frame a report shows, already loaded.
 
-The lead assembles it from the warehouse (payroll, kpi_items, kpi_adjustments from scoring;
-evidence, agent_month_metrics, questions, text_hits, conversation_reasons from analytics;
-refunds from staging; trend = payroll rows of earlier months). Renderers tolerate extra
-columns and ``None`` for every optional frame (the section then says 无数据).
+:func:`build_month_bundle` assembles it through a ``read(table, month)`` callable (the
+warehouse, or anything else that returns frames): payroll, kpi_items, kpi_adjustments,
+kpi_meta from scoring; evidence, agent_month_metrics, agent_day_metrics, questions, text_hits,
+conversation_reasons from analytics; refunds and messages (the context of shown evidence)
+from staging; earlier months' payroll and metrics for the ▲▼ changes and the trend.
+Renderers tolerate extra columns and ``None`` for every optional frame (the section then
+says 无数据).
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
 
 import polars as pl
+
+Reader = Callable[[str, str], "pl.DataFrame | None"]
+TREND_MONTHS = 12  # earlier months read for the trend section
+# the columns of ``messages`` the report needs (who spoke, the conversation around evidence)
+MESSAGE_COLS = ("shop", "agent_account", "buyer", "sender_role", "sent_at", "text", "event", "seq",
+                "source_file", "source_sheet", "source_row")
 
 
 @dataclass
@@ -21,7 +35,11 @@ class MonthBundle:
     ``evidence``, ``agent_month_metrics``. Optional: ``questions`` (agent_account, buyer,
     asked_at, answered_at, response_s — null = unanswered), ``text_hits``,
     ``conversation_reasons``, ``refunds`` (staged refunds), ``trend`` (month, agent,
-    total_score, salary of earlier months). Column shapes: docs/reports.md.
+    total_score, salary of earlier months), ``day_metrics`` (agent_day_metrics),
+    ``previous_payroll`` / ``previous_metrics`` (the month before, same warehouse),
+    ``messages`` (for who spoke and the conversation around evidence), ``rules`` (the run's
+    parsed :class:`scoring.rules.Rules`), ``meta`` (the kpi_meta row: pass_mark, total_points,
+    kpi_pool, …). Column shapes: docs/reports.md.
     """
 
     month: str
@@ -38,7 +56,14 @@ class MonthBundle:
     trend: pl.DataFrame | None = None
     rules_version: str | None = None
     rules_hash: str | None = None
-    run_id: str | None = None
+    run_id: str | None = None  # kept for callers; never rendered (outputs must be byte-identical)
+    day_metrics: pl.DataFrame | None = None
+    previous_payroll: pl.DataFrame | None = None
+    previous_metrics: pl.DataFrame | None = None
+    messages: pl.DataFrame | None = None
+    rules: Any = None  # scoring.rules.Rules of the run, when its text could be recovered
+    meta: dict | None = None
+    inputs_hash: str | None = None
 
 
 def has_rows(df: pl.DataFrame | None) -> bool:
@@ -52,3 +77,135 @@ def first_col(df: pl.DataFrame, *names: str) -> str | None:
         if n in df.columns:
             return n
     return None
+
+
+def previous_month(month: str, n: int = 1) -> str:
+    """'YYYY-MM' ``n`` months before ``month``."""
+    y, m = int(month[:4]), int(month[5:7])
+    k = y * 12 + (m - 1) - n
+    return f"{k // 12:04d}-{k % 12 + 1:02d}"
+
+
+def rules_of_run(meta: dict) -> Any:
+    """The run's parsed rules: from ``rules_text`` in kpi_meta, else the ``rules_file`` it names
+    (or the shipped default) when that file still has the stored hash; None otherwise."""
+    from scoring.rules import DEFAULT_RULES_PATH, RulesError, load_rules
+
+    want = meta.get("rules_hash")
+    texts: list[str] = []
+    if meta.get("rules_text"):
+        texts.append(str(meta["rules_text"]))
+    for p in (meta.get("rules_file"), DEFAULT_RULES_PATH):
+        try:
+            if p and Path(str(p)).is_file():
+                texts.append(Path(str(p)).read_text("utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+    for text in texts:
+        try:
+            rules = load_rules(text)
+        except RulesError:
+            continue
+        if want is None or rules.hash == want:
+            return rules
+    return None
+
+
+def _sorted(df: pl.DataFrame | None, *keys: str) -> pl.DataFrame | None:
+    """Warehouse reads have no order: sort by the keys present, then every column."""
+    if df is None or df.height == 0:
+        return df
+    present = [k for k in keys if k in df.columns]
+    rest = [] if df.height > 200_000 else [  # big frames: the keys given are unique there
+        c for c in df.columns if c not in present and not isinstance(df.schema[c], (pl.List, pl.Struct, pl.Array, pl.Object))]
+    return df.sort(present + rest, nulls_last=True, maintain_order=True)
+
+
+def content_hash(frames: list[pl.DataFrame | None]) -> str:
+    """sha256 (12 hex) of the frames' sorted CSV text: equal inputs → equal hash."""
+    h = hashlib.sha256()
+    for df in frames:
+        if df is None:
+            h.update(b"<none>")
+            continue
+        safe = df.select([pl.col(c).cast(pl.List(pl.String)).list.join("|") if isinstance(df.schema[c], (pl.List, pl.Array))
+                          else pl.col(c) for c in df.columns if not isinstance(df.schema[c], pl.Struct)]) if df.height else df
+        h.update(safe.write_csv().encode("utf-8") if safe.height else ",".join(df.columns).encode())
+    return h.hexdigest()[:12]
+
+
+def _shop(messages: pl.DataFrame | None, refunds: pl.DataFrame | None) -> str:
+    for df in (messages, refunds):
+        if df is not None and df.height and "shop" in df.columns:
+            counts = (df.group_by("shop").len().drop_nulls("shop")
+                      .sort(["len", "shop"], descending=[True, False]))
+            if counts.height:
+                return str(counts["shop"][0])
+    return ""
+
+
+def _decimal(v: object) -> Decimal | None:
+    try:
+        return None if v in (None, "") else Decimal(str(v))
+    except InvalidOperation:
+        return None
+
+
+def build_month_bundle(month: str, read: Reader) -> MonthBundle | None:
+    """Everything the reports of ``month`` show, read through ``read(table, month)``.
+
+    ``read`` returns that month's rows of a warehouse table, or None when the table does not
+    exist. Returns None when the month has neither a roster nor messages nor payroll.
+    """
+    def get(table: str, m: str = month) -> pl.DataFrame | None:
+        return read(table, m)
+
+    roster, payroll = get("roster"), get("payroll")
+    msgs = get("messages")
+    if roster is None and msgs is None and payroll is None:
+        return None
+    if msgs is not None:
+        msgs = _sorted(msgs.select([c for c in MESSAGE_COLS if c in msgs.columns]),
+                       "agent_account", "buyer", "sent_at", "seq", "source_file", "source_row")
+    refunds = get("refunds")
+    meta_df = get("kpi_meta")
+    meta = meta_df.row(0, named=True) if meta_df is not None and meta_df.height else {}
+    rules = rules_of_run(meta) if meta else None
+
+    history = []
+    for k in range(TREND_MONTHS, 0, -1):
+        m = previous_month(month, k)
+        p = get("payroll", m)
+        if p is not None and p.height:
+            history.append(p.select([pl.lit(m).alias("month")] + [
+                pl.col(c).cast(pl.String) if c in p.columns else pl.lit(None, pl.String).alias(c)
+                for c in ("agent", "total_score", "salary", "status")]))
+    trend = pl.concat(history) if history else None
+    prev = previous_month(month)
+    bundle = MonthBundle(
+        month=month,
+        shop=_shop(msgs, refunds),
+        payroll=_sorted(payroll, "agent"),
+        kpi_items=_sorted(get("kpi_items"), "agent_account", "item"),
+        kpi_adjustments=_sorted(get("kpi_adjustments"), "agent_account", "kind", "item", "record_id"),
+        evidence=_sorted(get("evidence"), "agent_account", "kind", "at", "evidence_id"),
+        agent_month_metrics=_sorted(get("agent_month_metrics"), "agent_account"),
+        questions=_sorted(get("questions"), "agent_account", "asked_at", "question_id"),
+        text_hits=_sorted(get("text_hits"), "agent_account", "sent_at", "msg_idx", "lexicon", "term"),
+        conversation_reasons=_sorted(get("conversation_reasons"), "agent_account", "conversation_id"),
+        refunds=_sorted(refunds, "refund_id", "applied_at"),
+        trend=trend,
+        rules_version=None if meta.get("rules_version") is None else str(meta["rules_version"]),
+        rules_hash=meta.get("rules_hash"),
+        day_metrics=_sorted(get("agent_day_metrics"), "agent_account", "day"),
+        previous_payroll=_sorted(get("payroll", prev), "agent"),
+        previous_metrics=_sorted(get("agent_month_metrics", prev), "agent_account"),
+        messages=msgs,
+        rules=rules,
+        meta={**meta, "pass_mark": _decimal(meta.get("pass_mark")), "total_points": _decimal(meta.get("total_points")),
+              "kpi_pool": _decimal(meta.get("kpi_pool"))} if meta else None,
+    )
+    bundle.inputs_hash = meta.get("inputs_hash") or content_hash(
+        [bundle.payroll, bundle.kpi_items, bundle.kpi_adjustments, bundle.agent_month_metrics,
+         None if bundle.evidence is None or "evidence_id" not in bundle.evidence.columns else bundle.evidence.select("evidence_id")])
+    return bundle

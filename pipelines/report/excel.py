@@ -1,9 +1,13 @@
 """``write_payroll_xlsx(bundle, path)``: the supervisor's workbook (工资表, 考核明细, 扣分加分明细, 证据).
 
-Every text cell is written with ``write_string`` and the text number format ``@`` (a chat line
-starting with ``=``, ``+``, ``-`` or ``@`` stays text, never a formula); money is written as a
-number with ``#,##0.00`` (from the exact 2-place Decimal — payroll.csv is the exact record);
-header row frozen, auto-filter on, column widths from the content. Buyer data is masked.
+Every text cell is written with ``write_string`` and the text number format ``@``, and text
+starting with ``=``, ``+``, ``-``, ``@`` (or tab/CR) gets a leading ``'`` exactly as in
+payroll.csv, so it is never a formula and never displays as one; money is written as a number
+with ``#,##0.00`` (from the exact 2-place Decimal — payroll.csv is the exact record); header
+row frozen, auto-filter on, column widths from the content. Buyer data is masked.
+The 证据 sheet holds at most ``EVIDENCE_PER_AGENT_KIND`` rows per agent and kind plus a
+"另有 N 条" row; the full evidence is in evidence.csv / evidence.parquet (``exports``).
+The file is byte-identical for the same bundle: document dates come from the month.
 """
 
 from __future__ import annotations
@@ -27,12 +31,17 @@ from .fmt import (
     STATUS_LABELS,
     as_bool,
     id_list,
+    neutralise,
+    points,
     to_decimal,
 )
+from .labels import SOURCE_LABELS
 from .mask import mask_frame
-from .sections import item_label
+from .rules_view import item_specs, pass_mark
+from .totals import is_final, pay_totals
 
 EXCEL_MAX_ROWS = 1_048_575  # data rows below the header
+EVIDENCE_PER_AGENT_KIND = 50  # 证据 rows per agent and kind; the rest: "另有 N 条" + evidence.csv
 EXCEL_MAX_CHARS = 32_767
 MAX_WIDTH = 60
 
@@ -47,7 +56,7 @@ PAYROLL_SPECS: list[Spec] = [
 KPI_SPECS: list[Spec] = [
     ("month", "月份", "text"), ("agent_account", "客服账号", "text"), ("item", "考核项目", "item"),
     ("raw_value", "原始值", "auto"), ("grade", "采用等级", "text"), ("suggested_grade", "建议等级", "text"),
-    ("override_grade", "主管等级", "text"), ("points", "得分", "points"), ("source", "来源", "text"),
+    ("override_grade", "主管等级", "text"), ("points", "得分", "points"), ("source", "来源", "source"),
     ("rule", "规则", "text"), ("evidence_ids", "证据编号", "list"),
 ]
 ADJ_SPECS: list[Spec] = [
@@ -79,12 +88,13 @@ class _Sheet:
             self.ws.write_string(0, j, h, fmts["header"])
         self.ws.freeze_panes(1, 0)
         self.row = 1
+        self.item_labels: dict[str, str] = {}
 
     def _text(self, r: int, j: int, v: object, fmt_key: str = "text") -> None:
         if v is None or v == "":
             self.ws.write_blank(r, j, None, self.f[fmt_key])
             return
-        s = str(v)[:EXCEL_MAX_CHARS]
+        s = neutralise(str(v))[:EXCEL_MAX_CHARS]
         self.ws.write_string(r, j, s, self.f[fmt_key])
         self.widths[j] = max(self.widths[j], _display_width(s[:200]) + 2)
 
@@ -104,6 +114,12 @@ class _Sheet:
         elif kind == "rate":
             f = None if v is None else float(v)
             self._number(r, j, f, "rate", "100.00%")
+        elif kind == "float":
+            f = None if v is None else float(v)
+            self._number(r, j, f if f == f else None, "float", f"{f:,.2f}" if f is not None else "")
+        elif kind == "duration":  # seconds → an Excel duration ([h]:mm:ss)
+            f = None if v is None else float(v)
+            self._number(r, j, None if f is None or f != f else f / 86400, "duration", "000:00:00")
         elif kind == "int":
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 self._number(r, j, float(v), "int", str(v))
@@ -135,7 +151,9 @@ class _Sheet:
         elif kind == "adj_item":
             self._text(r, j, None if v is None else ADJUSTMENT_ITEM_LABELS.get(str(v), str(v)))
         elif kind == "item":
-            self._text(r, j, None if v is None else item_label(v))
+            self._text(r, j, None if v is None else self.item_labels.get(str(v), str(v)))
+        elif kind == "source":
+            self._text(r, j, None if v is None else SOURCE_LABELS.get(str(v), str(v)))
         elif kind == "list":
             self._text(r, j, ", ".join(id_list(v)))
         else:
@@ -179,22 +197,48 @@ def _formats(wb: xlsxwriter.Workbook) -> dict[str, Any]:
         "points_bold": f(num_format="General", bold=True, top=1),
         "general": f(num_format="General"),
         "rate": f(num_format="0.00%"),
+        "float": f(num_format="#,##0.00"),
+        "duration": f(num_format="[h]:mm:ss"),
         "int": f(num_format="0"),
         "datetime": f(num_format="yyyy-mm-dd hh:mm:ss"),
         "date": f(num_format="yyyy-mm-dd"),
     }
 
 
-def _total_row(sheet: _Sheet, payroll: pl.DataFrame) -> None:
-    """合计 under the payroll: sums of base, KPI bonus and salary (exact Decimal sums)."""
+def _total_rows(sheet: _Sheet, payroll: pl.DataFrame) -> None:
+    """合计 of the final rows (底薪 + KPI奖金 = 应发工资, exact Decimal sums) and, on its own
+    row, the incomplete rows' count and base salaries (not payable yet, not in the 合计)."""
+    t = pay_totals(payroll)
+    money_col = {c: j for j, (c, _h, kind) in enumerate(sheet.specs) if kind == "money"}
     r = sheet.row
-    sheet.write_cell(r, 0, "text", "合计", bold=True)
-    for j, (c, _h, kind) in enumerate(sheet.specs):
-        if kind == "money" and c in payroll.columns:
-            vals = [to_decimal(v) for v in payroll[c].to_list()]
-            total = sum((v for v in vals if v is not None), start=to_decimal(0))
-            sheet.write_cell(r, j, "money", total, bold=True)
+    sheet.write_cell(r, 0, "text", f"合计（已定稿 {t.final_rows} 人）", bold=True)
+    for c, v in (("base_salary", t.base), ("kpi_bonus", t.kpi), ("salary", t.salary)):
+        if c in money_col:
+            sheet.write_cell(r, money_col[c], "money", v, bold=True)
     sheet.row += 1
+    if t.incomplete_rows:
+        r = sheet.row
+        sheet.write_cell(r, 0, "text", f"待补充 {t.incomplete_rows} 人（未计入合计）", bold=True)
+        if "base_salary" in money_col:
+            sheet.write_cell(r, money_col["base_salary"], "money", t.incomplete_base, bold=True)
+        sheet.row += 1
+
+
+def capped_evidence(ev: pl.DataFrame, cap: int = EVIDENCE_PER_AGENT_KIND) -> pl.DataFrame:
+    """At most ``cap`` rows per (agent, kind), earliest first, each group followed by a row
+    ``另有 N 条…`` when rows were left out (``_note`` holds that text; null on data rows)."""
+    keys = [c for c in ("agent_account", "kind") if c in ev.columns]
+    order = keys + [c for c in ("at", "evidence_id") if c in ev.columns]
+    ranked = ev.sort(order, nulls_last=True).with_columns(
+        (pl.int_range(pl.len()).over(keys) if keys else pl.int_range(pl.len())).alias("_rank"))
+    shown = ranked.filter(pl.col("_rank") < cap).with_columns(pl.lit(None, pl.String).alias("_note"))
+    if not keys:
+        return shown.head(cap)
+    more = (ranked.group_by(keys).len().filter(pl.col("len") > cap)
+            .select(*keys, pl.lit(cap, pl.Int64).alias("_rank"),
+                    pl.format("另有 {} 条未列出，完整证据见 evidence.csv / evidence.parquet", pl.col("len") - cap).alias("_note")))
+    both = pl.concat([shown.with_columns(pl.col("_rank").cast(pl.Int64)), more], how="diagonal_relaxed")
+    return both.sort([*keys, "_rank"], nulls_last=True)
 
 
 def write_payroll_xlsx(bundle: MonthBundle, path: str | Path) -> Path:
@@ -210,33 +254,82 @@ def write_payroll_xlsx(bundle: MonthBundle, path: str | Path) -> Path:
         str(p),
         {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
     )
+    wb.set_properties(document_properties(bundle.month, f"{bundle.shop} {bundle.month} 售后客服工资表"))
     fmts = _formats(wb)
+    item_labels = {s.key: s.label for s in item_specs(bundle)}
+    gate = pass_mark(bundle)
+    payroll_specs = [(c, f"达标(≥{points(gate)}分)" if c == "passed" and gate is not None else h, k)
+                     for c, h, k in PAYROLL_SPECS]
 
     def sheet(name: str, specs: list[Spec], df: pl.DataFrame | None,
               prepare: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> _Sheet:
         sh = _Sheet(wb, name, specs, fmts)
+        sh.item_labels = item_labels
         if df is not None and prepare is not None:
             df = prepare(df)
-        n = sh.write_frame(df)
+        if name == "证据" and df is not None:
+            n = _write_evidence(sh, df)
+        else:
+            n = sh.write_frame(df)
         if name == "工资表" and df is not None and df.height:
-            _total_row(sh, df)
+            _total_rows(sh, df)
         sh.finish(n)
         return sh
 
     def by_agent(df: pl.DataFrame) -> pl.DataFrame:
         col = first_col(df, "agent", "agent_account")
-        return df.sort(col, nulls_last=True) if col else df
+        keys = [c for c in (col, "item", "kind", "record_id") if c and c in df.columns]
+        return df.sort(keys, nulls_last=True, maintain_order=True) if keys else df
+
+    def payroll(df: pl.DataFrame) -> pl.DataFrame:  # final rows first, then incomplete; by account
+        return df.sort([(~is_final(df)).alias("_inc"), pl.col("agent")], nulls_last=True) if "agent" in df.columns else df
 
     def adj(df: pl.DataFrame) -> pl.DataFrame:
         return by_agent(mask_frame(df, text_cols=("detail",), nick_cols=("buyer",)))
 
     def ev(df: pl.DataFrame) -> pl.DataFrame:
-        keys = [c for c in ("agent_account", "kind", "at") if c in df.columns]
-        return mask_frame(df.sort(keys, nulls_last=True) if keys else df)
+        return mask_frame(capped_evidence(df))
 
-    sheet("工资表", PAYROLL_SPECS, bundle.payroll, by_agent)
-    sheet("考核明细", KPI_SPECS, bundle.kpi_items, by_agent)
+    sheet("工资表", payroll_specs, bundle.payroll, payroll)
+    def kpi_order(df: pl.DataFrame) -> pl.DataFrame:  # items in the rules' order within each agent
+        if "item" not in df.columns:
+            return by_agent(df)
+        order = {k: i for i, k in enumerate(item_labels)}
+        col = first_col(df, "agent_account", "agent")
+        rank = pl.col("item").cast(pl.String).replace_strict(order, default=len(order), return_dtype=pl.Int64)
+        return df.sort([c for c in (col,) if c] + [rank, pl.col("item")], nulls_last=True, maintain_order=True)
+
+    sheet("考核明细", KPI_SPECS, bundle.kpi_items, kpi_order)
     sheet("扣分加分明细", ADJ_SPECS, bundle.kpi_adjustments, adj)
     sheet("证据", EVIDENCE_SPECS, bundle.evidence, ev)
     wb.close()
     return p
+
+
+def _write_evidence(sh: _Sheet, df: pl.DataFrame) -> int:
+    """Evidence rows; a ``_note`` row names how many rows of its group were left out."""
+    n = 0
+    cols = [c for c, _h, _k in sh.specs]
+    note_j = cols.index("excerpt") if "excerpt" in cols else 0
+    for rec in df.iter_rows(named=True):
+        if rec.get("_note"):
+            for j, (c, _h, kind) in enumerate(sh.specs):
+                if c in ("agent_account", "kind", "month"):
+                    sh.write_cell(sh.row, j, kind, rec.get(c))
+            sh.write_cell(sh.row, note_j, "text", rec["_note"], bold=True)
+        else:
+            for j, (c, _h, kind) in enumerate(sh.specs):
+                sh.write_cell(sh.row, j, kind, rec.get(c))
+        sh.row += 1
+        n += 1
+    return n
+
+
+def document_properties(month: str, title: str) -> dict[str, Any]:
+    """xlsx document properties with a created date from the month (not the clock), so the
+    same inputs give the same bytes."""
+    try:
+        created = datetime(int(month[:4]), int(month[5:7]), 1)
+    except (ValueError, IndexError):
+        created = datetime(2000, 1, 1)
+    return {"title": title, "author": "kefu-kpi", "created": created}

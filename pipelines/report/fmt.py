@@ -5,61 +5,30 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from .labels import (  # noqa: F401 - re-exported: the one label table lives in labels.py
+    ADJUSTMENT_ITEM_LABELS,
+    KIND_LABELS,
+    LEXICON_LABELS,
+    PAYROLL_HEADERS,
+    STATUS_LABELS,
+    metric_kind,
+)
+
 CENT = Decimal("0.01")
 
-# Payroll columns: english name (payroll.csv / warehouse) → Chinese header.
-PAYROLL_HEADERS: dict[str, str] = {
-    "month": "月份",
-    "agent": "客服账号",
-    "name": "姓名",
-    "role": "岗位",
-    "quality_grade": "客服素质等级",
-    "quality_pts": "客服素质得分",
-    "refund_rate": "退款率",
-    "refund_pts": "退款率得分",
-    "complaint_grade": "投诉处理等级",
-    "complaint_pts": "投诉处理得分",
-    "cooperation_pts": "配合度得分",
-    "execution_pts": "执行力得分",
-    "attendance_pts": "出勤率得分",
-    "deductions": "扣分合计",
-    "bonuses": "加分合计",
-    "total_score": "总分",
-    "passed": "达标(≥70%)",
-    "kpi_bonus": "KPI奖金",
-    "base_salary": "底薪",
-    "salary": "应发工资",
-    "status": "状态",
-    "status_reason": "状态说明",
-}
 MONEY_COLS = ("kpi_bonus", "base_salary", "salary")
 POINT_COLS = (
     "quality_pts", "refund_pts", "complaint_pts", "cooperation_pts", "execution_pts",
     "attendance_pts", "deductions", "bonuses", "total_score",
 )
-STATUS_LABELS = {"final": "已定稿", "incomplete": "待补充"}
-KIND_LABELS = {
-    "slow_response": "慢响应",
-    "unanswered": "未回复",
-    "forbidden_word": "禁用语",
-    "knowledge_gap": "知识盲区",
-    "escalation": "升级/投诉威胁",
-    "praise_candidate": "表扬候选",
-    "negative_turn": "买家负面",
-    "product_gap": "商品知识",
-    "deduction": "扣分",
-    "bonus": "加分",
-}
+# Text starting with one of these is a formula to a spreadsheet: same set as payroll.csv
+# (scoring.payroll); such cells get a leading ' in every xlsx/csv we write.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-ADJUSTMENT_ITEM_LABELS = {  # kpi_adjustments.item keys of the rules file → Chinese
-    "low_quality_review": "低质评价", "verified_complaint": "客户投诉(查实)", "praise": "客户表扬",
-    "outstanding": "表现突出", "praise_candidate": "表扬候选(聊天)",
-}
-LEXICON_LABELS = {
-    "politeness": "礼貌用语", "polite": "礼貌用语", "forbidden": "禁用语", "forbidden_word": "禁用语",
-    "ad_law": "广告法极限词", "knowledge_gap": "知识盲区", "escalation": "升级/投诉威胁",
-    "praise": "表扬", "negative": "买家负面", "product": "商品/活动",
-}
+
+def neutralise(s: str) -> str:
+    """``'`` + s when s would start a spreadsheet formula (as payroll.csv does), else s."""
+    return "'" + s if s.startswith(FORMULA_START) else s
 
 
 def to_decimal(v: object) -> Decimal | None:
@@ -122,9 +91,45 @@ def seconds(v: object) -> str:
     if s != s:
         return "—"
     if s < 60:
-        return f"{s:.0f} 秒"
+        return f"{s:.0f}秒"
     m, r = divmod(round(s), 60)
+    if m >= 60:
+        h, m = divmod(m, 60)
+        return f"{h}小时{m:02d}分"
     return f"{m}分{r:02d}秒"
+
+
+def count(v: object) -> str:
+    """Integer count with thousands separators; ``—`` if absent."""
+    if v is None:
+        return "—"
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return "—" if f != f else f"{round(f):,}"
+
+
+def ratio(v: object) -> str:
+    """A plain ratio to 2 decimals (答问比 1.23)."""
+    if v is None:
+        return "—"
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    return "—" if f != f else f"{f:.2f}"
+
+
+def by_kind(kind: str, v: object) -> str:
+    """Format ``v`` by a label kind (see labels.py)."""
+    return {"rate": rate, "seconds": seconds, "count": count, "ratio": ratio, "points": points,
+            "money": money}.get(kind, plain)(v)
+
+
+def metric(key: str, v: object) -> str:
+    """Format a metric value by its label table entry: 96.3%, 1分02秒, 12."""
+    return by_kind(metric_kind(key), v)
 
 
 def plain(v: object) -> str:

@@ -169,7 +169,8 @@ def stacked_hbar(
     """100%-stacked horizontal bars, one per row (e.g. agent), with a legend of ``segments``."""
     label_w = 130
     pw = width - label_w - 20
-    legend_rows = (len(segments) + 4) // 5
+    per_row = 3  # full legend texts (up to ~14 characters each) fit three to a row
+    legend_rows = (len(segments) + per_row - 1) // per_row
     top = 8 + legend_rows * 18
     height = top + len(rows) * (bar_h + 8) + 4
     out = [
@@ -177,11 +178,11 @@ def stacked_hbar(
         f'role="img" aria-label="{_e(aria)}" xmlns="http://www.w3.org/2000/svg">'
     ]
     for j, seg in enumerate(segments):
-        lx = label_w + (j % 5) * (pw / 5)
-        ly = 6 + (j // 5) * 18
+        lx = label_w + (j % per_row) * (pw / per_row)
+        ly = 6 + (j // per_row) * 18
         out.append(
             f'<rect x="{_num(lx)}" y="{ly}" width="10" height="10" fill="{PALETTE[j % len(PALETTE)]}"/>'
-            f'<text x="{_num(lx + 14)}" y="{ly + 9}" {_FONT}>{_e(seg if len(seg) <= 7 else seg[:6] + "…")}'
+            f'<text class="legend" x="{_num(lx + 14)}" y="{ly + 9}" {_FONT}>{_e(seg if len(seg) <= 14 else seg[:13] + "…")}'
             f"<title>{_e(seg)}</title></text>"
         )
     for i, (lab, vals) in enumerate(rows):
@@ -272,5 +273,90 @@ def line_chart(
             f'<rect x="{left + pw + 10}" y="{ly - 8}" width="10" height="10" fill="{color}"/>'
             f'<text x="{left + pw + 24}" y="{ly + 1}" {_FONT}>{_e(name)}</text>'
         )
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def heatmap(
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    values: Sequence[Sequence[float]],
+    *,
+    cell: int = 22,
+    color: str = "#c8504b",
+    aria: str = "热力图",
+    unit: str = "",
+) -> Markup:
+    """Grid of cells shaded by value (0 = white, max = ``color``), e.g. weekday × hour."""
+    label_w, top = 44, 18
+    width = label_w + len(col_labels) * cell + 8
+    height = top + len(row_labels) * cell + 6
+    vmax = max([float(v) for row in values for v in row] + [0.0]) or 1.0
+    r, g, b = int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+    out = [
+        f'<svg class="chart heatmap" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{_e(aria)}" xmlns="http://www.w3.org/2000/svg">'
+    ]
+    for j, lab in enumerate(col_labels):
+        out.append(f'<text x="{_num(label_w + j * cell + cell / 2)}" y="12" text-anchor="middle" '
+                   f'font-size="10" fill="#4a5568">{_e(lab)}</text>')
+    for i, lab in enumerate(row_labels):
+        y = top + i * cell
+        out.append(f'<text x="{label_w - 6}" y="{_num(y + cell * 0.68)}" text-anchor="end" {_FONT}>{_e(lab)}</text>')
+        for j, v in enumerate(values[i]):
+            t = float(v) / vmax
+            fill = f"rgb({round(255 - (255 - r) * t)},{round(255 - (255 - g) * t)},{round(255 - (255 - b) * t)})"
+            out.append(
+                f'<rect class="cell" x="{label_w + j * cell}" y="{y}" width="{cell - 2}" height="{cell - 2}" '
+                f'fill="{fill}" stroke="#edf1f7"><title>{_e(lab)} {_e(col_labels[j])}: {_e(_fmt(float(v)))}{_e(unit)}</title></rect>'
+            )
+            if v:
+                out.append(f'<text x="{_num(label_w + j * cell + (cell - 2) / 2)}" y="{_num(y + cell * 0.62)}" '
+                           f'text-anchor="middle" font-size="9" fill="{"#fff" if t > 0.55 else "#2d3748"}">{_e(_fmt(float(v)))}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def target_bars(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    target: float,
+    *,
+    higher_is_better: bool = True,
+    scale: float | None = None,
+    width: int = 560,
+    bar_h: int = 18,
+    aria: str = "达成率与目标",
+) -> Markup:
+    """Horizontal bars of rates (0..``scale``, default 1 = 100%) with a dashed target line;
+    bars missing the target are red."""
+    top_v = scale or 1.0
+    label_w = 150
+    pw = width - label_w - 70
+    height = 22 + len(labels) * (bar_h + 6)
+    out = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{_e(aria)}" xmlns="http://www.w3.org/2000/svg">'
+    ]
+    tx = label_w + pw * target / top_v
+    for i, (lab, v) in enumerate(zip(labels, values)):
+        y = 18 + i * (bar_h + 6)
+        short = lab if len(lab) <= 12 else lab[:11] + "…"
+        out.append(f'<text x="{label_w - 8}" y="{_num(y + bar_h * 0.72)}" text-anchor="end" font-size="12" '
+                   f'fill="#2d3748">{_e(short)}<title>{_e(lab)}</title></text>')
+        if v is None:
+            out.append(f'<text x="{label_w + 4}" y="{_num(y + bar_h * 0.72)}" {_FONT}>无数据</text>')
+            continue
+        ok = v >= target if higher_is_better else v < target
+        w = pw * min(max(float(v), 0.0), top_v) / top_v
+        out.append(
+            f'<rect class="bar" x="{label_w}" y="{y}" width="{_num(w)}" height="{bar_h}" rx="2" '
+            f'fill="{"#3aa57a" if ok else "#c8504b"}"><title>{_e(lab)}: {100 * float(v):.1f}%</title></rect>'
+            f'<text x="{_num(label_w + w + 5)}" y="{_num(y + bar_h * 0.72)}" {_FONT}>{100 * float(v):.1f}%</text>'
+        )
+    out.append(
+        f'<line x1="{_num(tx)}" x2="{_num(tx)}" y1="12" y2="{height - 2}" stroke="#1f2933" stroke-dasharray="4 3"/>'
+        f'<text x="{_num(tx)}" y="10" text-anchor="middle" font-size="11" fill="#1f2933">目标 {100 * target:g}%</text>'
+    )
     out.append("</svg>")
     return Markup("".join(out))

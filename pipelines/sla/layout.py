@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.io.headers import find_header_row, apply_header, norm_header
+from pipelines.io.headers import apply_header, find_header_row, norm_header
 from pipelines.io.source import SourceFile
 from pipelines.readers.base import Batch
 from pipelines.staging.sla_schemas import SLA_TABLES
@@ -28,13 +28,36 @@ ALIASES: dict[str, dict[str, str]] = {
 # Headers that must all be present for a sheet to be taken as that table.
 KEY_HEADERS: dict[str, tuple[str, ...]] = {
     "sla_tickets": ("工单编号", "报修时间", "故障类别"),
+    "sla_staff": ("服务人员", "服务组"),  # after sla_tickets in the reader's kinds
     "sla_calls": ("记录编号", "来电来函时间"),
     "sla_part_receipts": ("接收单号", "接收日期"),
     "sla_part_requisitions": ("领料单号", "申请日期"),
     "sla_part_returns": ("返还单号", "返还日期"),
+    "sla_station_stock": ("服务站", "盘点日期", "实盘数量"),  # before sla_stocktakes in the reader's kinds
     "sla_stocktakes": ("盘点日期", "实盘数量"),
     "sla_claims": ("索赔单号", "提交日期"),
 }
+
+
+_NUM = r"\d+(?:\.\d+)?"
+
+
+def distance_text(e: pl.Expr) -> pl.Expr:
+    """服务半径 as people write it → plain km text the stager parses as a number.
+
+    Full-width digits (１００), units (km / KM / 公里 / 千米; 米 / m are metres, ÷1000),
+    approximations (约80km, 80公里左右, ~80) and thousands commas are accepted. A range
+    (80-100公里) is its upper bound: the farther end decides which 3.2.2 deadline applies.
+    Text without a number (很远, 市区) is left as is, so staging quarantines it; so is a
+    negative number (the 服务半径 ≥ 0 check names it)."""
+    t = e.str.normalize("NFKC").str.strip_chars().str.to_lowercase()
+    t = t.str.replace_all(r"(\d),(\d{3})", "$1$2").str.replace_all(r"\s+", "")
+    nums = t.str.extract_all(_NUM).list.eval(pl.element().cast(pl.Float64))
+    upper = nums.list.max()
+    metres = t.str.contains(r"(?:^|[^千k])(?:米|m)(?:$|[^a-z])") & ~t.str.contains(r"km|公里|千米")
+    km = pl.when(metres).then(upper / 1000).otherwise(upper)
+    usable = upper.is_not_null() & ~t.str.contains(r"^-\d")
+    return pl.when(usable).then(km.cast(pl.String)).otherwise(e)
 
 
 def header_map(kind: str) -> dict[str, str]:
@@ -95,6 +118,8 @@ def read_kinds(src: SourceFile, kinds: tuple[str, ...]) -> list[Batch]:
                 [pl.col(src_c).alias(dst) for src_c, dst in rename.items()]
                 + [pl.col("_row").alias("source_row"), pl.lit(sheet or None, dtype=pl.String).alias("source_sheet")]
             )
+            if "distance_km" in frame.columns:
+                frame = frame.with_columns(distance_text(pl.col("distance_km").cast(pl.String)).alias("distance_km"))
             notes = [f"忽略未知列: {', '.join(unknown)}"] if unknown else []
             batches.append(Batch(kind, frame, notes))
             break  # a sheet is one table

@@ -15,6 +15,8 @@ tickets (ids ``B-…``) make the interesting cases certain:
   B-NOCOMP    closed, signed, but no completion time                   → finding
   B-NODIST    车身 without a distance                                  → finding, no rule
   B-NOREQ     三包 ticket with replaced parts but no requisition        → finding 3.6.1
+The clause checks' cases (3.2.3 … 3.8, carried ticket, radius variants, blank team) are
+added by :mod:`pipelines.sla.sample_policy`.
 Ledger: one part's stocktake is one short (帐物不符), one issued part unapproved, one old
 part never returned, one claim open for 90 days.
 """
@@ -27,6 +29,7 @@ from pathlib import Path
 
 from pipelines.staging.sla_schemas import SHEET_NAMES, SLA_TABLES
 
+from .sample_policy import add_policy_fields
 from .templates import FILES, write_workbook
 
 TEAMS = {"服务一组": ["王强", "李明", "张伟"], "服务二组": ["刘洋", "陈杰", "赵磊"]}
@@ -215,7 +218,9 @@ def generate_sla(month: str, out: Path | str, seed: int = 7, n_tickets: int = 24
     start, end = _month(month)
     tickets = [_random_ticket(i + 1, start, end, rng) for i in range(n_tickets)] + _boundary_tickets(start, end, rng)
     tickets.sort(key=lambda t: t["received_at"])
-    data = {"sla_tickets": tickets, "sla_calls": _calls(start, end, rng, n_calls), **_ledger(start, end, tickets, rng)}
+    staff = [{"staff": who, "team": team} for team, people in TEAMS.items() for who in people]
+    data = {"sla_tickets": tickets, "sla_staff": staff, "sla_calls": _calls(start, end, rng, n_calls), **_ledger(start, end, tickets, rng)}
+    add_policy_fields(data, start, random.Random(seed * 1000 + 12))  # issue-12 clause columns, own random stream
     out = Path(out)
     paths = []
     for stem, kinds in FILES.items():

@@ -1,9 +1,9 @@
 """Blank SLA input workbooks (Chinese headers in row 1) and the shared xlsx writer.
 
 Three files, so each is recognised by exactly one reader:
-  服务工单.xlsx          sheet 服务工单
+  服务工单.xlsx          sheets 服务工单, 服务人员名单
   来电来函记录.xlsx      sheet 来电来函记录
-  备用件台账.xlsx        sheets 接收单, 领料单, 旧件返还, 盘点, 二次索赔
+  备用件台账.xlsx        sheets 接收单, 领料单, 旧件返还, 盘点, 服务站台账, 二次索赔
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import xlsxwriter
 from pipelines.staging.sla_schemas import SHEET_NAMES, SLA_TABLES
 
 FILES: dict[str, tuple[str, ...]] = {
-    "服务工单": ("sla_tickets",),
+    "服务工单": ("sla_tickets", "sla_staff"),
     "来电来函记录": ("sla_calls",),
-    "备用件台账": ("sla_part_receipts", "sla_part_requisitions", "sla_part_returns", "sla_stocktakes", "sla_claims"),
+    "备用件台账": ("sla_part_receipts", "sla_part_requisitions", "sla_part_returns", "sla_stocktakes", "sla_station_stock", "sla_claims"),
 }
 
 _HINT = {"datetime": "YYYY-MM-DD HH:MM:SS", "date": "YYYY-MM-DD", "bool": "是/否", "decimal": "金额(元)", "int": "整数", "float": "数字"}

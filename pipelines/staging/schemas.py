@@ -9,7 +9,9 @@ Types:
   str       free text (stripped; empty -> null)
   id        an identifier given back as a plain string: Excel/Taobao wrappers such as
             ``="123"``, a leading ``'`` or tab, trailing ``.0`` are removed; scientific
-            notation (``1.23E+17``, digits lost by Excel) is a quarantine reason
+            notation (``1.23E+17``, digits lost by Excel) is a quarantine reason; so is a
+            value that is no id (``NULL``, ``-``, ``无``) or does not have the column's
+            ``pattern`` (Taobao order/refund ids: 15–20 digits)
   datetime  naive ``Datetime('us')`` holding China local time (Asia/Shanghai, UTC+8, no DST)
   date      ``Date``
   decimal   ``Decimal(14, 2)``, exact money
@@ -41,6 +43,15 @@ REFUND_STATUSES = (
     "退款中",
 )
 
+# Shapes of real ids (checked on the unwrapped value; anything else is quarantined)
+TAOBAO_ID = {"pattern": r"^\d{15,20}$", "pattern_hint": "应为15–20位数字"}
+ALIPAY_ID = {"pattern": r"^\d{16,32}$", "pattern_hint": "应为16–32位数字"}
+# ids the supervisor assigns (TS202610001, PJ0001): letters, digits, CJK and - _ . / #
+SUPERVISOR_ID = {
+    "pattern": r"^[0-9A-Za-z\p{Han}][0-9A-Za-z\p{Han}_\-./#]{0,39}$",
+    "pattern_hint": "应由字母、数字、汉字和 -_./# 组成, 最长40个字符",
+}
+
 MESSAGES = Table(
     "messages",
     (
@@ -68,13 +79,13 @@ MESSAGES = Table(
 ORDERS = Table(
     "orders",
     (
-        Col("order_id", "id", "订单编号", required=True),
-        Col("payment_id", "id", "支付单号"),
+        Col("order_id", "id", "订单编号", required=True, **TAOBAO_ID),
+        Col("payment_id", "id", "支付单号", **ALIPAY_ID),
         Col("buyer", "str", "买家会员名"),
         Col("shop", "str", "店铺名称"),
         Col("status", "str", "订单状态"),
         Col("total_amount", "decimal", "总金额", min=0),
-        Col("paid_amount", "decimal", "买家实际支付金额", min=0),
+        Col("paid_amount", "decimal", "买家实际支付金额", required=True, min=0),
         Col("created_at", "datetime", "订单创建时间", required=True),
         Col("paid_at", "datetime", "订单付款时间"),
         Col("shipped_at", "datetime", "发货时间"),
@@ -90,13 +101,13 @@ ORDERS = Table(
 REFUNDS = Table(
     "refunds",
     (
-        Col("refund_id", "id", "退款编号", required=True),
-        Col("order_id", "id", "订单编号", required=True),
-        Col("alipay_trade_no", "id", "支付宝交易号"),
+        Col("refund_id", "id", "退款编号", required=True, **TAOBAO_ID),
+        Col("order_id", "id", "订单编号", required=True, **TAOBAO_ID),
+        Col("alipay_trade_no", "id", "支付宝交易号", **ALIPAY_ID),
         Col("buyer", "str", "买家会员名称"),
         Col("order_paid_at", "datetime", "订单付款时间"),
         Col("paid_amount", "decimal", "买家实际支付金额", min=0),
-        Col("refund_amount", "decimal", "买家退款金额", min=0),
+        Col("refund_amount", "decimal", "买家退款金额", required=True, min=0),
         Col("title", "str", "宝贝标题"),
         Col("refund_kind", "str", "手工退款/系统退款"),
         Col("needs_return", "bool", "是否需要退货"),
@@ -122,11 +133,11 @@ REFUNDS = Table(
 COMPLAINTS = Table(
     "complaints",
     (
-        Col("complaint_id", "id", "编号", required=True),
+        Col("complaint_id", "id", "编号", required=True, **SUPERVISOR_ID),
         Col("kind", "str", "类型", required=True, choices=("投诉", "维权", "举报", "退款纠纷")),
         Col("agent_account", "str", "客服账号"),
         Col("buyer", "str", "买家"),
-        Col("order_id", "id", "订单编号"),
+        Col("order_id", "id", "订单编号", **TAOBAO_ID),
         Col("received_at", "datetime", "发生时间", required=True),
         Col("handled_at", "datetime", "处理完成时间"),
         Col("platform_intervened", "bool", "平台介入"),
@@ -143,11 +154,11 @@ COMPLAINTS = Table(
 REVIEWS = Table(
     "reviews",
     (
-        Col("review_id", "id", "编号", required=True),
+        Col("review_id", "id", "编号", required=True, **SUPERVISOR_ID),
         Col("kind", "str", "类型", required=True, choices=("低质评价", "表扬")),
         Col("agent_account", "str", "客服账号", required=True),
         Col("buyer", "str", "买家"),
-        Col("order_id", "id", "订单编号"),
+        Col("order_id", "id", "订单编号", **TAOBAO_ID),
         Col("reviewed_at", "datetime", "评价时间", required=True),
         Col("after_sales", "bool", "售后原因"),
         Col("confirmed", "bool", "主管确认"),

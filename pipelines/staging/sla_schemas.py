@@ -15,7 +15,7 @@ from .table import Col, Table
 
 TICKET_CHANNELS = ("电话", "来函", "上门", "线上")
 FAULT_CATEGORIES = ("车身", "底盘", "发动机", "其他")
-TICKET_STATUSES = ("待处理", "处理中", "已完成", "已关闭")
+TICKET_STATUSES = ("待处理", "处理中", "等待用户确认", "等待配件", "已完成", "已关闭")
 CALL_KINDS = ("来电", "来函")
 APPROVALS = ("已批准", "待审批", "已驳回")
 CLAIM_STATUSES = ("处理中", "已结案", "已驳回")
@@ -46,9 +46,27 @@ SLA_TICKETS = Table(
         Col("status", "str", "工单状态", choices=TICKET_STATUSES),
         Col("closed_at", "datetime", "关闭时间"),
         Col("note", "str", "备注"),
+        # added for issue 12 (older workbooks without them still load; their checks are 未检查)
+        Col("contact_archived_at", "datetime", "联系结果存档时间"),
+        Col("feedback_at", "datetime", "反馈用户时间"),
+        Col("report_text", "str", "处理情况"),
+        Col("customer_comment", "str", "用户意见"),
+        Col("fee_amount", "decimal", "收费金额", min=0),
+        Col("fee_approver", "str", "收费批准人"),
+        Col("fee_remitted", "decimal", "上缴金额", min=0),
+        Col("major_issue", "bool", "较大问题"),
+        Col("leader_reported_at", "datetime", "向领导汇报时间"),
+        Col("old_part_back", "bool", "旧件带回"),
+        Col("returned_at", "datetime", "返回单位时间"),
+        Col("report_approved_at", "datetime", "报告审批时间"),
+        Col("report_archived_at", "datetime", "报告存档时间"),
+        Col("paused_at", "datetime", "暂停时间"),  # optional pause states (rules: pauses)
+        Col("resumed_at", "datetime", "恢复时间"),
+        Col("pause_reason", "str", "暂停原因"),
     ),
     natural_key=("ticket_id",),
     month_by=("received_at", "first_reply_at", "written_contact_at", "arrived_at", "completed_at", "closed_at"),
+    open_carry=("received_at", ("completed_at", "closed_at")),
     doc="服务工单: one row per service ticket. Satisfaction is the survey score (1..5 by default), blank = not surveyed.",
 )
 
@@ -65,9 +83,12 @@ SLA_CALLS = Table(
         Col("replied_at", "datetime", "答复时间"),
         Col("archived", "bool", "已存档"),
         Col("ticket_id", "id", "关联工单"),
+        Col("reply_text", "str", "答复内容"),
+        Col("archived_at", "datetime", "存档时间"),
     ),
     natural_key=("call_id",),
     month_by=("received_at", "replied_at"),
+    open_carry=("received_at", ("replied_at",)),
     doc="来电来函记录 (3.5): one row per call or letter, in order received.",
 )
 
@@ -101,6 +122,15 @@ SLA_PART_REQUISITIONS = Table(
         Col("approval", "str", "审批状态", choices=APPROVALS),
         Col("issued_on", "date", "发放日期"),
         Col("warranty", "bool", "三包件"),
+        Col("approved_on", "date", "批准日期"),
+        Col("written_off_on", "date", "销账日期"),
+        Col("writeoff_approver", "str", "销账批准人"),
+        Col("mailed", "bool", "邮寄发运"),
+        Col("shipping_fee", "decimal", "邮运费", min=0),
+        Col("handler_signed", "str", "经手人签字"),
+        Col("leader_signed", "str", "领导签字"),
+        Col("station", "str", "服务站"),
+        Col("fault_supplier", "str", "责任供应商"),
     ),
     natural_key=("requisition_id", "part_id"),
     month_by=None,
@@ -118,6 +148,8 @@ SLA_PART_RETURNS = Table(
         Col("ticket_id", "id", "工单编号"),
         Col("requisition_id", "id", "领料单号"),
         Col("staff", "str", "返还人"),
+        Col("processed_on", "date", "旧件处理日期"),
+        Col("processing", "str", "处理方式"),
     ),
     natural_key=("return_id", "part_id"),
     month_by=None,
@@ -152,21 +184,54 @@ SLA_CLAIMS = Table(
         Col("filed_on", "date", "提交日期", required=True),
         Col("status", "str", "状态", required=True, choices=CLAIM_STATUSES),
         Col("closed_on", "date", "结案日期"),
+        Col("recovered_amount", "decimal", "追回金额", min=0),
     ),
     natural_key=("claim_id",),
     month_by=None,
     doc="二次索赔 (3.8): claims against suppliers for warranty parts.",
 )
 
+SLA_STATION_STOCK = Table(
+    "sla_station_stock",
+    (
+        Col("station", "str", "服务站", required=True),
+        Col("counted_on", "date", "盘点日期", required=True),
+        Col("part_id", "id", "备件编号", required=True),
+        Col("part_name", "str", "备件名称"),
+        Col("opening_qty", "int", "期初数量", min=0),
+        Col("sent_qty", "int", "发出数量", min=0),
+        Col("used_qty", "int", "使用数量", min=0),
+        Col("returned_qty", "int", "退回数量", min=0),
+        Col("book_qty", "int", "账面数量", min=0),
+        Col("counted_qty", "int", "实盘数量", required=True, min=0),
+    ),
+    natural_key=("station", "counted_on", "part_id"),
+    month_by=None,
+    doc="服务站备件台账 (3.7.6): a separate ledger per service station, counted like the store.",
+)
+
+SLA_STAFF = Table(
+    "sla_staff",
+    (
+        Col("staff", "str", "服务人员", required=True),
+        Col("team", "str", "服务组", required=True),
+    ),
+    natural_key=("staff",),
+    month_by=None,
+    doc="服务人员名单: each person's team (a blank 服务组 on a ticket never splits a person).",
+)
+
 SLA_TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         SLA_TICKETS,
+        SLA_STAFF,
         SLA_CALLS,
         SLA_PART_RECEIPTS,
         SLA_PART_REQUISITIONS,
         SLA_PART_RETURNS,
         SLA_STOCKTAKES,
+        SLA_STATION_STOCK,
         SLA_CLAIMS,
     )
 }
@@ -174,10 +239,12 @@ SLA_TABLES: dict[str, Table] = {
 # Sheet names of the shipped templates (readers recognise sheets by headers, not names).
 SHEET_NAMES: dict[str, str] = {
     "sla_tickets": "服务工单",
+    "sla_staff": "服务人员名单",
     "sla_calls": "来电来函记录",
     "sla_part_receipts": "接收单",
     "sla_part_requisitions": "领料单",
     "sla_part_returns": "旧件返还",
     "sla_stocktakes": "盘点",
+    "sla_station_stock": "服务站台账",
     "sla_claims": "二次索赔",
 }

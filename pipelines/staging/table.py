@@ -15,6 +15,9 @@ class Col:
     required: bool = False
     choices: tuple[str, ...] | None = None
     min: float | None = None
+    # ids only: the shape a real id has (regex on the unwrapped value) and how to say it
+    pattern: str | None = None
+    pattern_hint: str = ""
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,9 @@ class Table:
     doc: str = ""
     # Columns the reader must always fill; others may be absent (filled with null)
     extra: dict = field(default_factory=dict)
+    # (start column, closing columns): a row started before month M whose closing columns
+    # are all blank is still open at M's start and belongs to M too (SLA tickets re-exported).
+    open_carry: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def names(self) -> list[str]:

@@ -30,6 +30,16 @@ def _two_places(v: Decimal) -> Decimal:
 Points = Annotated[Decimal, AfterValidator(_two_places)]
 
 
+def _cents(v: Decimal) -> Decimal:
+    if v != v.quantize(Decimal("0.01")):
+        raise ValueError(f"money is kept to the cent (0.01); {v} has more decimal places")
+    return v
+
+
+# An amount of money (yuan): exact, at most two decimal places — never silently rounded
+Money = Annotated[Decimal, AfterValidator(_cents)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -307,7 +317,7 @@ class Gate(Strict):
 
 
 class KpiPool(Strict):
-    amount: Decimal = Field(gt=0)
+    amount: Money = Field(gt=0)
 
 
 class Options(Strict):
@@ -326,7 +336,7 @@ class RulesModel(Strict):
     bonuses: Bonuses
     gate: Gate
     kpi_pool: KpiPool
-    base_salary: dict[Literal["普通售后客服", "高级售后客服", "售后组长"], Decimal]
+    base_salary: dict[Literal["普通售后客服", "高级售后客服", "售后组长"], Money]
     options: Options = Options()
 
     @field_validator("base_salary")

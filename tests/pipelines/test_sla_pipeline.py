@@ -31,9 +31,9 @@ def test_templates_are_recognised_by_their_reader(tmp_path):
         reader, _ = readers.detect(SourceFile(p))
         got[p.name] = (reader.layout, sorted(b.kind for b in reader.read(SourceFile(p))), sum(b.frame.height for b in reader.read(SourceFile(p))))
     assert got == {
-        "服务工单模板.xlsx": ("sla_tickets", ["sla_tickets"], 0),
+        "服务工单模板.xlsx": ("sla_tickets", ["sla_staff", "sla_tickets"], 0),
         "来电来函记录模板.xlsx": ("sla_calls", ["sla_calls"], 0),
-        "备用件台账模板.xlsx": ("sla_parts", sorted(k for k in SLA_TABLES if k.startswith(("sla_part", "sla_stock", "sla_claims"))), 0),
+        "备用件台账模板.xlsx": ("sla_parts", sorted(k for k in SLA_TABLES if k.startswith(("sla_part", "sla_stock", "sla_claims", "sla_station"))), 0),
     }
     headers = [c.value for c in openpyxl.load_workbook(paths[0]).active[1]]
     assert headers == [c.label for c in SLA_TABLES["sla_tickets"].cols]
@@ -77,6 +77,9 @@ def test_sample_month_boundary_cases(sample_results):
         ("B-SIGN", "chassis_engine_written_12h"): "met",
         ("B-NOCOMP", "chassis_engine_written_12h"): "met",
         ("B-NOREQ", "body_onsite_24h"): "met",
+        ("B-NOTEAM", "body_onsite_24h"): "met",
+        ("B-RUDE", "body_onsite_24h"): "met",
+        ("B-CARRY", "body_onsite_24h"): "breached",  # received last month, re-exported open: breached this month
     }
     found = set(r.compliance.select("check", "record_id").iter_rows())
     for expected in [
@@ -93,7 +96,8 @@ def test_sample_month_boundary_cases(sample_results):
     for f in r.files:
         assert f["rows_read"] == f["loaded"] + f["quarantined"] + f["out_of_month"] + f["duplicates"]
     assert r.targets_met in (True, False)
-    assert set(r.tables()) == {"ticket_sla", "sla_month", "sla_compliance", "sla_ledger"}
+    assert set(r.tables()) == {"ticket_sla", "sla_month", "sla_compliance", "sla_ledger", "sla_checks", "sla_courtesy",
+                               "sla_station_ledger", "sla_claims_summary"}
     assert all(df["month"].unique().to_list() in ([], ["2026-10"]) for df in r.tables().values())
 
 
@@ -103,5 +107,33 @@ def test_now_sets_as_of_and_warnings(tmp_path):
     assert r.as_of == D(2026, 10, 31, 18)
     w = r.warnings.filter(pl.col("record_id").str.starts_with("B-"))
     # B-OPENLATE's deadline is exactly now: 0 h left, still running
-    assert w.select("record_id", "level", "remaining_h").rows() == [("B-OPENLATE", "即将超时", 0.0)]
+    # B-CARRY (received last month, nobody on site) is overdue by 716 h
+    assert w.select("record_id", "level", "remaining_h").rows() == [("B-CARRY", "已超时", -716.0), ("B-OPENLATE", "即将超时", 0.0)]
     assert r.warnings["remaining_s"].is_sorted()
+
+
+def test_sample_month_exercises_every_check(sample_results):
+    r = sample_results
+    checks = r.checks
+    assert checks.filter(pl.col("status") != "已检查").height == 0
+    no_findings = set(checks.filter(pl.col("findings") == 0)["check"])
+    assert no_findings <= {"missing_signature", "satisfaction_out_of_range"}  # base checks kept as they were
+    found = set(r.compliance.select("check", "record_id").iter_rows())
+    for expected in [
+        ("contact_archive_feedback", "B-NOCOMP"),
+        ("fee_approval_remittance", "B-FEE"),
+        ("courtesy", "B-RUDE/处理情况"),
+        ("courtesy", "B-RUDE/用户意见"),
+        ("report_approval_archive", "B-LATE1S"),
+        ("major_issue_reported", "B-100.1KM"),
+        ("old_part_brought_back", "B-SUPPLIER"),
+    ]:
+        assert expected in found
+    # the edge twins are in time: exactly 24 h / exactly 3 days
+    assert ("contact_archive_feedback", "B-SIGN") not in found and ("report_approval_archive", "B-ONTIME") not in found
+    staff = r.sla_month.filter(pl.col("level") == "staff")
+    assert staff["staff"].is_unique().all() and "(未分组)" not in staff["team"].to_list()  # B-NOTEAM's 王强 once
+    assert r.courtesy.filter(pl.col("staff") == "赵磊")["met"].to_list() == [False]
+    assert r.station_ledger["status"].to_list() == ["一致", "帐物不符"]
+    yc = r.claims_summary.filter(pl.col("supplier") == "玉柴机器").row(0, named=True)
+    assert (yc["unclaimed_parts"], yc["age_over_90"]) == (1, 1)

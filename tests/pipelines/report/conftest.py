@@ -17,6 +17,7 @@ import polars as pl
 import pytest
 
 from pipelines.report.bundle import MonthBundle
+from scoring.rules import DEFAULT_RULES_PATH, load_rules
 
 D = Decimal
 MONTH = "2026-10"
@@ -191,6 +192,12 @@ def bundle() -> MonthBundle:
         rules_version="1",
         rules_hash="abc123def456",
         run_id="run-20261101-0200",
+        rules=load_rules(DEFAULT_RULES_PATH.read_text("utf-8")),
+        inputs_hash="feedc0ffee12",
+        previous_payroll=pl.DataFrame({
+            "agent": ["a01", "a02", "a03"], "total_score": [D("104.5"), D(88), D(120)],
+            "salary": [D("2803.85"), D("2500.00"), D("3923.08")], "status": ["final"] * 3,
+        }),
     )
 
 
@@ -206,3 +213,26 @@ def minimal_bundle(bundle: MonthBundle) -> MonthBundle:
         evidence=bundle.evidence.head(0),
         agent_month_metrics=None,
     )
+
+
+@pytest.fixture(scope="session")
+def sample_month(tmp_path_factory):
+    """The bundled sample month run end to end once (warehouse + out folder) for these tests."""
+    from pipelines.monthly import SAMPLE_INBOX, MonthJob, run_month
+
+    base = tmp_path_factory.mktemp("sample_month")
+    job = MonthJob(MONTH, inbox=SAMPLE_INBOX, warehouse=base / "w.duckdb", out=base / "out")
+    run_month(job)
+    return job
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> "Path":
+    """Where tests leave files a person looks at (screenshots): $KEFU_TEST_ARTIFACTS or
+    tests/artifacts/ (git-ignored)."""
+    import os
+    from pathlib import Path
+
+    d = Path(os.environ.get("KEFU_TEST_ARTIFACTS") or Path(__file__).resolve().parents[2] / "artifacts")
+    d.mkdir(parents=True, exist_ok=True)
+    return d

@@ -31,29 +31,35 @@ def test_sheets_and_frozen_headers(workbook: openpyxl.Workbook) -> None:
         assert ws.auto_filter.ref is not None
     ws = workbook["工资表"]
     assert [c.value for c in ws[1]][:4] == ["月份", "客服账号", "姓名", "岗位"]
-    assert ws.max_row == 1 + 3 + 1  # header, 3 agents, 合计
+    assert ws.max_row == 1 + 3 + 2  # header, 3 agents, 合计 (final rows), 待补充 (incomplete apart)
     assert ws.column_dimensions["C"].width > 8
 
 
 def test_money_written_as_formatted_numbers(workbook: openpyxl.Workbook) -> None:
     ws = workbook["工资表"]
     salary = _column(ws, "应发工资")
-    assert [c.value for c in salary] == [2861.54, 2500, None, 5361.54]  # last: 合计 row
-    assert all(c.number_format == "#,##0.00" for c in salary)
+    # final rows first, then the incomplete a03; 合计 sums the final rows, 待补充 shows a03 apart
+    assert [c.value for c in salary] == [2861.54, 2500, None, 5361.54, None]
+    assert all(c.number_format == "#,##0.00" for c in salary[:4])
     assert salary[0].data_type == "n"
-    assert [c.value for c in _column(ws, "KPI奖金")] == [861.54, 0, None, 861.54]
-    assert [c.value for c in _column(ws, "底薪")] == [2000, 2500, 3000, 7500]
+    assert [c.value for c in _column(ws, "KPI奖金")] == [861.54, 0, None, 861.54, None]
+    assert [c.value for c in _column(ws, "底薪")] == [2000, 2500, 3000, 4500, 3000]
+    labels = [c.value for c in _column(ws, "月份")]
+    assert labels[3] == "合计（已定稿 2 人）" and labels[4] == "待补充 1 人（未计入合计）"
+    # the 合计 row reconciles: 底薪 + KPI = 应发工资
+    assert 4500 + 861.54 == pytest.approx(5361.54)
     rate = _column(ws, "退款率")[0]
     assert rate.value == pytest.approx(0.0425) and rate.number_format == "0.00%"
     assert [c.value for c in _column(ws, "总分")][:3] == [112, 80, 110]
-    assert [c.value for c in _column(ws, "达标(≥70%)")][:3] == ["是", "否", None]
+    assert [c.value for c in _column(ws, "达标(≥91分)")][:3] == ["是", "否", None]  # pass line from the rules
     assert [c.value for c in _column(ws, "状态")][:3] == ["已定稿", "已定稿", "待补充"]
 
 
 def test_text_cells_never_become_formulas(workbook: openpyxl.Workbook) -> None:
     ws = workbook["证据"]
     excerpts = {c.value: c for c in _column(ws, "消息摘录(脱敏)")}
-    for text in ("=1+1", '=HYPERLINK("http://evil.example","点我")', "-1 还没发货? @客服"):
+    # neutralised like payroll.csv: a leading ' so the text neither is nor displays as a formula
+    for text in ("'=1+1", """'=HYPERLINK("http://evil.example","点我")""", "'-1 还没发货? @客服"):
         cell = excerpts[text]
         assert cell.data_type == "s", text
         assert cell.number_format == "@"

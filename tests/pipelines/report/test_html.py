@@ -41,18 +41,20 @@ def test_buyer_data_is_masked(bundle: MonthBundle) -> None:
 
 def test_sections_and_numbers(bundle: MonthBundle) -> None:
     html = render_report(bundle)
-    for title in ("团队概览", "个人考核（130 分制）", "响应时间分布", "慢响应 / 未回复证据", "用语命中",
-                  "退款原因", "会话原因（各客服处理的售后问题构成）", "月度趋势"):
+    for title in ("团队概览", "考核规则", "个人考核", "响应时间", "慢响应时段（星期 × 小时）", "慢响应 / 未回复证据",
+                  "用语命中", "退款原因", "会话原因（各客服处理的售后问题构成）", "月度趋势"):
         assert f"{title}</h2>" in html, title
-    assert "¥5,361.54" in html  # 2861.54 + 2500.00
-    assert "¥7,500.00" in html  # bases
+    assert "¥5,361.54" in html  # 2861.54 + 2500.00 (final rows)
+    assert "¥4,500.00" in html  # bases of the final rows; a03's 3000 shown apart
+    assert "底薪 ¥3,000.00 未计入工资总额" in html
     assert "¥861.54" in html
     assert "1 / 3" in html  # passed / headcount
     assert "缺少主管评分: 配合度" in html
-    assert html.count(">4.25%<") == 3  # refund_rate Decimal fraction shown as a percentage
-    assert "abc123def456" in html and "run-20261101-0200" in html
+    assert html.count("4.25%（全店口径") == 3  # refund_rate Decimal fraction shown as a percentage
+    assert "abc123def456" in html and "feedc0ffee12" in html
+    assert "run-20261101-0200" not in html  # no run id: the same inputs give the same bytes
     # a02's quality: suggested 良, supervisor 中 → highlighted as an override
-    assert 'class="grade-ovr" title="主管覆盖了建议等级">中<' in html
+    assert 'class="grade-ovr" title="主管覆盖了建议等级">主管 中<' in html
     # adjustment records with their ids and signed points
     assert "R001" in html and "C001" in html and ">-10<" in html and ">+2<" in html
     assert ">低质评价<" in html and ">客户投诉(查实)<" in html  # item keys shown in Chinese
@@ -63,9 +65,9 @@ def test_sections_and_numbers(bundle: MonthBundle) -> None:
 
 def test_svg_charts_carry_the_data(bundle: MonthBundle) -> None:
     s = summary(bundle)
-    # totals 112 and 110 fall in 110–120, 80 in 80–91
-    assert "<title>110–120: 2</title>" in s["histogram"]
-    assert "<title>80–91: 1</title>" in s["histogram"]
+    # bins of 13 points with an edge at the pass line 91; final rows only (a03 is incomplete)
+    assert "<title>104–117: 1</title>" in s["histogram"]
+    assert "<title>78–91: 1</title>" in s["histogram"]
     r = response_times(bundle)
     a01 = r["charts"][0]
     assert a01["total"] == 6 and a01["unanswered"] == 1
@@ -75,14 +77,14 @@ def test_svg_charts_carry_the_data(bundle: MonthBundle) -> None:
     a02 = r["charts"][1]
     assert "<title>&gt;10分: 1</title>" in a02["svg"] and "<title>未回复: 2</title>" in a02["svg"]
     html = render_report(bundle)
-    assert html.count("<svg") >= 1 + 3 + 1 + 1 + 2 + 2  # histogram, 3 agents, terms, refunds, reasons, trend
+    assert html.count("<svg") >= 1 + 3 + 1 + 1 + 2 + 2 + 2  # histogram, 3 agents, terms, refunds, reasons, trend, heatmaps
     assert html.count('class="line"') == 3  # one trend line per agent
 
 
 def test_renders_with_optional_frames_missing(minimal_bundle: MonthBundle) -> None:
     html = render_report(minimal_bundle)
     assert "¥5,361.54" in html
-    for section in ("response", "evidence", "refunds", "reasons", "trend"):
+    for section in ("response", "slow-hours", "evidence", "refunds", "reasons", "trend"):
         body = html.split(f'<section id="{section}">', 1)[1].split("</section>", 1)[0]
         assert "无数据" in body, section
     assert "None" not in html

@@ -10,8 +10,8 @@ from pipelines.staging.stage import dedupe, month_bounds, stage_batch
 
 def refunds_frame(**over):
     base = {
-        "refund_id": ['="301"', "'302", "\t303", "1.23457E+17", "305", "306", "307"],
-        "order_id": ["1", "2", "3", "4", "", "6", "7"],
+        "refund_id": ['="2019000000000000301"', "'2019000000000000302", "\t2019000000000000303", "1.23457E+17", "2019000000000000305", "2019000000000000306", "2019000000000000307"],
+        "order_id": [f"301200000000000000{i}" if i else "" for i in (1, 2, 3, 4, 0, 6, 7)],
         "applied_at": [
             "2026-10-01 09:00:00",
             "2026/10/2 9:05",
@@ -31,7 +31,7 @@ def refunds_frame(**over):
 
 def test_casts_ids_times_money_and_accounts_every_row():
     loaded, quarantine, counts = stage_batch("refunds", refunds_frame(), "2026-10", "r.csv")
-    assert loaded["refund_id"].to_list() == ["301", "302", "303"]
+    assert loaded["refund_id"].to_list() == ["2019000000000000301", "2019000000000000302", "2019000000000000303"]
     assert loaded["applied_at"].to_list() == [
         datetime(2026, 10, 1, 9, 0),
         datetime(2026, 10, 2, 9, 5),
@@ -131,7 +131,7 @@ def test_required_missing_lineage_is_filled():
 
 
 def test_long_ids_truncated_by_excel_are_quarantined_not_loaded():
-    f = refunds_frame(refund_id=["3012345678901230000", "3012345678901234560", "301234567890123", "4", "5", "6", "7"],
+    f = refunds_frame(refund_id=["3012345678901230000", "3012345678901234560", "301234567890123", "2019000000000000304", "2019000000000000305", "2019000000000000306", "2019000000000000307"],
                       applied_at=["2026-10-01 09:00:00"] * 7)
     loaded, q, counts = stage_batch("refunds", f, "2026-10", "r.xlsx")
     reasons = dict(zip(q["source_row"], q["reason"]))

@@ -1,0 +1,369 @@
+"""Publish, don't patch: a run builds its month aside and makes it visible in one step.
+
+A :class:`MonthBuild` is one run's work area under ``<out>/.kefu-build/<month>-<run_id>/``:
+
+* ``tables/<table>.parquet``: every table the run computed for the month (staged tables,
+  marts, scores, payroll) and the history rows it appends. Later steps read them from here
+  (``build.read``), falling back to the warehouse's committed month for tables this run
+  did not compute, so nothing is read back from DuckDB that was just computed in memory.
+* ``outputs/``: the files of the month (payroll.csv, report.html, payroll.xlsx, ...).
+
+:meth:`MonthBuild.publish` then
+
+1. moves ``outputs/`` to ``<out>/.runs/<month>/<run_id>/`` (invisible: nothing points there
+   yet), adding hard links to the files of the currently published run this run did not
+   produce (so a KPI run keeps the month's SLA report and vice versa);
+2. replaces the month in every table, appends history rows, logs the runs and the
+   publication, in ONE DuckDB transaction: **the commit is the run's commit point**;
+3. switches the symlink ``<out>/<month>`` to the new run folder with one atomic rename.
+
+A failure or a kill before the commit leaves the warehouse and ``<out>/<month>`` exactly as
+they were (the build folder is garbage, removed by the next run). A kill between the commit
+and the switch leaves the warehouse new and the folder old; :func:`recover_outputs`, run at
+the start of every run and by ``kefu report``/``kefu status``, rolls the folder forward to
+the published run, so the two never disagree for longer than that.
+
+``KEFU_PAUSE_AT=<point>`` makes a run stop at a named point (:data:`PAUSE_POINTS`) and wait
+to be killed: the reliability tests kill real runs there (docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import polars as pl
+
+from pipelines import warehouse
+from pipelines.lock import warehouse_lock
+
+BUILD_DIR = ".kefu-build"
+RUNS_DIR = ".runs"
+KEEP_RUNS = 3  # published run folders kept per month besides the current one
+
+PAUSE_POINTS = (
+    "locked",           # lock taken, nothing read yet
+    "inbox-read",       # every file of the inbox read and staged in memory
+    "ingest-built",     # staged tables written to the build folder
+    "analytics-built",  # chat marts written to the build folder
+    "score-built",      # scores, payroll, payroll.csv in the build folder
+    "report-built",     # report.html, payroll.xlsx in the build folder
+    "outputs-moved",    # outputs moved to .runs/<month>/<run_id>, not yet published
+    "mid-transaction",  # inside the publish transaction, some tables already replaced
+    "before-commit",    # every table replaced, runs logged, not committed
+    "after-commit",     # committed; <out>/<month> not yet switched (recover_outputs rolls forward)
+)
+
+
+def pause_point(name: str) -> None:
+    """Stop here if ``KEFU_PAUSE_AT`` names this point (fault-injection for the kill tests).
+
+    Writes the point's name to ``KEFU_PAUSE_FILE`` (if set) and sleeps until killed."""
+    if os.environ.get("KEFU_PAUSE_AT") != name:
+        return
+    marker = os.environ.get("KEFU_PAUSE_FILE")
+    if marker:
+        Path(marker).write_text(name, "utf-8")
+    deadline = time.monotonic() + float(os.environ.get("KEFU_PAUSE_MAX_S", "300"))
+    while time.monotonic() < deadline:  # pragma: no cover - ended by the test's SIGKILL
+        time.sleep(0.2)
+    os._exit(99)  # never left running if the test that paused it died
+
+
+PUBLICATIONS_DDL = """
+CREATE TABLE IF NOT EXISTS publications (
+    month VARCHAR,
+    domain VARCHAR,
+    run_id VARCHAR,
+    out_dir VARCHAR,
+    run_dir VARCHAR,
+    tables VARCHAR[],
+    published_at TIMESTAMP
+)
+"""
+
+
+@dataclass
+class MonthBuild:
+    """One run's tables and output files for ``month``, published all at once."""
+
+    month: str
+    warehouse_path: Path
+    out: Path
+    domain: str = "kpi"
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    replaced: dict[str, Path] = field(default_factory=dict)
+    appended: list[tuple[str, Path]] = field(default_factory=list)
+    runs: list[warehouse.RunRecord] = field(default_factory=list)
+    published_dir: Path | None = None
+
+    def __post_init__(self):
+        self.warehouse_path = warehouse.resolve(self.warehouse_path)
+        self.out = Path(self.out)
+        self.dir = self.out / BUILD_DIR / f"{self.month}-{self.run_id}"
+        self.tables_dir = self.dir / "tables"
+        self.outputs = self.dir / "outputs"
+        self.tables_dir.mkdir(parents=True, exist_ok=True)
+        self.outputs.mkdir(parents=True, exist_ok=True)
+
+    # --- tables
+
+    def write(self, table: str, frame: pl.DataFrame) -> None:
+        """This run's rows of ``table`` for the month (replace the month's rows on publish)."""
+        if "month" not in frame.columns:
+            frame = frame.with_columns(pl.lit(self.month).alias("month"))
+        path = self.tables_dir / f"{table}.parquet"
+        frame.write_parquet(path)
+        self.replaced[table] = path
+
+    def write_all(self, frames: dict[str, pl.DataFrame]) -> None:
+        for table, frame in frames.items():
+            self.write(table, frame)
+
+    def append(self, table: str, frame: pl.DataFrame) -> None:
+        """Rows appended to a history table (every run kept) on publish."""
+        path = self.tables_dir / f"{table}.append{len(self.appended)}.parquet"
+        frame.write_parquet(path)
+        self.appended.append((table, path))
+
+    def read(self, table: str, columns: list[str] | None = None) -> pl.DataFrame | None:
+        """The month's ``table`` as this run sees it: computed by this run, else the
+        warehouse's committed month; None when neither has the table."""
+        if table in self.replaced:
+            return pl.read_parquet(self.replaced[table], columns=columns)
+        try:
+            df = warehouse.read(table, month=self.month, path=self.warehouse_path)
+        except (KeyError, FileNotFoundError):
+            return None
+        return df.select(columns) if columns else df
+
+    def read_other_month(self, table: str, month: str) -> pl.DataFrame | None:
+        """Committed rows of another month (e.g. the previous month for trends)."""
+        if month == self.month:
+            return self.read(table)
+        try:
+            return warehouse.read(table, month=month, path=self.warehouse_path)
+        except (KeyError, FileNotFoundError, ValueError):
+            return None
+
+    def log(self, run: warehouse.RunRecord) -> None:
+        self.runs.append(run)
+
+    # --- files
+
+    def output(self, name: str) -> Path:
+        """Where this run writes output file ``name`` before publishing."""
+        return self.outputs / name
+
+    # --- publish
+
+    def publish(self) -> Path:
+        """Commit every table and switch ``<out>/<month>`` to this run's files (see module doc)."""
+        pause_point("report-built")
+        month_link = self.out / self.month
+        run_dir: Path | None = None
+        if any(self.outputs.iterdir()):  # a load-only run (kefu ingest) leaves the files alone
+            run_dir = self.out / RUNS_DIR / self.month / self.run_id
+            run_dir.parent.mkdir(parents=True, exist_ok=True)
+            _carry_over(month_link, self.outputs)
+            self.outputs.rename(run_dir)
+        pause_point("outputs-moved")
+        with _write_connection(self.warehouse_path) as con:
+            con.execute(PUBLICATIONS_DDL)
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for i, (table, path) in enumerate(sorted(self.replaced.items())):
+                    _replace_month_from_parquet(con, table, self.month, path)
+                    if i == 0:
+                        pause_point("mid-transaction")
+                for table, path in self.appended:
+                    _append_from_parquet(con, table, path)
+                for run in self.runs:
+                    warehouse._record_run(con, run)
+                con.execute(
+                    "INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [self.month, self.domain, self.run_id, str(self.out.resolve()), str(run_dir.resolve()) if run_dir else None, sorted(self.replaced), datetime.now()],
+                )
+                pause_point("before-commit")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        pause_point("after-commit")
+        if run_dir is not None:
+            _switch_link(month_link, run_dir)
+            self.published_dir = month_link
+        self.discard()
+        if run_dir is not None:
+            _prune_runs(self.out, self.month, keep=run_dir)
+        return month_link
+
+    def discard(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+        try:
+            self.dir.parent.rmdir()  # the last build of this out folder: leave no empty folder
+        except OSError:
+            pass
+
+
+# --- helpers
+
+
+@contextmanager
+def _write_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection, waiting (up to the lock timeout) while an analyst's
+    read-only connection holds DuckDB's own file lock."""
+    from pipelines.lock import timeout_from_env
+
+    deadline = time.monotonic() + timeout_from_env()
+    while True:
+        try:
+            cm = warehouse.connect(path)
+            con = cm.__enter__()
+            break
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower() or time.monotonic() > deadline:
+                raise OSError(f"数据仓库 {path} 被其他程序打开 (例如 notebook), 无法写入: {e}") from e
+            time.sleep(0.5)
+    try:
+        yield con
+    finally:
+        cm.__exit__(None, None, None)
+
+
+def _sql_path(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _parquet_columns(con, path: Path) -> dict[str, str]:
+    rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_path(path)})").fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def _ensure_table(con, table: str, path: Path) -> None:
+    existing = warehouse._existing_columns(con, table)
+    incoming = _parquet_columns(con, path)
+    if existing is None:
+        con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM read_parquet({_sql_path(path)}) LIMIT 0')
+        return
+    for col, dtype in incoming.items():
+        if col not in existing:
+            dtype = "VARCHAR" if dtype == '"NULL"' or dtype.upper() == "NULL" else dtype
+            con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{col}" {dtype}')
+
+
+def _replace_month_from_parquet(con, table: str, month: str, path: Path) -> None:
+    _ensure_table(con, table, path)
+    con.execute(f'DELETE FROM "{table}" WHERE month = ?', [month])
+    con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM read_parquet({_sql_path(path)})')
+
+
+def _append_from_parquet(con, table: str, path: Path) -> None:
+    _ensure_table(con, table, path)
+    con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM read_parquet({_sql_path(path)})')
+
+
+def _carry_over(month_link: Path, outputs: Path) -> None:
+    """Hard-link the published files this run did not produce into its outputs."""
+    if not month_link.exists():
+        return
+    for f in month_link.iterdir():
+        target = outputs / f.name
+        if f.is_file() and not target.exists():
+            try:
+                os.link(f, target)
+            except OSError:
+                shutil.copy2(f, target)
+
+
+def _switch_link(month_link: Path, run_dir: Path) -> None:
+    """Point ``<out>/<month>`` at ``run_dir`` with one atomic rename of a fresh symlink."""
+    rel = os.path.relpath(run_dir, month_link.parent)
+    if month_link.exists() and not month_link.is_symlink():
+        # a folder from before runs were published as a whole: keep it as a past run
+        legacy = month_link.parent / RUNS_DIR / month_link.name / f"legacy-{int(month_link.stat().st_mtime)}"
+        legacy.parent.mkdir(parents=True, exist_ok=True)
+        month_link.rename(legacy)
+    tmp = month_link.with_name(f".{month_link.name}.switch-{uuid.uuid4().hex[:8]}")
+    os.symlink(rel, tmp)
+    os.replace(tmp, month_link)
+
+
+def _prune_runs(out: Path, month: str, keep: Path) -> None:
+    runs = out / RUNS_DIR / month
+    if not runs.is_dir():
+        return
+    old = sorted((p for p in runs.iterdir() if p.is_dir() and p.resolve() != keep.resolve()), key=lambda p: p.stat().st_mtime)
+    for p in old[:-KEEP_RUNS] if KEEP_RUNS else old:
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def cleanup_builds(out: Path) -> None:
+    """Remove build folders of runs that died (call only while holding the warehouse lock)."""
+    builds = Path(out) / BUILD_DIR
+    if builds.is_dir():
+        for p in builds.iterdir():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def recover_outputs(warehouse_path: Path | str | None, out: Path, month: str) -> bool:
+    """Roll ``<out>/<month>`` forward to the month's last committed publication, if a run
+    died between its commit and its folder switch. Returns True if it switched."""
+    try:
+        pubs = warehouse.query(
+            "SELECT run_dir FROM publications WHERE month = ? AND out_dir = ? AND run_dir IS NOT NULL ORDER BY published_at DESC LIMIT 1",
+            warehouse_path,
+            [month, str(Path(out).resolve())],
+        )
+    except (duckdb.CatalogException, FileNotFoundError):
+        return False
+    if pubs.height == 0:
+        return False
+    run_dir = Path(pubs["run_dir"][0])
+    link = Path(out) / month
+    if not run_dir.is_dir() or (link.exists() and link.resolve() == run_dir.resolve()):
+        return False
+    _switch_link(link, run_dir)
+    return True
+
+
+@contextmanager
+def month_build(month: str, warehouse_path, out, domain: str = "kpi", what: str = "", lock_timeout: float | None = None) -> Iterator[MonthBuild]:
+    """Take the warehouse lock, recover a half-published earlier run, and hand out a fresh
+    build; the build is discarded (nothing published) if the block raises."""
+    wh = warehouse.resolve(warehouse_path)
+    with warehouse_lock(wh, what or f"kefu {domain} {month}", lock_timeout):
+        build = new_build(month, wh, out, domain)
+        try:
+            yield build
+        except BaseException:
+            build.discard()
+            raise
+
+
+def new_build(month: str, warehouse_path, out, domain: str = "kpi") -> MonthBuild:
+    """A fresh build, after recovering a half-published earlier run and removing dead
+    builds. Call only while holding the warehouse lock."""
+    pause_point("locked")
+    wh = warehouse.resolve(warehouse_path)
+    recover_outputs(wh, Path(out), month)
+    cleanup_builds(Path(out))
+    return MonthBuild(month, wh, Path(out), domain)
+
+
+def failure_log(warehouse_path, record: dict) -> None:
+    """Failed runs change nothing in the warehouse; they are logged beside it instead
+    (``<warehouse>.failures.jsonl``, one JSON object a line)."""
+    wh = warehouse.resolve(warehouse_path)
+    wh.parent.mkdir(parents=True, exist_ok=True)
+    with open(wh.with_name(wh.name + ".failures.jsonl"), "a", encoding="utf-8") as f:
+        f.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")

@@ -1,0 +1,67 @@
+"""``write_evidence_exports(bundle, folder)``: the month's FULL evidence next to payroll.xlsx.
+
+payroll.xlsx and report.html show a capped number of evidence rows per agent and kind; these
+files have every row, masked like the report:
+
+* ``evidence.parquet`` — for analysts: the evidence mart's columns (codes, not labels), with
+  buyer nick, excerpt and detail masked.
+* ``evidence.csv`` — for people: UTF-8 with BOM (Excel opens it right), Chinese headers and kind
+  labels, and every text cell starting with ``= + - @`` (or tab/CR) prefixed with ``'`` exactly
+  as payroll.csv does, so no cell is ever a formula.
+
+Both are written with vectorised polars (no per-row Python), sorted, so re-runs give the same
+bytes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from .bundle import MonthBundle
+from .fmt import FORMULA_START
+from .labels import KIND_LABELS
+from .mask import mask_frame
+
+EVIDENCE_COLUMNS = ("evidence_id", "month", "agent_account", "kind", "buyer", "at", "excerpt", "detail",
+                    "source_file", "source_sheet", "source_row", "conversation_id")
+CSV_HEADERS = {
+    "evidence_id": "证据编号", "month": "月份", "agent_account": "客服账号", "kind": "类型", "buyer": "买家(脱敏)",
+    "at": "时间", "excerpt": "消息摘录(脱敏)", "detail": "说明", "source_file": "来源文件",
+    "source_sheet": "来源工作表", "source_row": "来源行", "conversation_id": "会话编号",
+}
+_FORMULA_RE = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_START) + "]"
+
+
+def neutralise_expr(col: str) -> pl.Expr:
+    """``'`` + text when it starts like a formula (same set as payroll.csv), vectorised."""
+    c = pl.col(col).cast(pl.String)
+    return pl.when(c.str.contains(_FORMULA_RE)).then(pl.lit("'") + c).otherwise(c).alias(col)
+
+
+def masked_evidence(bundle: MonthBundle) -> pl.DataFrame:
+    """The bundle's evidence, masked, in the evidence columns, sorted (agent, kind, time, id)."""
+    ev = bundle.evidence
+    schema = {c: (pl.Datetime("us") if c == "at" else pl.Int64 if c == "source_row" else pl.String)
+              for c in EVIDENCE_COLUMNS}
+    if ev is None or ev.height == 0:
+        return pl.DataFrame(schema=schema)
+    ev = ev.select([pl.col(c) if c in ev.columns else pl.lit(None, schema[c]).alias(c) for c in EVIDENCE_COLUMNS])
+    ev = ev.sort(["agent_account", "kind", "at", "evidence_id"], nulls_last=True)
+    return mask_frame(ev)
+
+
+def write_evidence_exports(bundle: MonthBundle, folder: str | Path) -> dict[str, Path]:
+    """Write ``evidence.parquet`` and ``evidence.csv`` into ``folder``; returns their paths."""
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    ev = masked_evidence(bundle)
+    pq = out / "evidence.parquet"
+    ev.write_parquet(pq, compression="zstd", statistics=False)
+    text_cols = [c for c, t in ev.schema.items() if t == pl.String]
+    csv_df = ev.with_columns(pl.col("kind").replace(KIND_LABELS)).with_columns(
+        [neutralise_expr(c) for c in text_cols]).rename(CSV_HEADERS)
+    csv = out / "evidence.csv"
+    csv_df.write_csv(csv, include_bom=True, datetime_format="%Y-%m-%d %H:%M:%S", line_terminator="\r\n")
+    return {"evidence.parquet": pq, "evidence.csv": csv}
