@@ -14,41 +14,66 @@ from analytics.settings import AnalyticsSettings
 
 DAY = ["month", "agent_account", "day"]
 MONTH = ["month", "agent_account"]
+# aggregations run on the integer agent number of sessions (Sessions.agents()); names are
+# joined back onto the small result
+DAY_K = ["agent_no", "day"]
+MONTH_K = ["agent_no"]
 
 
 def _question_figures(q: pl.DataFrame, keys: list[str], s) -> pl.DataFrame:
-    counted = q.filter(pl.col("status") != "transferred_out")
     ans = pl.col("status") == "answered"
-    rs = pl.col("response_s").filter(ans)
+    rs = pl.col("response_s")
+    # per-row columns first, then plain aggregations (mean skips nulls; quantile and median need drop_nulls)
+    counted = q.filter(pl.col("status") != "transferred_out").select(
+        *keys, ans.alias("ans"), pl.when(ans).then(rs).alias("rs"),
+        pl.when(ans & pl.col("is_first_in_conversation")).then(rs).alias("first_rs"),
+        (ans & (rs <= s.fast_threshold_s)).alias("fast"), (ans & (rs > s.slow_threshold_s)).alias("slow"))
     return counted.group_by(keys).agg(
         pl.len().cast(pl.Int64).alias("questions"),
-        ans.sum().cast(pl.Int64).alias("answered_questions"),
-        rs.mean().alias("avg_response_s"),
-        rs.quantile(s.p90_quantile, interpolation="linear").alias("p90_response_s"),
-        (ans & (pl.col("response_s") <= s.fast_threshold_s)).sum().cast(pl.Int64).alias("answered_within_fast"),
-        (ans & (pl.col("response_s") > s.slow_threshold_s)).sum().cast(pl.Int64).alias("slow_responses"),
-        pl.col("response_s").filter(ans & pl.col("is_first_in_conversation")).mean().alias("first_response_mean_s"),
-        pl.col("response_s").filter(ans & pl.col("is_first_in_conversation")).median().alias("first_response_median_s"),
+        pl.col("ans").sum().cast(pl.Int64).alias("answered_questions"),
+        pl.col("rs").mean().alias("avg_response_s"),
+        pl.col("rs").drop_nulls().quantile(s.p90_quantile, interpolation="linear").alias("p90_response_s"),
+        pl.col("fast").sum().cast(pl.Int64).alias("answered_within_fast"),
+        pl.col("slow").sum().cast(pl.Int64).alias("slow_responses"),
+        pl.col("first_rs").mean().alias("first_response_mean_s"),
+        pl.col("first_rs").drop_nulls().median().alias("first_response_median_s"),
     ).with_columns(
         (pl.col("answered_within_fast") / pl.col("questions")).alias("response_3min_rate"))
 
 
 def _buyer_day_status(q: pl.DataFrame) -> pl.DataFrame:
-    """One row per (month, agent, day, buyer) that asked: received / unreplied / transferred only."""
-    return q.group_by(*DAY, "buyer").agg(
-        (pl.col("status") == "answered").any().alias("received"),
-        (pl.col("status") == "unanswered").any().alias("has_unanswered"),
+    """One row per (agent, day, buyer) that asked: received / unreplied / transferred only."""
+    return q.select(*DAY_K, "buyer", (pl.col("status") == "answered").alias("received"),
+                    (pl.col("status") == "unanswered").alias("has_unanswered")).group_by(*DAY_K, "buyer").agg(
+        pl.col("received").any(), pl.col("has_unanswered").any(),
     ).with_columns((~pl.col("received") & pl.col("has_unanswered")).alias("unreplied"))
 
 
-def _message_figures(msgs: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    human = pl.col("kind") == "H"
-    return msgs.group_by(keys).agg(
-        (pl.col("kind") == "B").sum().cast(pl.Int64).alias("buyer_msgs"),
-        human.sum().cast(pl.Int64).alias("agent_msgs"),
-        pl.col("text").filter(human).str.len_chars().sum().cast(pl.Int64).alias("agent_chars"),
-    ).with_columns(
+def _ratio(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(
         pl.when(pl.col("buyer_msgs") > 0).then(pl.col("agent_msgs") / pl.col("buyer_msgs")).alias("ask_answer_ratio"))
+
+
+_DAY_SPAN = 100_000  # packs (conv_no, day) into one Int64 key: days since 1970 < 100,000
+
+
+def _message_figures_day(sess: Sessions) -> pl.DataFrame:
+    """B / H message counts and H characters per (agent, day of the message).
+
+    Counted per (conversation, day) on one integer key first (a message's agent is its
+    conversation's), then rolled up to agents: the message-level pass never groups on strings.
+    """
+    human = pl.col("kind") == "H"
+    per_conv = sess.messages.select(
+        (pl.col("conv_no") * _DAY_SPAN + pl.col("day").cast(pl.Int64)).alias("k"),
+        (pl.col("kind") == "B").cast(pl.Int64).alias("buyer_msgs"),
+        human.cast(pl.Int64).alias("agent_msgs"),
+        pl.when(human).then(pl.col("text").str.len_chars()).otherwise(0).cast(pl.Int64).alias("agent_chars"),
+    ).group_by("k").agg(pl.col("buyer_msgs", "agent_msgs", "agent_chars").sum()).drop_nulls("k")
+    agent_of = pl.lit(sess.conversations["agent_no"]).gather(pl.col("k") // _DAY_SPAN - 1)
+    per_conv = per_conv.select(agent_of.alias("agent_no"), (pl.col("k") % _DAY_SPAN).cast(pl.Date).alias("day"),
+                               "buyer_msgs", "agent_msgs", "agent_chars")
+    return _ratio(per_conv.group_by(DAY_K).agg(pl.col("buyer_msgs", "agent_msgs", "agent_chars").sum()))
 
 
 def _conversation_figures(convs: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
@@ -58,30 +83,32 @@ def _conversation_figures(convs: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     )
 
 
-def _transfer_figures(t: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+def _transfer_figures(t: pl.DataFrame, agents: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     t = t.with_columns(pl.col("sent_at").dt.date().alias("day"))
-    k = [c for c in keys if c != "agent_account"]
-    outs = t.group_by(*k, pl.col("from_agent").alias("agent_account")).agg(pl.len().cast(pl.Int64).alias("transfers_out"))
-    ins = t.filter(pl.col("to_agent").is_not_null()).group_by(*k, pl.col("to_agent").alias("agent_account")).agg(
-        pl.len().cast(pl.Int64).alias("transfers_in"))
-    return outs.join(ins, on=keys, how="full", coalesce=True)
+    k = [c for c in keys if c != "agent_no"]
+    outs = t.group_by("month", pl.col("from_agent").alias("agent_account"), *k).agg(
+        pl.len().cast(pl.Int64).alias("transfers_out"))
+    ins = t.filter(pl.col("to_agent").is_not_null()).group_by(
+        "month", pl.col("to_agent").alias("agent_account"), *k).agg(pl.len().cast(pl.Int64).alias("transfers_in"))
+    both = outs.join(ins, on=["month", "agent_account", *k], how="full", coalesce=True)
+    return both.join(agents, on=MONTH, how="left", nulls_equal=True).drop(MONTH)
 
 
 def concurrency(convs: pl.DataFrame) -> pl.DataFrame:
-    """Maximum simultaneously open conversations per (month, agent, day).
+    """Maximum simultaneously open conversations per (agent_no, day).
 
     A conversation is open on the closed interval [start_at, end_at]; at equal instants
     openings are counted before closings, so touching conversations overlap.
     """
     c = convs.filter("has_dialogue")
     ev = pl.concat([
-        c.select("month", "agent_account", pl.col("start_at").alias("t"), pl.lit(1, pl.Int64).alias("d")),
-        c.select("month", "agent_account", pl.col("end_at").alias("t"), pl.lit(-1, pl.Int64).alias("d")),
-    ]).sort("month", "agent_account", "t", pl.col("d"), descending=[False, False, False, True])
-    ev = ev.with_columns(pl.col("d").cum_sum().over("month", "agent_account").alias("open"))
+        c.select("agent_no", pl.col("start_at").alias("t"), pl.lit(1, pl.Int64).alias("d")),
+        c.select("agent_no", pl.col("end_at").alias("t"), pl.lit(-1, pl.Int64).alias("d")),
+    ]).sort("agent_no", "t", pl.col("d"), descending=[False, False, True])
+    ev = ev.with_columns(pl.col("d").cum_sum().over("agent_no").alias("open"))
     # before a closing event the count was open+1, a state that existed within this day
     level = pl.when(pl.col("d") > 0).then(pl.col("open")).otherwise(pl.col("open") + 1)
-    return ev.group_by("month", "agent_account", pl.col("t").dt.date().alias("day")).agg(
+    return ev.group_by("agent_no", pl.col("t").dt.date().alias("day")).agg(
         level.max().cast(pl.Int64).alias("max_concurrent"))
 
 
@@ -97,11 +124,11 @@ COLUMN_ORDER = ["month", "agent_account", "conversations", "consult_buyers", "re
                 "agent_msgs", "answered_within_fast"]
 
 
-def _assemble(parts: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
-    agents = pl.concat([p.select(keys) for p in parts]).unique()
-    out = agents
+def _assemble(parts: list[pl.DataFrame], keys: list[str], agents: pl.DataFrame) -> pl.DataFrame:
+    out = pl.concat([p.select(keys) for p in parts]).unique()
     for p in parts:
         out = out.join(p, on=keys, how="left")
+    out = out.join(agents, on="agent_no", how="left")
     return out.with_columns([pl.col(c).fill_null(0) for c in _INT_COLS if c in out.columns])
 
 
@@ -109,17 +136,17 @@ def agent_day_metrics(sess: Sessions, settings: AnalyticsSettings) -> pl.DataFra
     """One row per (month, agent_account, day) with the response metrics of that day."""
     s = settings.sessions
     q = sess.questions
-    bd = _buyer_day_status(q).group_by(DAY).agg(
+    agents = sess.agents()
+    bd = _buyer_day_status(q).group_by(DAY_K).agg(
         pl.len().cast(pl.Int64).alias("consult_buyers"),
         pl.col("received").sum().cast(pl.Int64).alias("received_buyers"),
         pl.col("unreplied").sum().cast(pl.Int64).alias("unreplied_buyers"),
     )
-    msgs = sess.messages.filter(pl.col("conv_no").is_not_null())
     parts = [
-        _conversation_figures(sess.conversations, DAY), bd, _question_figures(q, DAY, s),
-        _message_figures(msgs, DAY), _transfer_figures(sess.transfers, DAY), concurrency(sess.conversations),
+        _conversation_figures(sess.conversations, DAY_K), bd, _question_figures(q, DAY_K, s),
+        _message_figures_day(sess), _transfer_figures(sess.transfers, agents, DAY_K), concurrency(sess.conversations),
     ]
-    out = _assemble(parts, DAY).with_columns(_reply_rate())
+    out = _assemble(parts, DAY_K, agents).with_columns(_reply_rate())
     return out.select("month", "agent_account", "day", *COLUMN_ORDER[2:]).sort(DAY)
 
 
@@ -137,13 +164,15 @@ def agent_month_metrics(sess: Sessions, day_metrics: pl.DataFrame, settings: Ana
     """
     s = settings.sessions
     q = sess.questions
-    consult = q.group_by(MONTH).agg(pl.col("buyer").n_unique().cast(pl.Int64).alias("consult_buyers"))
-    daily = day_metrics.group_by(MONTH).agg(
-        pl.col("received_buyers").sum(), pl.col("unreplied_buyers").sum(), pl.col("max_concurrent").max())
-    msgs = sess.messages.filter(pl.col("conv_no").is_not_null())
+    agents = sess.agents()
+    consult = q.group_by(MONTH_K).agg(pl.col("buyer").n_unique().cast(pl.Int64).alias("consult_buyers"))
+    # message counts and characters are additive over days (the day rows cover every agent)
+    daily = _ratio(day_metrics.join(agents, on=MONTH, how="left", nulls_equal=True).group_by(MONTH_K).agg(
+        pl.col("received_buyers").sum(), pl.col("unreplied_buyers").sum(), pl.col("max_concurrent").max(),
+        pl.col("buyer_msgs", "agent_msgs", "agent_chars").sum()))
     parts = [
-        _conversation_figures(sess.conversations, MONTH), consult, daily, _question_figures(q, MONTH, s),
-        _message_figures(msgs, MONTH), _transfer_figures(sess.transfers, MONTH),
+        _conversation_figures(sess.conversations, MONTH_K), consult, daily, _question_figures(q, MONTH_K, s),
+        _transfer_figures(sess.transfers, agents, MONTH_K),
     ]
-    out = _assemble(parts, MONTH).with_columns(_reply_rate())
+    out = _assemble(parts, MONTH_K, agents).with_columns(_reply_rate())
     return out.select(COLUMN_ORDER).sort(MONTH)

@@ -54,11 +54,18 @@ def service_clock(expr: pl.Expr, windows: list[tuple[int, int]]) -> pl.Expr:
 class Sessions:
     """Result of :func:`build_sessions`."""
 
-    rows: pl.DataFrame  # every thread row incl. synthetic transfer rows, with conv/question ids
-    messages: pl.DataFrame  # input messages + msg_idx, kind, conversation_id, day
-    conversations: pl.DataFrame
-    questions: pl.DataFrame
+    rows: pl.DataFrame  # every thread row incl. synthetic transfer rows (thread_no, conv_no, kind, msg_idx, ...)
+    messages: pl.DataFrame  # input messages + msg_idx, kind, conv_no, conversation_id, day
+    conversations: pl.DataFrame  # one row per conv_no (1..n, in this order), with agent_no
+    questions: pl.DataFrame  # one row per q_no, with conv_no and agent_no
     transfers: pl.DataFrame
+    # thread_no -> month, shop, agent_account, buyer, agent_no; every agent of the month (incl.
+    # transfer senders/receivers) has an agent_no, numbering (month, agent_account) in sorted order
+    threads: pl.DataFrame | None = None
+
+    def agents(self) -> pl.DataFrame:
+        """agent_no -> month, agent_account (integer keys for per-agent aggregations)."""
+        return self.threads.select("agent_no", "month", "agent_account").unique("agent_no").sort("agent_no")
 
 
 def classify_messages(messages: pl.DataFrame, settings: AnalyticsSettings) -> pl.DataFrame:
@@ -72,13 +79,9 @@ def classify_messages(messages: pl.DataFrame, settings: AnalyticsSettings) -> pl
     m = settings.chat_markers
     auto_marks = [unicodedata.normalize("NFKC", s) for s in m.auto_reply if s]
     sys_marks = [unicodedata.normalize("NFKC", s) for s in m.system if s]
-    texts = messages["text"]
-    is_auto = pl.col("is_auto_reply").fill_null(False)
-    if auto_marks:
-        is_auto = is_auto | pl.lit(contains_after_nfkc(texts, auto_marks))
-    is_sys = pl.col("sender_role") == "system"
-    if sys_marks:
-        is_sys = is_sys | pl.lit(contains_after_nfkc(texts, sys_marks))
+    auto_hit, sys_hit = contains_after_nfkc(messages["text"], auto_marks, sys_marks)
+    is_auto = pl.col("is_auto_reply").fill_null(False) | pl.lit(auto_hit)
+    is_sys = (pl.col("sender_role") == "system") | pl.lit(sys_hit)
     kind = (
         pl.when(pl.col("event") == "transfer").then(pl.lit("T"))
         .when(pl.col("event") != "message").then(pl.lit("N"))
@@ -96,6 +99,11 @@ def classify_messages(messages: pl.DataFrame, settings: AnalyticsSettings) -> pl
         "msg_idx", *messages.columns, "kind", "is_auto", "is_system", "day")
 
 
+_TRANSFER_SCHEMA = {"transfer_id": pl.Int64, "month": pl.String, "shop": pl.String, "buyer": pl.String,
+                    "sent_at": pl.Datetime("us"), "from_agent": pl.String, "to_agent": pl.String,
+                    "transfer_reason": pl.String, "msg_idx": pl.Int64, "source_file": pl.String, "seq": pl.Int64}
+
+
 def resolve_transfers(msgs: pl.DataFrame) -> pl.DataFrame:
     """Distinct transfer events with resolved from/to agent accounts.
 
@@ -103,7 +111,10 @@ def resolve_transfers(msgs: pl.DataFrame) -> pl.DataFrame:
     the month is matched to the shop's account whose sub-account part (after ':') equals it.
     The same notice present in both agents' files is kept once.
     """
-    t = msgs.filter(pl.col("kind") == "T").select(
+    t = msgs.filter(pl.col("kind") == "T")
+    if t.height == 0:  # most months: skip the account tables built over every message
+        return pl.DataFrame(schema=_TRANSFER_SCHEMA)
+    t = t.select(
         "month", "shop", "buyer", "sent_at", "source_file", "seq", "msg_idx",
         pl.coalesce("transfer_from", "agent_account").str.strip_chars().alias("from_raw"),
         pl.col("transfer_to").str.strip_chars().alias("to_raw"),
@@ -132,8 +143,7 @@ def resolve_transfers(msgs: pl.DataFrame) -> pl.DataFrame:
         .with_row_index("transfer_id")
         .with_columns(pl.col("transfer_id").cast(pl.Int64))
     )
-    return t.select("transfer_id", "month", "shop", "buyer", "sent_at", "from_agent", "to_agent",
-                    "transfer_reason", "msg_idx", "source_file", "seq")
+    return t.select(*_TRANSFER_SCHEMA).cast(_TRANSFER_SCHEMA)
 
 
 KIND = pl.Enum(["B", "H", "N", "O", "I"])  # kinds of thread rows (T notices become O/I rows)
@@ -167,11 +177,18 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame) -> tuple[pl.DataFr
             "month", "shop", pl.col("to_agent").alias("agent_account"), "buyer", *common,
             pl.lit("I").cast(KIND).alias("kind"), pl.lit(0, pl.Int8).alias("tie"), "transfer_id"))
     rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else base
-    threads = _keys_table(rows, THREAD, "thread_no")
+    # thread numbers by grouping (one hash pass) and sorting only the distinct threads
+    groups = (rows.select(THREAD).with_row_index("r").group_by(THREAD).agg("r")
+              .sort(THREAD, nulls_last=True).with_row_index("thread_no"))
+    pos = groups.select("thread_no", "r").explode("r")
+    thread_no = pl.repeat(0, rows.height, dtype=pl.UInt32, eager=True).scatter(pos["r"], pos["thread_no"])
+    threads = groups.drop("r")
+    threads = threads.join(_keys_table(threads, ["month", "agent_account"], "agent_no"),
+                           on=["month", "agent_account"], how="left", nulls_equal=True, maintain_order="left")
     files = _keys_table(rows, ["source_file"], "file_no")
     # staged sent_at/seq are never null; nulls_last (a much slower sort) only if they are
     nulls = any(rows[c].null_count() for c in ("sent_at", "seq"))
-    rows = (rows.join(threads, on=THREAD, how="left", nulls_equal=True, maintain_order="left")
+    rows = (rows.with_columns(thread_no.alias("thread_no"))
             .join(files, on="source_file", how="left", nulls_equal=True, maintain_order="left")
             .select("thread_no", "sent_at", "tie", "file_no", "seq", "msg_idx", "kind", "transfer_id")
             .sort("thread_no", "sent_at", "tie", "file_no", "seq", nulls_last=nulls))
@@ -264,7 +281,7 @@ def _conversations(rows: pl.DataFrame, threads: pl.DataFrame, long_minutes: floa
         [pl.col("shop"), pl.col("agent_account"), pl.col("buyer"),
          pl.col("start_at").dt.strftime("%Y%m%d%H%M%S")], separator="|")
     convs = convs.join(threads, on="thread_no", how="left", maintain_order="left").select(
-        "conv_no", *THREAD, pl.exclude("conv_no", "thread_no", *THREAD)).with_columns(
+        "conv_no", *THREAD, pl.exclude("conv_no", "thread_no", "agent_no", *THREAD), "agent_no").with_columns(
         conv_key.alias("conversation_id"))
     return convs.with_columns(
         ((pl.col("buyer_msgs") > 0) | (pl.col("agent_msgs") > 0) | pl.col("carried_in")).alias("has_dialogue"),
@@ -291,7 +308,7 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings) -> Sessi
     first_q = pl.when(pl.col("conv_no") != pl.col("conv_no").shift(1).fill_null(-1)).then(pl.col("q_no")).forward_fill()
     rank = pl.col("q_no") - first_q + 1
     q = q.with_columns(
-        *[conv_of(c) for c in THREAD], conv_of("conversation_id"),
+        *[conv_of(c) for c in THREAD], conv_of("conversation_id"), conv_of("agent_no"),
         pl.when(pl.col("end_kind") == "H").then(pl.lit("answered"))
         .when(pl.col("end_kind") == "O").then(pl.lit("transferred_out"))
         .otherwise(pl.lit("unanswered")).alias("status"),
@@ -311,7 +328,7 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings) -> Sessi
     ).select(
         "q_no", *THREAD, "conv_no", "asked_at", "last_buyer_at", "buyer_msgs", "first_msg_idx", "msg_idxs",
         "carried_in", "transfer_in_id", "conversation_id", "status", "question_id", "is_first_in_conversation",
-        "day", "answered_at", "answer_msg_idx", "transfer_out_id", "response_s", "wall_response_s")
+        "day", "answered_at", "answer_msg_idx", "transfer_out_id", "response_s", "wall_response_s", "agent_no")
 
     # per-conversation question figures (q is in conv_no order)
     conv_q = q.group_by("conv_no", maintain_order=True).agg(
@@ -328,4 +345,4 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings) -> Sessi
     conv_no = pl.repeat(None, msgs.height, dtype=pl.Int64, eager=True).scatter(own["msg_idx"], own["conv_no"])
     msgs = msgs.with_columns(conv_no.alias("conv_no")).with_columns(conv_of("conversation_id"))
     rows = rows.with_columns(pl.col("kind").cast(pl.String))
-    return Sessions(rows=rows, messages=msgs, conversations=convs, questions=q, transfers=transfers)
+    return Sessions(rows=rows, messages=msgs, conversations=convs, questions=q, transfers=transfers, threads=threads)

@@ -110,21 +110,28 @@ def _anchors(markers: list[str], sample: pl.Series) -> list[str]:
     return sorted(out)
 
 
-def contains_after_nfkc(texts: pl.Series, markers: list[str]) -> pl.Series:
-    """``NFKC(text)`` contains any of ``markers`` (already NFKC-normalised), nulls -> False.
+def contains_after_nfkc(texts: pl.Series, *marker_sets: list[str]) -> list[pl.Series]:
+    """For each marker set: ``NFKC(text)`` contains any of its markers (NFKC-normalised), nulls -> False.
 
     Same result as ``texts.str.normalize("NFKC").str.contains_any(markers)`` without normalising
-    every text: a text can only match if it holds a preimage of each marker's anchor character
-    (:func:`_anchors`), a cheap Aho-Corasick pass; only those candidates are normalised.
+    every text: a text can only match a marker if it holds a preimage of the marker's anchor
+    character (:func:`_anchors`). One cheap Aho-Corasick pass finds those candidates for all
+    sets at once; only they are normalised (once) and matched.
     """
-    markers = [m for m in markers if m]
+    n = len(texts)
+    sets = [[m for m in ms if m] for ms in marker_sets]
+    none = pl.Series(texts.name, [], dtype=pl.Boolean).extend_constant(False, n)
+    if n == 0 or not any(sets):
+        return [none.clone() for _ in sets]
     filled = texts.fill_null("")
-    if not markers or len(texts) == 0:
-        return pl.Series(texts.name, [False] * len(texts), dtype=pl.Boolean)
-    anchors = _anchors(markers, filled.head(20_000))
-    if not anchors:
-        return filled.str.normalize("NFKC").str.contains_any(markers).rename(texts.name)
-    cand = filled.str.contains_any(anchors)
-    idx = cand.arg_true()
-    hit = filled.gather(idx).str.normalize("NFKC").str.contains_any(markers)
-    return pl.Series(texts.name, [False] * 0, dtype=pl.Boolean).extend_constant(False, len(texts)).scatter(idx, hit)
+    sample = filled.head(2_000)  # picks the rarest anchors; the result never depends on it
+    anchors: set[str] = set()
+    for ms in sets:
+        a = _anchors(ms, sample) if ms else []
+        if ms and not a:  # a marker without an eligible anchor: every text is a candidate
+            anchors = set()
+            break
+        anchors.update(a)
+    idx = filled.str.contains_any(sorted(anchors)).arg_true() if anchors else pl.int_range(n, eager=True, dtype=pl.UInt32)
+    cand = filled.gather(idx).str.normalize("NFKC")
+    return [none.clone().scatter(idx, cand.str.contains_any(ms)) if ms else none.clone() for ms in sets]

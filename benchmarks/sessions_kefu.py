@@ -1,6 +1,7 @@
 """kefu's sessions + response times on the shared baseline generator's ``chats.parquet``.
 
-Run in the folder holding ``chats.parquet`` (see benchmarks/README.md), as its own process,
+Run in the folder holding ``chats.parquet`` (the shared generator's, or the staged messages
+``kefu bench --baseline`` exports), as its own process,
 like the baselines: ``python -m benchmarks.sessions_kefu [--service-hours 09:00-24:00]``.
 Times the same span the baselines time (read the parquet -> per-conversation figures) plus
 kefu's day and month metrics, and writes ``out_kefu.parquet`` in the baselines' columns so
@@ -46,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = AnalyticsSettings.from_yaml_text((ROOT / "data" / "settings.yaml").read_text("utf-8"))
     settings.sessions.service_hours = [args.service_hours]
     c0, t0 = time.process_time(), time.perf_counter()
-    msgs = to_staged(pl.read_parquet("chats.parquet"))
+    chats = pl.read_parquet("chats.parquet")
+    # kefu bench exports staged messages (plus the baselines' columns); the generator does not
+    msgs = chats.drop("msg_id", "agent", "ts") if "agent_account" in chats.columns else to_staged(chats)
+    del chats
     sess = build_sessions(msgs, settings)
     if not args.no_metrics:
         day = agent_day_metrics(sess, settings)

@@ -1,35 +1,47 @@
-"""Benchmark of the chat analytics stages: time and peak memory per stage.
+"""``kefu bench``: the real monthly job, timed stage by stage, and the sessions baselines.
 
-``run_bench(messages) -> list[dict(stage, seconds, peak_mb, delta_mb)]``; ``python -m
-pipelines.bench --messages 1000000`` prints a table (the lead wires ``kefu bench``).
+``run_job_bench(messages, seed, gbk)`` generates (or reuses) a sample inbox of ~``messages``
+chat messages, then runs :func:`pipelines.monthly.run_month` on it, into a fresh warehouse
+and output folder, exactly as ``kefu run --no-prefect`` does. The stages are the steps
+run_month announces through its ``on_step`` callback (ingest, analytics, scoring, reports,
+publish), so the bench follows the job whatever the steps do inside. Per stage: wall
+seconds, CPU seconds (user + system of every thread of the process), rows/s (messages / wall)
+and peak RSS.
 
-Input: the sample month generator (pipelines.sample, vectorised) asked for ``messages``
-messages, staged in memory (lineage columns added), plus its refunds.
+Inboxes are cached by (messages, seed) under the cache folder (``KEFU_BENCH_CACHE`` or
+``~/.cache/kefu-bench``); ``--gbk`` uses a GB18030 twin of the same inbox (every CSV/TXT/JSON
+re-encoded), for the GBK-vs-UTF-8 ingest ratio. ``bare_read`` times polars' own readers on the
+same files (read_csv / read_json / read_excel, no cleaning): the yardstick of the ingest target.
 
-Memory: tracemalloc cannot see polars/Arrow (Rust) allocations, and ru_maxrss is a process
-high-water mark that never goes down, so per-stage deltas of it hide every stage that peaks
-below an earlier one. Instead a background thread samples the resident set size
-(/proc/self/statm) every 5 ms while the stage runs: ``peak_mb`` is the highest RSS seen
-during the stage (whole process, so it includes the data kept from earlier stages) and
-``delta_mb`` that peak minus the RSS when the stage started (what the stage itself added
-at its peak). A 5 ms sampler can miss sub-5 ms spikes; stages here run far longer.
+``run_baselines`` runs the independent pandas and lean polars sessionisers (benchmarks/
+baselines, from ../shared/bench) and kefu's sessions + response metrics
+(benchmarks/sessions_kefu.py) each in its own process on the *same* messages (the staged
+messages of the run, exported once to parquet), and returns their timings.
+
+Memory: tracemalloc cannot see polars/Arrow allocations and ru_maxrss never goes down, so a
+background thread samples the resident set size (/proc/self/statm) every 5 ms; ``peak_mb``
+is the highest RSS seen during the stage (whole process).
 """
 
 from __future__ import annotations
 
-import argparse
+import json
 import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
 import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
 
-from pipelines.resources import load_text_resources
-
 ROOT = Path(__file__).resolve().parents[1]
+MONTH = "2026-10"
 _PAGE = os.sysconf("SC_PAGE_SIZE")
+TEXT_SUFFIXES = {".csv", ".txt", ".json"}
 
 
 def _rss_mb() -> float:
@@ -37,33 +49,222 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * _PAGE / 2**20
 
 
-@contextmanager
-def _measure(stage: str, results: list[dict]):
-    start_rss = _rss_mb()
-    peak = [start_rss]
-    stop = threading.Event()
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
-    def sample():
-        while not stop.is_set():
-            peak[0] = max(peak[0], _rss_mb())
-            stop.wait(0.005)
 
-    th = threading.Thread(target=sample, daemon=True)
-    th.start()
-    t0 = time.perf_counter()
+class StageMeter:
+    """Wall, CPU and peak RSS between successive :meth:`tick` calls."""
+
+    def __init__(self):
+        self.stages: list[dict] = []
+        self._name: str | None = None
+        self._peak = 0.0
+        self._stop = threading.Event()
+        self._th = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        while not self._stop.is_set():
+            self._peak = max(self._peak, _rss_mb())
+            self._stop.wait(0.005)
+
+    def __enter__(self):
+        self._th.start()
+        return self
+
+    def tick(self, name: str | None):
+        """Close the running stage (if any) and start ``name`` (None: stop)."""
+        now, cpu, rss = time.perf_counter(), _cpu_s(), _rss_mb()
+        if self._name is not None:
+            self.stages.append({"stage": self._name, "wall_s": now - self._t0, "cpu_s": cpu - self._c0,
+                                "peak_mb": max(self._peak, rss)})
+        self._name, self._t0, self._c0, self._peak = name, now, cpu, rss
+
+    def __exit__(self, *exc):
+        self.tick(None)
+        self._stop.set()
+        self._th.join()
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("KEFU_BENCH_CACHE") or Path.home() / ".cache" / "kefu-bench")
+
+
+def inbox_for(messages: int, seed: int = 1, gbk: bool = False, cache: Path | None = None) -> Path:
+    """The cached sample inbox for (messages, seed), generated on first use (GB18030 twin if ``gbk``)."""
+    from pipelines.sample import generate
+
+    base = (cache or cache_dir()) / f"n{messages}-s{seed}"
+    utf8 = base / "inbox-utf8"
+    if not (utf8 / ".complete").exists():
+        shutil.rmtree(utf8, ignore_errors=True)
+        generate(MONTH, utf8, agents=8, seed=seed, messages=messages)
+        (utf8 / ".complete").write_text("ok")
+    if not gbk:
+        return utf8
+    twin = base / "inbox-gb18030"
+    if not (twin / ".complete").exists():
+        shutil.rmtree(twin, ignore_errors=True)
+        twin.mkdir(parents=True)
+        for p in sorted(utf8.iterdir()):
+            if p.name.startswith("."):
+                continue
+            if p.suffix.lower() in TEXT_SUFFIXES:
+                with open(p, encoding="utf-8-sig") as fi, open(twin / p.name, "w", encoding="gb18030", newline="") as fo:
+                    while chunk := fi.read(1 << 24):
+                        fo.write(chunk)
+            else:
+                shutil.copy2(p, twin / p.name)
+        (twin / ".complete").write_text("ok")
+    return twin
+
+
+def _files(inbox: Path) -> list[Path]:
+    return sorted(p for p in inbox.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def bare_read(inbox: Path) -> dict:
+    """Seconds for polars' own readers to load every file of ``inbox`` (no cleaning, no checks)."""
+    from pipelines.io.encoding import detect_encoding
+
+    t0, c0, size = time.perf_counter(), _cpu_s(), 0
+    for p in _files(inbox):
+        size += p.stat().st_size
+        suffix = p.suffix.lower()
+        if suffix in (".csv", ".txt"):
+            data = p.read_bytes()
+            enc = detect_encoding(data)
+            # polars reads UTF-8 only; a GBK file is decoded first (what any caller must do)
+            text = data if enc == "utf-8" else data.decode(enc).encode("utf-8")
+            if suffix == ".csv":  # header = the widest of the first lines (skips title rows)
+                head = text[:20000].split(b"\n")[:30]
+                widths = [ln.count(b",") for ln in head]
+                pl.read_csv(text, skip_rows=widths.index(max(widths)), infer_schema=False, truncate_ragged_lines=True)
+            else:  # chat text logs: one line per row
+                pl.read_csv(text, separator="\x1f", has_header=False, quote_char=None, infer_schema=False)
+        elif suffix == ".json":
+            data = p.read_bytes()
+            enc = detect_encoding(data)
+            pl.read_json(data if enc == "utf-8" else data.decode(enc).encode("utf-8"))
+        elif suffix == ".xlsx":
+            pl.read_excel(p, sheet_id=0, infer_schema_length=0)
+    return {"wall_s": time.perf_counter() - t0, "cpu_s": _cpu_s() - c0, "mb": size / 1e6}
+
+
+def run_job_bench(messages: int, seed: int = 1, gbk: bool = False, cache: Path | None = None) -> dict:
+    """Run the monthly job on the cached inbox; per-stage figures plus the inbox facts."""
+    from pipelines.monthly import MonthJob, run_month
+
+    meter = StageMeter()
+    with meter:
+        meter.tick("generate inbox (cached by N, seed)")
+        inbox = inbox_for(messages, seed, gbk, cache)
+        meter.tick(None)
+    gen = meter.stages
+    size_mb = sum(p.stat().st_size for p in _files(inbox)) / 1e6
+    work = Path(tempfile.mkdtemp(prefix="kefu-bench-"))
     try:
-        yield
+        job = MonthJob(MONTH, inbox=inbox, warehouse=work / "kefu.duckdb", out=work / "out")
+        meter = StageMeter()
+        with meter:
+            meter.tick("open (lock, build folder)")
+            outcome = run_month(job, on_step=lambda name: meter.tick(None if "done" in name or "完成" in name else name))
+        del outcome
+        n = _messages_loaded(job)
+        staged = _export_messages(job, cache or cache_dir(), messages, seed)
     finally:
-        secs = time.perf_counter() - t0
-        stop.set()
-        th.join()
-        peak[0] = max(peak[0], _rss_mb())
-        results.append({"stage": stage, "seconds": round(secs, 3), "peak_mb": round(peak[0], 1),
-                        "delta_mb": round(peak[0] - start_rss, 1)})
+        shutil.rmtree(work, ignore_errors=True)
+    stages = [s for s in meter.stages if s["wall_s"] > 0.0005]
+    for s in stages:
+        s["rows_per_s"] = n / s["wall_s"] if s["wall_s"] > 0.05 else None
+    total = {"stage": "whole run (without generation)", "wall_s": sum(s["wall_s"] for s in stages),
+             "cpu_s": sum(s["cpu_s"] for s in stages), "peak_mb": max(s["peak_mb"] for s in stages)}
+    total["rows_per_s"] = n / total["wall_s"]
+    return {"messages": n, "inbox_mb": size_mb, "inbox": str(inbox), "gbk": gbk, "generate": gen,
+            "stages": stages, "total": total, "staged_messages": str(staged)}
 
 
-def sample_frames(messages: int, month: str = "2026-10", seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Staged-like messages and refunds frames of the sample month with ~``messages`` messages."""
+def _messages_loaded(job) -> int:
+    from pipelines import warehouse
+
+    return warehouse.read("messages", month=job.month, path=job.warehouse).height
+
+
+def _export_messages(job, cache: Path, messages: int, seed: int) -> Path:
+    """The run's staged messages as parquet, with the baselines' column names added."""
+    from pipelines import warehouse
+
+    out = cache / f"n{messages}-s{seed}" / "sessions" / "chats.parquet"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        m = warehouse.read("messages", month=job.month, path=job.warehouse)
+        m = m.with_row_index("msg_id").with_columns(
+            pl.col("msg_id").cast(pl.Int64), pl.col("agent_account").alias("agent"),
+            pl.col("sent_at").cast(pl.Datetime("ms")).alias("ts"))
+        m.write_parquet(out)
+    return out
+
+
+BASELINES = ROOT / "benchmarks" / "baselines"
+
+
+def _child(cmd: list[str], cwd: Path) -> tuple[str, float, float, float]:
+    """Run one process; (stdout, wall s, CPU s of the child, peak RSS MB of the child)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    p = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {p.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return p.stdout, wall, cpu, after.ru_maxrss / 1024
+
+
+def run_baselines(chats: Path, rounds: int = 2) -> list[dict]:
+    """pandas, lean polars and kefu sessionisers on ``chats`` (same file), each in its own
+    process, ``rounds`` times in alternation (noisy machine: ratios are taken pair by pair).
+    ``compute_s`` is the span each implementation times itself (read parquet -> result)."""
+    import re
+
+    folder = chats.parent
+    py = sys.executable
+    cmds = {
+        "pandas": [py, str(BASELINES / "sess_pandas.py")],
+        "polars": [py, str(BASELINES / "sess_polars.py")],
+        "kefu": [py, "-m", "benchmarks.sessions_kefu"],
+    }
+    out: list[dict] = []
+    for r in range(rounds):
+        for name, cmd in cmds.items():
+            stdout, wall, cpu, _ = _child(cmd, folder)
+            if name == "kefu":
+                info = json.loads(stdout.strip().splitlines()[-1])
+                compute, ccpu = info["wall_s"], info["cpu_s"]
+            else:
+                compute, ccpu = float(re.search(r"compute ([0-9.]+)s", stdout).group(1)), None
+            out.append({"impl": name, "round": r, "compute_s": compute, "compute_cpu_s": ccpu,
+                        "process_wall_s": wall, "process_cpu_s": cpu})
+    return out
+
+
+def baseline_ratios(rows: list[dict]) -> dict:
+    """Per round: pandas/kefu (speed-up, target >= 5) and kefu/polars (target <= 1.5); the median."""
+    import statistics
+
+    rounds = sorted({r["round"] for r in rows})
+    by = {(r["impl"], r["round"]): r for r in rows}
+    sp = [by["pandas", k]["compute_s"] / by["kefu", k]["compute_s"] for k in rounds]
+    lp = [by["kefu", k]["compute_s"] / by["polars", k]["compute_s"] for k in rounds]
+    return {"pandas_over_kefu": statistics.median(sp), "kefu_over_polars": statistics.median(lp),
+            "per_round": list(zip(sp, lp))}
+
+
+def sample_frames(messages: int, month: str = MONTH, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Staged-like messages and refunds frames of the sample month with ~``messages`` messages
+    (in memory, no files; used by tests that need a realistic generated month)."""
     import numpy as np
 
     from pipelines.sample import build_month
@@ -72,8 +273,6 @@ def sample_frames(messages: int, month: str = "2026-10", seed: int = 0) -> tuple
 
     m = build_month(month, seed=seed, messages=messages)
     parts, done, k = [m.messages], m.messages.height, 1
-    # build_month builds at most one chunk (1M) of chats; add flat-layout chunks like
-    # pipelines.sample.generate does when it streams a bigger month to files
     while done < messages - 100:
         extra, _ = generate_chats(np.random.default_rng([seed, 100 + k]), m.month_start, m.days, m.plan,
                                   min(1_000_000, messages - done), 0, flat_only=True, chunk=k)
@@ -84,84 +283,5 @@ def sample_frames(messages: int, month: str = "2026-10", seed: int = 0) -> tuple
         pl.lit("bench").alias("source_file"), pl.lit(None, pl.String).alias("source_sheet"),
         pl.col("msg_id").cast(pl.Int64).alias("source_row"))
     msgs = msgs.select(*MESSAGES.names, "month", "source_file", "source_sheet", "source_row")
-    del parts
     refunds = m.refunds.select([c for c in REFUNDS.names if c in m.refunds.columns])
     return msgs, refunds
-
-
-def run_bench(messages: int) -> list[dict]:
-    """Time and peak memory of each analytics stage on ``messages`` synthetic messages."""
-    from analytics import knowledge, quality, reasons, response_metrics, sessions, text_hits, topics
-    from analytics.marts import questions_mart
-    from analytics.settings import AnalyticsSettings
-
-    settings = AnalyticsSettings.from_yaml_text((ROOT / "data" / "settings.yaml").read_text("utf-8"))
-    res = load_text_resources(settings)
-    out: list[dict] = []
-    with _measure("generate (sample month, not analytics)", out):
-        msgs, refunds = sample_frames(messages)
-    n = msgs.height
-    with _measure("sessions (conversations, questions, transfers)", out):
-        sess = sessions.build_sessions(msgs, settings)
-    with _measure("metrics (questions mart, agent day + month)", out):
-        questions_mart(sess, settings)
-        day = response_metrics.agent_day_metrics(sess, settings)
-        response_metrics.agent_month_metrics(sess, day, settings)
-    with _measure("text normalisation (NFKC, OpenCC t2s, emoticons)", out):
-        norm = text_hits.normalized_messages(sess.messages, settings)
-    with _measure("text matching (6 lexicons, Aho-Corasick)", out):
-        hits = text_hits.build_text_hits(norm, res.lexicons)
-    with _measure("quality + product knowledge", out):
-        quality.quality_indicators(sess, norm, hits, None)
-        knowledge.product_questions(sess, norm, hits, res.catalogue)
-    with _measure("classifier (rjieba, TF-IDF, logistic regression)", out):
-        _, rep = reasons.classify_reasons(sess, norm, refunds, settings, res.segmenter, res.stopwords)
-    with _measure("topics (NMF)", out):
-        docs = reasons.conversation_docs(sess, norm)
-        topics.discover_topics(docs, settings, res.segmenter, res.stopwords)
-    for r in out:
-        r["messages"] = n
-    out.append({"stage": "classifier report", "seconds": None, "peak_mb": None, "delta_mb": None,
-                "messages": n, "note": rep.message})
-    return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description="chat analytics benchmark")
-    ap.add_argument("--messages", type=int, default=1_000_000)
-    args = ap.parse_args(argv)
-    rows = run_bench(args.messages)
-    print(f"messages: {rows[0]['messages']:,}")
-    print(f"{'stage':52s} {'seconds':>9s} {'peak MB':>9s} {'+MB':>8s}")
-    for r in rows:
-        if r["seconds"] is None:
-            print(r["note"])
-            continue
-        print(f"{r['stage']:52s} {r['seconds']:9.2f} {r['peak_mb']:9.0f} {r['delta_mb']:8.0f}")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
-
-
-def run_ingest_bench(messages: int, month: str = "2026-10") -> list[dict]:
-    """Generate a sample inbox of ~``messages`` messages in a temp dir (real layouts), then
-    time reading + staging + dedupe of it (pipelines.ingest.stage_inbox; no warehouse)."""
-    import tempfile
-
-    from pipelines.ingest import stage_inbox
-    from pipelines.sample import generate
-
-    results: list[dict] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        inbox = Path(tmp) / "inbox"
-        with _measure("generate sample files", results):
-            generate(month, inbox, agents=8, seed=1, messages=messages)
-        size_mb = sum(p.stat().st_size for p in inbox.rglob("*") if p.is_file()) / 1e6
-        with _measure("ingest: read + stage + dedupe", results):
-            files, tables, _ = stage_inbox(month, inbox)
-        r = results[-1]
-        r["rate"] = f"{size_mb / r['seconds']:.0f} MB/s ({size_mb:.0f} MB)"
-        r["messages"] = tables["messages"].height
-    return results

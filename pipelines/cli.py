@@ -338,7 +338,8 @@ def explain(
     import polars as pl
 
     from pipelines.monthly import load_scoring_result
-    from pipelines.report.mask import mask_text
+    from pipelines.report.mask import mask_lines
+    from pipelines.staging.privacy import month_buyer_nicks
     from scoring import explain as explain_rows
 
     with user_errors():
@@ -361,18 +362,19 @@ def explain(
     for r in shop_refunds:  # the same shop refunds for every agent: counted here, listed once in report.html
         idx = rows.index(r)
         rows[idx] = type(r)(r.section, r.item, r.label, r.points, r.inputs, r.rule, [], 0)
-    lines = [e for r in rows for e in r.evidence]
-    masked = pl.DataFrame({"t": lines}, schema={"t": pl.String}).select(mask_text(pl.col("t")))["t"].to_list() if lines else []
-    it = iter(masked)
-    console.print(f"[bold]{account} {match['name'][0] or ''} — {month}[/]")
+    # every printed text goes through one mask: the month's buyer nicks, phones, ID cards, addresses
+    texts = [t for r in rows for t in (r.label or "", humanize(r.inputs or ""), humanize(r.rule or ""), *r.evidence)]
+    it = iter(mask_lines(texts, month_buyer_nicks(month, warehouse)))
+    console.print(f"[bold]{esc(account)} {esc(match['name'][0] or '')} — {month}[/]")
     for r in rows:
         pts = "" if r.points is None else f"{r.points}"
-        console.print(f"[bold cyan]{r.label}[/] {pts}")
-        if r.inputs:
-            console.print(f"  输入: {humanize(r.inputs)}", markup=False, highlight=False)
-        if r.rule:
-            console.print(f"  规则: {humanize(r.rule)}", markup=False, highlight=False)
-        if r.item == "refund_rate" and "全店" in r.inputs:
+        label, inputs, rule = next(it), next(it), next(it)
+        console.print(f"[bold cyan]{esc(label)}[/] {pts}")
+        if inputs:
+            console.print(f"  输入: {inputs}", markup=False, highlight=False)
+        if rule:
+            console.print(f"  规则: {rule}", markup=False, highlight=False)
+        if r.item == "refund_rate" and "全店" in (r.inputs or ""):
             console.print("    · 全店口径: 本店本月的退款对所有客服相同, 明细见 report.html「退款原因」", markup=False, highlight=False)
         for _ in r.evidence:
             console.print(f"    · {next(it)}", markup=False, highlight=False)
@@ -389,6 +391,7 @@ def sla(
     out: Path = typer.Option(Path("out"), "--out", "-o", help="输出目录"),
     warnings: bool = typer.Option(False, "--warnings", help="列出即将超时的未结工单"),
     now: Optional[str] = typer.Option(None, "--now", help="以此时刻为准 (中国时间), 例如 '2026-10-31 18:00'"),
+    replace: bool = ReplaceOpt,
 ) -> None:
     """售后服务 SLA: 时限达成、目标 (及时率/满意度/抱怨率)、合规检查、超时预警。目标未达成时退出码 5。"""
     from datetime import datetime
@@ -400,7 +403,7 @@ def sla(
     except ValueError:
         raise typer.BadParameter(f"{now!r} 不是时间; 例如 '2026-10-31 18:00'", param_hint="--now") from None
     with user_errors():
-        o = run_sla_month(month, inbox, warehouse, rules, out, when)
+        o = run_sla_month(month, inbox, warehouse, rules, out, when, replace)
     res = o.results
     print_accounting(o.ingest)
     t = Table(title=f"{month} 服务目标")
@@ -433,18 +436,47 @@ def sla(
 @app.command()
 def bench(
     messages: int = typer.Option(1_000_000, "--messages", "-n", help="消息条数, 例如 1000000 或 10000000"),
-    ingest_files: bool = typer.Option(True, "--ingest/--no-ingest", help="同时测量生成文件+读取导入"),
+    gbk: bool = typer.Option(False, "--gbk", help="用同一收件箱的 GB18030 编码副本 (测 GBK 导入)"),
+    baseline: bool = typer.Option(False, "--baseline", help="同一批消息上运行 pandas / polars 基线会话切分并打印比值"),
+    seed: int = typer.Option(1, "--seed", help="样例数据随机种子 (收件箱按 N 和种子缓存)"),
+    as_json: Optional[Path] = typer.Option(None, "--json", help="另存全部结果为 JSON"),
 ) -> None:
-    """性能测试: 打印每个阶段的耗时和峰值内存。"""
-    from pipelines.bench import run_bench, run_ingest_bench
+    """性能测试: 真实月度任务 (kefu run --no-prefect) 每个阶段的耗时、CPU、速率和峰值内存。"""
+    import json as _json
 
-    rows = (run_ingest_bench(messages) if ingest_files else []) + run_bench(messages)
-    t = Table(title=f"benchmark: {messages:,} messages")
-    for c in ("stage", "seconds", "peak MB", "MB/s or rows/s"):
-        t.add_column(c, justify="right" if c != "stage" else "left")
-    for r in rows:
-        t.add_row(r["stage"], "-" if r.get("seconds") is None else f"{r['seconds']:.2f}", "-" if r.get("peak_mb") is None else f"{r['peak_mb']:.0f}", r.get("rate", ""))
+    from pipelines.bench import bare_read, baseline_ratios, run_baselines, run_job_bench
+
+    res = run_job_bench(messages, seed=seed, gbk=gbk)
+    res["bare_read"] = bare_read(Path(res["inbox"]))
+    t = Table(title=f"kefu bench: {res['messages']:,} messages, inbox {res['inbox_mb']:.0f} MB"
+                    f" ({'GB18030' if gbk else 'UTF-8'})")
+    for c in ("stage", "wall s", "CPU s", "rows/s", "peak RSS MB"):
+        t.add_column(c, justify="left" if c == "stage" else "right")
+    for r in [*res["generate"], *res["stages"], res["total"]]:
+        rate = r.get("rows_per_s")
+        t.add_row(escape(r["stage"]), f"{r['wall_s']:.2f}", f"{r['cpu_s']:.2f}", "-" if not rate else f"{rate:,.0f}",
+                  f"{r['peak_mb']:,.0f}")
     console.print(t)
+    ingest = next((r for r in res["stages"] if "ingest" in r["stage"]), None)
+    b = res["bare_read"]
+    console.print(f"bare polars read of the same files: {b['wall_s']:.2f} s wall, {b['cpu_s']:.2f} s CPU"
+                  + (f"; ingest / bare read = {ingest['wall_s'] / b['wall_s']:.1f}x (target <= 3)" if ingest else ""))
+    if baseline:
+        rows = run_baselines(Path(res["staged_messages"]))
+        res["baselines"], res["ratios"] = rows, baseline_ratios(rows)
+        bt = Table(title="sessions + response times on the same messages (compute s, own process each)")
+        for c in ("round", "pandas", "lean polars", "kefu", "pandas / kefu", "kefu / polars"):
+            bt.add_column(c, justify="right")
+        by = {(r["impl"], r["round"]): r for r in rows}
+        for k, (sp, lp) in enumerate(res["ratios"]["per_round"]):
+            bt.add_row(str(k), f"{by['pandas', k]['compute_s']:.2f}", f"{by['polars', k]['compute_s']:.2f}",
+                       f"{by['kefu', k]['compute_s']:.2f}", f"{sp:.1f}x", f"{lp:.2f}x")
+        console.print(bt)
+        q = res["ratios"]
+        console.print(f"median: kefu is {q['pandas_over_kefu']:.1f}x faster than pandas (target >= 5), "
+                      f"{q['kefu_over_polars']:.2f}x the lean polars time (target <= 1.5)")
+    if as_json:
+        as_json.write_text(_json.dumps(res, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 
 
 @app.command()

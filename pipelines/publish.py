@@ -73,8 +73,10 @@ def pause_point(name: str) -> None:
     marker = os.environ.get("KEFU_PAUSE_FILE")
     if marker:
         Path(marker).write_text(name, "utf-8")
-    while True:  # pragma: no cover - ended by the test's SIGKILL
-        time.sleep(1)
+    deadline = time.monotonic() + float(os.environ.get("KEFU_PAUSE_MAX_S", "300"))
+    while time.monotonic() < deadline:  # pragma: no cover - ended by the test's SIGKILL
+        time.sleep(0.2)
+    os._exit(99)  # never left running if the test that paused it died
 
 
 PUBLICATIONS_DDL = """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import polars as pl
 
@@ -20,6 +21,14 @@ def norm_header(h: str | None) -> str:
     no BOM, no stray quotes. '平均响应时长（秒） ' -> '平均响应时长(秒)'."""
     if h is None:
         return ""
+    if isinstance(h, str):
+        return _norm_header_text(h)
+    return _norm_header_text(str(h))
+
+
+@lru_cache(maxsize=1 << 16)
+def _norm_header_text(h: str) -> str:
+    # cached: every reader's sniff folds the same first rows of every file again
     h = unicodedata.normalize("NFKC", str(h)).replace("\ufeff", "")
     return _SPACE.sub("", h).strip("\"'")
 

@@ -166,26 +166,33 @@ _PARSERS = {
 }
 
 
-def _cast_col(frame: pl.DataFrame, col: Col) -> tuple[pl.Expr, pl.Expr | None]:
-    """(typed expression, reason expression or None) for one canonical column."""
+def _cast_col(frame: pl.DataFrame, col: Col) -> tuple[pl.Expr, pl.Expr | None, pl.Expr | None]:
+    """(typed expression, reason expression or None, "reason is set" condition or None) for
+    one canonical column. The condition is cheap (booleans only): reason strings are built
+    only for the rows where it holds (:func:`cast_and_validate`)."""
     target = POLARS_TYPES[col.type]
     label = col.label or col.name
     missing = pl.lit(f"缺少{label}") if col.required else None
     if col.name not in frame.columns:
-        return pl.lit(None, dtype=target).alias(col.name), missing
+        return pl.lit(None, dtype=target).alias(col.name), missing, (pl.lit(True) if missing is not None else None)
     src = frame.schema[col.name]
     raw = pl.col(col.name)
     if (src == target and col.type not in ("str", "id")) or (col.type in ("datetime", "date") and src.is_temporal()):
         typed = raw.cast(target)
-        return typed.alias(col.name), (pl.when(typed.is_null()).then(missing) if missing is not None else None)
+        if missing is None:
+            return typed.alias(col.name), None, None
+        return typed.alias(col.name), pl.when(typed.is_null()).then(missing), typed.is_null()
     if src != pl.String:
         raw = raw.cast(pl.String)
     pre = f"{_PRE}{col.name}"
     typed = pl.col(pre) if pre in frame.columns else _PARSERS[col.type](raw)
     raw_clean = clean_text(raw)
-    reasons = [pl.when(raw_clean.is_not_null() & typed.is_null()).then(pl.format(f"{label}无法解析: '{{}}'", raw_clean))]
+    unparsed = raw_clean.is_not_null() & typed.is_null()
+    reasons = [pl.when(unparsed).then(pl.format(f"{label}无法解析: '{{}}'", raw_clean))]
+    conds = [unparsed]
     if missing is not None:
         reasons.append(pl.when(raw_clean.is_null()).then(missing))
+        conds.append(raw_clean.is_null())
     if col.type == "id":
         not_id = not_an_id(typed, col.pattern)
         hint = f"({col.pattern_hint})" if col.pattern_hint else ""
@@ -196,8 +203,9 @@ def _cast_col(frame: pl.DataFrame, col: Col) -> tuple[pl.Expr, pl.Expr | None]:
             ),
             pl.when(not_id).then(pl.format(f"{label}不是有效的编号{hint}: '{{}}'", raw_clean)),
         ] + reasons[1:]  # 'missing' stays; the generic 'unparseable' is said more precisely above
+        conds = [is_scientific(typed), is_excel_truncated(typed), not_id] + conds[1:]
         typed = pl.when(is_scientific(typed) | is_excel_truncated(typed) | not_id).then(None).otherwise(typed)
-    return typed.alias(col.name), pl.coalesce(reasons)
+    return typed.alias(col.name), pl.coalesce(reasons), pl.any_horizontal([c.fill_null(False) for c in conds])
 
 
 _PRE = "__parsed_"
@@ -207,9 +215,14 @@ _STD_FORMATS = {"datetime": "%Y-%m-%d %H:%M:%S", "date": "%Y-%m-%d"}
 def preparse_times(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     """Parse datetime/date text columns: the standard format for all rows in one fast pass,
     the slow normalising parser only on the rows that need it (title-style dates, 年月日,
-    single digits...). Adds ``__parsed_<col>`` columns that :func:`_cast_col` picks up."""
+    single digits...); unwrap id columns once. Adds ``__parsed_<col>`` columns that
+    :func:`_cast_col` picks up."""
     adds = []
     for col in table.cols:
+        if col.type == "id" and col.name in frame.columns:
+            # unwrapped once: the id checks below read it many times
+            adds.append(unwrap_id(pl.col(col.name).cast(pl.String)).alias(f"{_PRE}{col.name}"))
+            continue
         if col.type not in _STD_FORMATS or col.name not in frame.columns or frame.schema[col.name] != pl.String:
             continue
         raw = frame[col.name].str.strip_chars()
@@ -223,39 +236,52 @@ def preparse_times(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def cast_and_validate(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
-    """Cast every canonical column to its type; add ``_reason`` (null = good row)."""
+    """Cast every canonical column to its type; add ``_reason`` (null = good row).
+
+    Reason texts are built only for the rows a cheap boolean pass flags (a good row of a
+    million-row export costs no string formatting); the texts are the same either way."""
     frame = preparse_times(table, frame)
-    exprs, reason_exprs = [], []
+    exprs, reason_exprs, conds = [], [], []
     if REASON in frame.columns:
         reason_exprs.append(clean_text(pl.col(REASON)))
+        conds.append(clean_text(pl.col(REASON)).is_not_null())
     for col in table.cols:
-        typed, reason = _cast_col(frame, col)
+        typed, reason, cond = _cast_col(frame, col)
         exprs.append(typed)
         if reason is not None:
             reason_exprs.append(reason)
+            conds.append(cond)
     lineage = [
         (pl.col(c) if c in frame.columns else pl.lit(None)).cast(pl.Int64 if c == "source_row" else pl.String).alias(c)
         for c in LINEAGE
     ]
-    cast_reason = pl.concat_str(reason_exprs, separator="; ", ignore_nulls=True) if reason_exprs else pl.lit(None, pl.String)
-    out = frame.select(exprs + lineage + [cast_reason.alias("_cast_reason")])
+    flag = pl.any_horizontal(conds) if conds else pl.lit(False)
+    out = frame.select(exprs + lineage + [flag.alias("_flag")])
     # rule checks on typed values
-    checks = []
+    checks, check_conds = [], []
     for col in table.cols:
         label = col.label or col.name
         c = pl.col(col.name)
         if col.choices:
-            checks.append(
-                pl.when(c.is_not_null() & ~c.cast(pl.String).is_in(list(col.choices))).then(
-                    pl.format(f"{label}不是允许的值: '{{}}'", c.cast(pl.String))
-                )
-            )
+            bad_choice = c.is_not_null() & ~c.cast(pl.String).is_in(list(col.choices))
+            checks.append(pl.when(bad_choice).then(pl.format(f"{label}不是允许的值: '{{}}'", c.cast(pl.String))))
+            check_conds.append(bad_choice)
         if col.min is not None:
             checks.append(pl.when(c < col.min).then(pl.format(f"{label}不能为负数/小于{col.min:g}: {{}}", c.cast(pl.String))))
-    cast_reason = pl.when(pl.col("_cast_reason") == "").then(None).otherwise(pl.col("_cast_reason"))
-    reason = pl.concat_str([cast_reason] + checks, separator="; ", ignore_nulls=True)
-    out = out.with_columns(pl.when(reason == "").then(None).otherwise(reason).alias(REASON)).drop("_cast_reason")
-    return out
+            check_conds.append((c < col.min).fill_null(False))
+    flagged = out.select(pl.any_horizontal([pl.col("_flag"), *check_conds]) if check_conds else pl.col("_flag")).to_series()
+    idx = flagged.arg_true()
+    reasons = pl.Series(REASON, [], dtype=pl.String).extend_constant(None, out.height)
+    if len(idx):
+        cast_reason = (pl.concat_str(reason_exprs, separator="; ", ignore_nulls=True) if reason_exprs
+                       else pl.lit(None, pl.String))
+        sub = frame.gather(idx).select(cast_reason.alias("_cast_reason"))
+        sub_typed = out.gather(idx).with_columns(sub["_cast_reason"])
+        cast_reason = pl.when(pl.col("_cast_reason") == "").then(None).otherwise(pl.col("_cast_reason"))
+        reason = pl.concat_str([cast_reason] + checks, separator="; ", ignore_nulls=True)
+        bad = sub_typed.select(pl.when(reason == "").then(None).otherwise(reason)).to_series()
+        reasons = reasons.scatter(idx, bad)
+    return out.drop("_flag").with_columns(reasons)
 
 
 def raw_json(frame: pl.DataFrame) -> pl.Series:
@@ -343,13 +369,21 @@ def dedupe(table: Table | str, frames: list[pl.DataFrame]) -> tuple[pl.DataFrame
         return empty_staged(table), {}
     df = pl.concat(frames, how="vertical_relaxed")
     key = list(table.natural_key)
-    if table.dedupe_with_occurrence:
-        # rows are in file order, so int_range over a partition numbers repeats in order
-        df = df.with_columns(pl.int_range(pl.len()).over(key + ["source_file"]).alias("_occ"))
-        key = key + ["_occ"]
-    first = df.select(pl.struct(key).is_first_distinct()).to_series()
+    # Only rows whose key hash repeats can be duplicates (equal keys hash equally); the exact
+    # key comparison below runs on those alone, usually a small share of the rows.
+    maybe = df.select(pl.struct(key).hash().is_duplicated()).to_series()
+    idx = maybe.arg_true()
+    first = pl.Series([], dtype=pl.Boolean).extend_constant(True, df.height)
+    if len(idx):
+        cand = df.select([*key, "source_file"]).gather(idx)
+        k = key
+        if table.dedupe_with_occurrence:
+            # rows are in file order, so int_range over a partition numbers repeats in order
+            cand = cand.with_columns(pl.int_range(pl.len()).over(key + ["source_file"]).alias("_occ"))
+            k = key + ["_occ"]
+        first = first.scatter(idx, cand.select(pl.struct(k).is_first_distinct()).to_series())
     per_file = dict(df.filter(~first).group_by("source_file").len().iter_rows())
-    out = df.filter(first).drop("_occ", strict=False)
+    out = df.filter(first)
     return out, per_file
 
 

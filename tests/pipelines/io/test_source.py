@@ -75,3 +75,57 @@ def test_xlsx_rows_are_absolute_even_with_blank_top_rows(tmp_path):
     grid = SourceFile(tmp_path / "t.xlsx").sheets()["Sheet"]
     assert grid.filter(grid["c0"] == "张三")["_row"].to_list() == [6]
     assert SourceFile(tmp_path / "t.xlsx").format == "xlsx"
+
+
+def _csv_module_grid(text: str, delim: str = ","):
+    import csv
+    import io
+
+    import polars as pl
+
+    from pipelines.io.source import _grid
+
+    g = _grid(list(csv.reader(io.StringIO(text), delimiter=delim)))
+    return g.with_columns(pl.all().exclude("_row").replace("", None))  # empty cells are null in both paths
+
+
+CSV_VARIANTS = [
+    "退款报表 2026-10\n导出时间: 2026-11-01\n\n退款编号,订单编号 ,买家退款金额\n=\"5012\",=\"3012345678901234567\",12.50\n"
+    "\"R2\",\"a,b\nc\",\n短行\n,,\n合计,,30\n",  # title rows, blank line, Excel-wrapped ids, quoted newline, short row, summary
+    "a,b\r\nc,\"d\"\"e\"\r\n",  # CRLF, doubled quotes
+    "x\ty\tz\n1\t\t3\n",  # tab
+    "a, \"b\",c\nd,b\"\"c,e\n=\"1\"\"2\",x,y",  # space before quote, quotes inside unquoted fields, no final newline
+]
+FALLBACK_VARIANTS = [
+    "a,b\n1,2,3\n",  # a row wider than the sampled rows
+    "a,\"b\"c,d\n",  # text after a closing quote
+    "\"unterminated,a\nb,c\n",
+    "a\"b,c,d\n",
+]
+
+
+@pytest.mark.parametrize("text", CSV_VARIANTS + FALLBACK_VARIANTS)
+def test_csv_grid_equals_the_csv_module_grid(tmp_path, text):
+    """polars parses the CSV (fast path) or declines; either way the grid is the csv module's."""
+    from polars.testing import assert_frame_equal
+
+    p = tmp_path / "t.csv"
+    p.write_bytes(text.encode("gbk"))
+    src = SourceFile(p)
+    delim = sniff_delimiter(text)
+    assert_frame_equal(src.csv_grid, _csv_module_grid(text, delim))
+
+
+@pytest.mark.parametrize("text", CSV_VARIANTS)
+def test_fast_path_taken_for_ordinary_exports(text):
+    from pipelines.io.source import _polars_grid
+
+    assert _polars_grid(text.encode("utf-8"), text, sniff_delimiter(text)) is not None
+
+
+@pytest.mark.parametrize("text", FALLBACK_VARIANTS + ["a,b\rc,d\r"])  # + lone CR line breaks
+def test_fast_path_declines_where_polars_would_differ(text):
+    from pipelines.io.source import _polars_grid
+
+    sample = text.split("\n")[0]  # the sample sees only the first row (a wider row comes later)
+    assert _polars_grid(text.encode("utf-8"), sample, sniff_delimiter(text)) is None
