@@ -27,9 +27,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import polars as pl
 from IPython.display import display
-from matplotlib import font_manager
-
 from pipelines import warehouse
+from pipelines.report.fonts import use_cjk_font
+from pipelines.report.labels import metric_label  # the one label table of report, xlsx and explain
 
 
 def project_root(start: Path) -> Path:
@@ -43,19 +43,11 @@ def project_root(start: Path) -> Path:
 ROOT = project_root(Path.cwd())
 WAREHOUSE = Path(os.environ.get("KEFU_WAREHOUSE") or ROOT / "data" / "warehouse.duckdb")
 
-# 中文字体: use the first CJK-capable font installed; otherwise keep the default font and hide
-# the "Glyph ... missing" warnings (labels then show boxes, the notebook still runs).
-CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei",
-             "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC",
-             "AR PL UKai CN", "AR PL UMing CN", "Droid Sans Fallback"]
-_installed = {f.name for f in font_manager.fontManager.ttflist}
-CJK_FONT = next((name for name in CJK_FONTS if name in _installed), None)
-if CJK_FONT:
-    plt.rcParams["font.family"] = "sans-serif"
-    plt.rcParams["font.sans-serif"] = [CJK_FONT, *plt.rcParams["font.sans-serif"]]
-else:
+# 中文字体: registered from its FILE (pipelines.report.fonts), so a stale matplotlib font cache
+# cannot draw tofu boxes; without any CJK font the notebook still runs (labels show boxes).
+CJK_FONT = use_cjk_font()
+if not CJK_FONT:
     warnings.filterwarnings("ignore", message=r"Glyph .* missing from")
-plt.rcParams["axes.unicode_minus"] = False
 plt.rcParams["figure.dpi"] = 90
 pl.Config.set_tbl_rows(40)
 pl.Config.set_fmt_str_lengths(80)
@@ -228,10 +220,10 @@ monthly marts (`agent_month_metrics`, definitions in docs/marts.md)."""),
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.2))
 ax1.bar(amm["agent"].to_list(), (amm["response_3min_rate"].fill_null(0) * 100).to_list(), color="#2e7d32")
 ax1.set_ylim(0, 100)
-ax1.set_ylabel("3 分钟回复率 rate (%)")
+ax1.set_ylabel(f"{metric_label('response_3min_rate')} (%)")
 ax1.set_title("3 分钟人工响应率 answered within 3 min")
 ax2.bar(amm["agent"].to_list(), amm["slow_responses"].fill_null(0).to_list(), color="#ef6c00")
-ax2.set_ylabel("慢回复 slow responses")
+ax2.set_ylabel(metric_label("slow_responses"))
 ax2.set_title(f"慢回复次数 responses > {SLOW_S:.0f}s")
 for ax in (ax1, ax2):
     ax.tick_params(axis="x", rotation=45)

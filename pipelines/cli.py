@@ -338,29 +338,44 @@ def explain(
     import polars as pl
 
     from pipelines.monthly import load_scoring_result
-    from pipelines.report.mask import mask_text
+    from pipelines.report.mask import mask_lines
+    from pipelines.staging.privacy import month_buyer_nicks
     from scoring import explain as explain_rows
 
     with user_errors():
         res = load_scoring_result(_job(month, None, warehouse, None, Path("out")))
+    from rich.markup import escape
+
+    from pipelines.report.labels import humanize, resolve_agent
+
     pay = res.payroll
-    match = pay.filter((pl.col("agent") == agent) | (pl.col("name") == agent))
-    if match.height != 1:
-        console.print(f"[red]找不到客服 {agent!r}; 本月有: {', '.join(pay['agent'].to_list())}[/]")
+    account, candidates = resolve_agent(pay["agent"].to_list(), pay["name"].to_list(), agent)
+    if account is None:
+        if candidates:
+            console.print(f"[red]{escape(agent)!r} 不唯一, 可能是: {escape(', '.join(candidates))}[/]")
+        else:
+            console.print(f"[red]找不到客服 {escape(agent)!r}; 本月有: {escape(', '.join(pay['agent'].to_list()))}[/]")
         raise typer.Exit(EXIT_INPUT)
-    account = match["agent"][0]
+    match = pay.filter(pl.col("agent") == account)
     rows = explain_rows(res, account, max_evidence=evidence)
-    lines = [e for r in rows for e in r.evidence]
-    masked = pl.DataFrame({"t": lines}, schema={"t": pl.String}).select(mask_text(pl.col("t")))["t"].to_list() if lines else []
-    it = iter(masked)
-    console.print(f"[bold]{account} {match['name'][0] or ''} — {month}[/]")
+    shop_refunds = [r for r in rows if r.item == "refund_rate" and "全店" in r.inputs]
+    for r in shop_refunds:  # the same shop refunds for every agent: counted here, listed once in report.html
+        idx = rows.index(r)
+        rows[idx] = type(r)(r.section, r.item, r.label, r.points, r.inputs, r.rule, [], 0)
+    # every printed text goes through one mask: the month's buyer nicks, phones, ID cards, addresses
+    texts = [t for r in rows for t in (r.label or "", humanize(r.inputs or ""), humanize(r.rule or ""), *r.evidence)]
+    it = iter(mask_lines(texts, month_buyer_nicks(month, warehouse)))
+    console.print(f"[bold]{esc(account)} {esc(match['name'][0] or '')} — {month}[/]")
     for r in rows:
         pts = "" if r.points is None else f"{r.points}"
-        console.print(f"[bold cyan]{r.label}[/] {pts}")
-        if r.inputs:
-            console.print(f"  输入: {r.inputs}")
-        if r.rule:
-            console.print(f"  规则: {r.rule}")
+        label, inputs, rule = next(it), next(it), next(it)
+        console.print(f"[bold cyan]{esc(label)}[/] {pts}")
+        if inputs:
+            console.print(f"  输入: {inputs}", markup=False, highlight=False)
+        if rule:
+            console.print(f"  规则: {rule}", markup=False, highlight=False)
+        if r.item == "refund_rate" and "全店" in (r.inputs or ""):
+            console.print("    · 全店口径: 本店本月的退款对所有客服相同, 明细见 report.html「退款原因」", markup=False, highlight=False)
         for _ in r.evidence:
             console.print(f"    · {next(it)}", markup=False, highlight=False)
         if r.more_evidence:
@@ -376,6 +391,7 @@ def sla(
     out: Path = typer.Option(Path("out"), "--out", "-o", help="输出目录"),
     warnings: bool = typer.Option(False, "--warnings", help="列出即将超时的未结工单"),
     now: Optional[str] = typer.Option(None, "--now", help="以此时刻为准 (中国时间), 例如 '2026-10-31 18:00'"),
+    replace: bool = ReplaceOpt,
 ) -> None:
     """售后服务 SLA: 时限达成、目标 (及时率/满意度/抱怨率)、合规检查、超时预警。目标未达成时退出码 5。"""
     from datetime import datetime
@@ -387,7 +403,7 @@ def sla(
     except ValueError:
         raise typer.BadParameter(f"{now!r} 不是时间; 例如 '2026-10-31 18:00'", param_hint="--now") from None
     with user_errors():
-        o = run_sla_month(month, inbox, warehouse, rules, out, when)
+        o = run_sla_month(month, inbox, warehouse, rules, out, when, replace)
     res = o.results
     print_accounting(o.ingest)
     t = Table(title=f"{month} 服务目标")

@@ -25,6 +25,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 
 from pipelines import monthly  # noqa: E402
 from pipelines.lock import WarehouseBusy, WarehouseLock  # noqa: E402
+from pipelines.prefect_outcome import kpi_outcome, on_flow_failure  # noqa: E402
 from pipelines.publish import MonthBuild, failure_log, new_build  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -74,7 +75,7 @@ def publish_task(build: MonthBuild):
     return build.publish()
 
 
-@flow(name="monthly_kpi", log_prints=True)
+@flow(name="monthly_kpi", log_prints=True, on_failure=[on_flow_failure], on_crashed=[on_flow_failure])
 def monthly_kpi(
     month: str,
     inbox: str | None = None,
@@ -106,7 +107,7 @@ def monthly_kpi(
             raise
     finally:
         lock.release()
-    return monthly.MonthOutcome(job, rep, ana, sc, outs)
+    return kpi_outcome(monthly.MonthOutcome(job, rep, ana, sc, outs))  # named state 工资待补充 + artifacts
 
 
 @flow(name="scheduled_monthly_kpi", log_prints=True)
@@ -119,7 +120,7 @@ def scheduled_monthly_kpi(
 ) -> monthly.MonthOutcome:
     """The cron entry point: scores the previous month (China time) from ``inbox_root/<month>``."""
     month = month or monthly.previous_month(datetime.now(SHANGHAI))
-    return monthly_kpi(month, str(Path(inbox_root) / month), warehouse, rules, out)
+    return monthly_kpi(month, str(Path(inbox_root) / month), warehouse, rules, out, return_state=True)  # its named state
 
 
 @task(name="shop-month", retries=1, retry_delay_seconds=2, retry_condition_fn=io_errors_only)

@@ -23,7 +23,7 @@ from analytics.lexicon import Lexicon, match_terms
 from analytics.settings import TextSettings
 from analytics.textnorm import normalize_texts
 
-from .checks import CheckRun, NOT_RUN, OFF, RAN
+from .checks import NOT_RUN, OFF, RAN, CheckRun
 from .compliance import FINDING_SCHEMA
 
 CID, REF, NAME = "courtesy", "3.3.5/3.3.1", "文明用语与服务态度(文本检查)"

@@ -16,7 +16,8 @@ import polars as pl
 
 from .calendars import Calendar
 from .deadlines import DT, deadline_status
-from .rules import RuleSet, RulesError, condition_expr, condition_fields
+from .pauses import paused_hours
+from .rules import RulesError, RuleSet, condition_expr, condition_fields
 
 ID_COLUMN = {"tickets": "ticket_id", "calls": "call_id"}
 RECORD_KIND = {"tickets": "ticket", "calls": "call"}
@@ -42,6 +43,7 @@ TICKET_SLA_SCHEMA = {
     "decided_at": DT,
     "decided_month": pl.String,
     "counts_for_timeliness": pl.Boolean,
+    "paused_h": pl.Float64,  # paused hours that moved the deadline (pauses.enabled; else 0)
 }
 
 
@@ -72,6 +74,9 @@ def evaluate(
         picked = frame.filter(condition_expr(rule.applies_to))
         if picked.height == 0:
             continue
+        pause = rules.pauses.enabled and rule.pausable and rule.source == "tickets"
+        paused = paused_hours(picked, rule.start, rule.stop, rule.target_hours, cal, as_of, rules.pauses.reasons) if pause else None
+        picked = picked.with_columns(paused if paused is not None else pl.lit(0.0).alias("paused_h"))
         opt = lambda c: pl.col(c).cast(pl.String) if c in picked.columns else pl.lit(None, dtype=pl.String)  # noqa: E731
         out = picked.select(
             pl.lit(RECORD_KIND[rule.source]).alias("record_kind"),
@@ -87,8 +92,9 @@ def evaluate(
             pl.lit(rule.stop).alias("stop_event"),
             pl.col(rule.start).cast(DT).alias("start_at"),
             pl.col(rule.stop).cast(DT).alias("stop_at"),
-            deadline_status(pl.col(rule.start), pl.col(rule.stop), rule.target_hours, cal, as_of).alias("_d"),
+            deadline_status(pl.col(rule.start), pl.col(rule.stop), pl.col("paused_h") + rule.target_hours, cal, as_of).alias("_d"),
             pl.lit(rule.counts_for_timeliness).alias("counts_for_timeliness"),
+            pl.col("paused_h"),
         ).unnest("_d")
         out = out.with_columns(pl.col("decided_at").dt.strftime("%Y-%m").alias("decided_month"))
         parts.append(out.select(list(TICKET_SLA_SCHEMA)))

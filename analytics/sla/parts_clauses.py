@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from .checks import CheckRun, has_data, missing_reason
+from .checks import has_data, missing_reason
 from .clauses import _empty, _joined, _not_run, _off, _ran
 from .compliance import _finding
 
@@ -109,7 +109,7 @@ def station_ledger(stock: pl.DataFrame | None, req: pl.DataFrame | None, start: 
     if stock is None or stock.height == 0:
         return pl.DataFrame(schema=STATION_SCHEMA)
     s = stock.filter(pl.col("counted_on").is_between(start, end, closed="left"))
-    q = lambda c: pl.col(c).fill_null(0)  # noqa: E731
+    q = lambda c: pl.col(c).fill_null(0)
     s = s.with_columns((pl.col("opening_qty") + q("sent_qty") - q("used_qty") - q("returned_qty")).alias("computed_book"))
     book_bad = (pl.col("book_qty") != pl.col("computed_book")).fill_null(False)
     count_bad = (pl.col("counted_qty") != pl.coalesce("book_qty", "computed_book")).fill_null(False)

@@ -136,6 +136,7 @@ class Rule(_Strict):
     target_hours: float = Field(gt=0)
     calendar: str = "24x7"
     counts_for_timeliness: bool = True
+    pausable: bool = True  # a pause (when ``pauses.enabled``) moves this rule's deadline
 
 
 class Targets(_Strict):
@@ -256,6 +257,13 @@ class Checks(_Strict):
     supplier_parts_unclaimed: SupplierClaims = SupplierClaims()
 
 
+class Pauses(_Strict):
+    """Pause states that stop a ticket clock (analytics.sla.pauses); off by default."""
+
+    enabled: bool = False
+    reasons: list[str] = Field(default_factory=lambda: ["等待用户确认", "等待配件"])
+
+
 class RuleSet(_Strict):
     version: str
     calendars: dict[str, CalendarSpec] = Field(default_factory=lambda: {"24x7": CalendarSpec(kind="24x7")})
@@ -264,6 +272,7 @@ class RuleSet(_Strict):
     warnings: Warnings = Warnings()
     compliance: Compliance = Compliance()
     checks: Checks = Checks()
+    pauses: Pauses = Pauses()
     # months of earlier loaded tickets searched for clocks still open at a month's start
     carry_over_months: int = Field(default=3, ge=0)
 

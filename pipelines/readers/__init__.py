@@ -13,7 +13,7 @@ from pipelines.io.source import UnreadableFile
 
 from .base import Batch, MissingColumns, Reader
 
-__all__ = ["Batch", "MissingColumns", "Reader", "SniffError", "registry", "get", "detect", "resembling"]
+__all__ = ["Batch", "MissingColumns", "Reader", "SniffError", "detect", "get", "registry", "resembling"]
 
 # What a sniff may legitimately meet in a file of another layout: undecodable or
 # unreadable content. Anything else is a reader bug and must not hide the file.

@@ -6,7 +6,14 @@ from pipelines.io.source import SourceFile
 
 from ._table_common import resemblance, signature_score
 from .base import Batch, Reader
-from .orders_classic import CLASSIC_ONLY, NEW_ONLY, ORDER_ALIASES, REFUND_MARKERS, REQUIRED_NEW, order_batches
+from .orders_classic import (
+    CLASSIC_ONLY,
+    NEW_ONLY,
+    ORDER_ALIASES,
+    REFUND_MARKERS,
+    REQUIRED_NEW,
+    order_batches,
+)
 
 
 class OrdersNewReader(Reader):

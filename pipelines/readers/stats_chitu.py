@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pipelines.io.source import SourceFile
 
-from ._table_common import STATS_REQUIRED, base_key, resemblance, signature_score, stats_batches
+from ._table_common import (
+    STATS_REQUIRED,
+    base_key,
+    resemblance,
+    signature_score,
+    stats_batches,
+)
 from .base import Batch, Reader
 from .stats_sycm import SYCM_SIGNATURE
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from pipelines.io.encoding import UndecodableFile
 from pipelines.io.headers import apply_header
-from pipelines.io.source import SourceFile
+from pipelines.io.source import SourceFile, UnreadableFile
 
 from ._table_common import (
     blank_to_null,
@@ -28,9 +29,6 @@ from ._table_common import (
     resolve,
     yes_no,
 )
-from pipelines.io.encoding import UndecodableFile
-from pipelines.io.source import UnreadableFile
-
 from .base import Batch, Reader
 
 

@@ -207,5 +207,5 @@ def build_month_bundle(month: str, read: Reader) -> MonthBundle | None:
     )
     bundle.inputs_hash = meta.get("inputs_hash") or content_hash(
         [bundle.payroll, bundle.kpi_items, bundle.kpi_adjustments, bundle.agent_month_metrics,
-         None if bundle.evidence is None else bundle.evidence.select("evidence_id")])
+         None if bundle.evidence is None or "evidence_id" not in bundle.evidence.columns else bundle.evidence.select("evidence_id")])
     return bundle

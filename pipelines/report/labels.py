@@ -175,3 +175,34 @@ SLA_KINDS: dict[str, str] = {
     "timeliness_met": "bool", "satisfaction_met": "bool", "complaint_met": "bool", "all_met": "bool",
     "counts_for_timeliness": "bool",
 }
+
+
+def humanize(text: str) -> str:
+    """A scoring text in users' words: metric keys → labels (``within_deadline_rate`` →
+    按时处理率), sources and booleans → Chinese, ``命中档 [1]`` → ``命中第 2 档``."""
+    import re
+
+    for key in sorted(METRICS, key=len, reverse=True):
+        if key in text:
+            text = text.replace(key, METRICS[key].text)
+    text = re.sub(r"命中档 \[(\d+)\]", lambda m: f"命中第 {int(m.group(1)) + 1} 档", text)
+    text = re.sub(r"档位 \[(\d+)\]", lambda m: f"第 {int(m.group(1)) + 1} 档", text)
+    text = re.sub(r"来源 (suggested|override|data|none)\b", lambda m: "来源 " + SOURCE_LABELS[m.group(1)], text)
+    text = re.sub(r"(合格|达标) True\b", r"\1 是", text)
+    text = re.sub(r"(合格|达标) False\b", r"\1 否", text)
+    text = re.sub(r"(合格|达标) None\b", r"\1 —", text)
+    return text.replace("incomplete", STATUS_LABELS["incomplete"]).replace("final", STATUS_LABELS["final"])
+
+
+def resolve_agent(accounts: list[str], names: list[str | None], query: str) -> tuple[str | None, list[str]]:
+    """The one account ``query`` names: a full account (店铺名:子账号), a unique sub-account
+    (子账号) or a unique name. Returns (account, []) or (None, the candidates it could be)."""
+    q = query.strip()
+    for rule in (lambda a, n: a == q, lambda a, n: a.split(":")[-1] == q or n == q,
+                 lambda a, n: q in a or (n is not None and q in n)):
+        hits = sorted({a for a, n in zip(accounts, names) if a is not None and rule(a, n)})
+        if len(hits) == 1:
+            return hits[0], []
+        if hits:
+            return None, hits
+    return None, []

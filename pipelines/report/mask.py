@@ -186,6 +186,14 @@ def mask_text(expr: pl.Expr, buyer: pl.Expr | None = None) -> pl.Expr:
     return mask_labelled_names(mask_addresses(mask_phones(mask_id_cards(expr))))
 
 
+def mask_lines(lines: list[str], nicks: Iterable[str] = ()) -> list[str]:
+    """Mask free-form output lines (``kefu explain``): known buyer nicks, then :func:`mask_text`."""
+    if not lines:
+        return []
+    t = pl.col("t")
+    return pl.DataFrame({"t": lines}, schema={"t": pl.String}).select(mask_text(mask_known_nicks(t, nicks)))["t"].to_list()
+
+
 def mask_frame(
     df: pl.DataFrame,
     text_cols: Iterable[str] = ("excerpt", "detail", "text", "content"),

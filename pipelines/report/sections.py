@@ -26,6 +26,7 @@ from .labels import (
     SPEAKER_LABELS,
     STATUS_LABELS,
     WEEKDAYS,
+    humanize,
     metric_label,
 )
 from .mask import mask_frame, mask_text
@@ -323,14 +324,6 @@ def _value_text(b: MonthBundle, key: str, row: dict, k: dict, metrics: dict) -> 
     raw = k.get("raw_value")
     text, missed = split_missed(humanize(plain(raw))) if raw is not None else ("", [])
     return text, missed
-
-
-def humanize(text: str) -> str:
-    """Metric keys inside a scoring text (``within_deadline_rate 0.6667``) → Chinese labels."""
-    for key in sorted(METRICS, key=len, reverse=True):
-        if key in text:
-            text = text.replace(key, METRICS[key].text)
-    return text
 
 
 def split_missed(text: str) -> tuple[str, list[str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from pipelines.io.headers import find_header_row, apply_header, norm_header
+from pipelines.io.headers import apply_header, find_header_row, norm_header
 from pipelines.io.source import SourceFile
 from pipelines.readers.base import Batch
 from pipelines.staging.sla_schemas import SLA_TABLES

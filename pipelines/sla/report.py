@@ -66,6 +66,9 @@ EXTRA_LABELS = {
     "station": "服务站", "part_id": "备件编号", "part_name": "备件名称", "counted_on": "盘点日期", "opening_qty": "期初",
     "sent_qty": "发出", "used_qty": "使用", "returned_qty": "退回", "computed_book": "应有", "book_qty": "账面",
     "counted_qty": "实盘",
+    "paused_h": "暂停(小时)", "supplier": "供应商", "fault_parts": "责任件", "claimed_parts": "已索赔件", "unclaimed_parts": "未索赔件",
+    "claims": "索赔单", "open_claims": "未结索赔", "claimed_amount": "索赔金额", "recovered_amount": "追回金额", "recovery_rate": "追回率",
+    "age_le_30": "未结≤30天", "age_le_60": "未结31-60天", "age_le_90": "未结61-90天", "age_over_90": "未结>90天",
 }
 
 
@@ -258,7 +261,7 @@ def _specs(df: pl.DataFrame) -> list[tuple[str, str, str]]:
         if kind is None:
             kind = ("datetime" if isinstance(dt, (pl.Datetime, pl.Date)) else "bool" if dt == pl.Boolean
                     else "int" if dt.is_integer() else "float" if dt.is_float() else "text")
-        specs.append((c, SLA_COLUMNS.get(c, c), kind))
+        specs.append((c, SLA_COLUMNS.get(c) or EXTRA_LABELS.get(c, c), kind))
     return specs
 
 

@@ -7,8 +7,8 @@ Plain functions (no Prefect, no warehouse writes): the caller records the run an
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import polars as pl
@@ -23,7 +23,13 @@ from analytics.sla import (
     rules_hash,
     sla_month,
 )
-from analytics.sla.carry import keep_month_clocks, merge_carried
+from analytics.sla.carry import (
+    CALL_EVENT_COLUMNS,
+    carried_ids,
+    keep_month_clocks,
+    merge_carried,
+    own_rows,
+)
 from analytics.sla.policy import clause_results
 from analytics.sla.rules import RuleSet
 from analytics.sla.staff import apply_teams, staff_teams
@@ -80,18 +86,18 @@ class SlaResults:
         return out
 
 
-def previous_tickets(warehouse_path, month: str, months_back: int) -> pl.DataFrame | None:
-    """Tickets loaded in the ``months_back`` months before ``month`` (warehouse
-    ``sla_tickets``, every version; :func:`analytics.sla.carry.merge_carried` keeps the
-    latest). None when the warehouse has no SLA tickets yet."""
+def previous_tickets(warehouse_path, month: str, months_back: int, table: str = "sla_tickets") -> pl.DataFrame | None:
+    """Records loaded in the ``months_back`` months before ``month`` (warehouse
+    ``sla_tickets`` or ``sla_calls``, every version; :func:`analytics.sla.carry.merge_carried`
+    keeps the latest). None when the warehouse has no such table yet."""
     from pipelines import warehouse
 
-    if months_back <= 0 or "sla_tickets" not in warehouse.tables(warehouse_path):
+    if months_back <= 0 or not warehouse.resolve(warehouse_path).exists() or table not in warehouse.tables(warehouse_path):
         return None
     y, m = (int(x) for x in month.split("-"))
     k = y * 12 + (m - 1) - months_back
     first = f"{k // 12:04d}-{k % 12 + 1:02d}"
-    return warehouse.query('SELECT * FROM "sla_tickets" WHERE month >= ? AND month < ?', warehouse_path, [first, month])
+    return warehouse.query(f'SELECT * FROM "{table}" WHERE month >= ? AND month < ?', warehouse_path, [first, month])
 
 
 def default_lexicons(rules: RuleSet) -> dict:
@@ -137,23 +143,25 @@ def compute_sla(
     now: datetime | None = None,
     previous_tickets: pl.DataFrame | None = None,
     lexicons: dict | None = None,
+    previous_calls: pl.DataFrame | None = None,
 ) -> SlaResults:
     """All SLA outputs from staged tables (pure; used by :func:`run_sla` and tests).
 
-    ``previous_tickets``: tickets loaded in earlier months (warehouse ``sla_tickets``); their
-    clocks still open at the month's start are carried in (see analytics.sla.carry).
+    ``previous_tickets`` / ``previous_calls``: records loaded in earlier months (warehouse
+    ``sla_tickets`` / ``sla_calls``); their clocks still open at the month's start are
+    carried in (see analytics.sla.carry).
     ``lexicons``: for the courtesy check; default: the files under data/lexicons."""
     as_of = _as_of(month, now)
     start, end = month_bounds(month)
     cals = rules.build_calendars()
     t = merge_carried(tables.get("sla_tickets"), previous_tickets, start, end)
-    c = tables.get("sla_calls")
+    c = merge_carried(tables.get("sla_calls"), previous_calls, start, end, "call_id", CALL_EVENT_COLUMNS)
     teams = staff_teams([t, c], tables.get("sla_staff"))
     t, c = apply_teams(t, teams), apply_teams(c, teams)
-    carried_ids = t.filter(pl.col("carried"))["ticket_id"] if t is not None and "carried" in t.columns else pl.Series([], dtype=pl.String)
-    ticket_sla = keep_month_clocks(evaluate(t, c, rules, as_of, cals), carried_ids, month)
+    carried = {"ticket": carried_ids(t, "ticket_id"), "call": carried_ids(c, "call_id")}
+    ticket_sla = keep_month_clocks(evaluate(t, c, rules, as_of, cals), carried, month)
     monthly = sla_month(ticket_sla, t, month, rules.targets)
-    t_own = t.filter(~pl.col("carried")) if t is not None and "carried" in t.columns else t  # findings belong to the month of the events
+    t_own, c_all, c = own_rows(t), c, own_rows(c)  # findings belong to the month of the events
     ledger = reconcile(tables.get("sla_part_receipts"), tables.get("sla_part_requisitions"), tables.get("sla_stocktakes"), start.date(), end.date(), month)
     findings = compliance_findings(
         rules, as_of, tickets=t_own, calls=c, requisitions=tables.get("sla_part_requisitions"),
@@ -167,7 +175,7 @@ def compute_sla(
     )
     if clauses.findings.height:
         findings = pl.concat([findings, clauses.findings]).sort("check", "at", "record_id", nulls_last=True)
-    warn = breach_warnings(t, c, rules, now, cals) if now is not None else None
+    warn = breach_warnings(t, c_all, rules, now, cals) if now is not None else None
     notes = calendar_notes(cals)
     if t is None or t.height == 0:
         notes.append("没有服务工单数据")

@@ -127,3 +127,21 @@ def mask_staged(kind: str, loaded: pl.DataFrame, quarantine: pl.DataFrame,
     if not s.enabled:
         return loaded, quarantine
     return _mask_columns(loaded, FREE_TEXT.get(kind, ()), s), _mask_columns(quarantine, QUARANTINE_TEXT, s)
+
+
+BUYER_TABLES = ("messages", "orders", "refunds", "complaints", "reviews")
+
+
+def month_buyer_nicks(month: str, warehouse_path: str | Path | None = None) -> list[str]:
+    """Every buyer nick the warehouse holds for ``month`` (for masking free-form output such
+    as ``kefu explain``, where a nick can sit inside a note or an excerpt)."""
+    from pipelines import warehouse
+
+    present = set(warehouse.tables(warehouse_path))
+    parts = [
+        f'SELECT DISTINCT buyer FROM "{t}" WHERE month = ? AND buyer IS NOT NULL' for t in BUYER_TABLES if t in present
+    ]
+    if not parts:
+        return []
+    sql = " UNION ".join(parts)
+    return warehouse.query(sql, warehouse_path, [month] * len(parts))["buyer"].to_list()

@@ -44,13 +44,13 @@ REFUND_STATUSES = (
 )
 
 # Shapes of real ids (checked on the unwrapped value; anything else is quarantined)
-TAOBAO_ID = dict(pattern=r"^\d{15,20}$", pattern_hint="应为15–20位数字")
-ALIPAY_ID = dict(pattern=r"^\d{16,32}$", pattern_hint="应为16–32位数字")
+TAOBAO_ID = {"pattern": r"^\d{15,20}$", "pattern_hint": "应为15–20位数字"}
+ALIPAY_ID = {"pattern": r"^\d{16,32}$", "pattern_hint": "应为16–32位数字"}
 # ids the supervisor assigns (TS202610001, PJ0001): letters, digits, CJK and - _ . / #
-SUPERVISOR_ID = dict(
-    pattern=r"^[0-9A-Za-z\p{Han}][0-9A-Za-z\p{Han}_\-./#]{0,39}$",
-    pattern_hint="应由字母、数字、汉字和 -_./# 组成, 最长40个字符",
-)
+SUPERVISOR_ID = {
+    "pattern": r"^[0-9A-Za-z\p{Han}][0-9A-Za-z\p{Han}_\-./#]{0,39}$",
+    "pattern_hint": "应由字母、数字、汉字和 -_./# 组成, 最长40个字符",
+}
 
 MESSAGES = Table(
     "messages",

@@ -15,7 +15,7 @@ from .table import Col, Table
 
 TICKET_CHANNELS = ("电话", "来函", "上门", "线上")
 FAULT_CATEGORIES = ("车身", "底盘", "发动机", "其他")
-TICKET_STATUSES = ("待处理", "处理中", "已完成", "已关闭")
+TICKET_STATUSES = ("待处理", "处理中", "等待用户确认", "等待配件", "已完成", "已关闭")
 CALL_KINDS = ("来电", "来函")
 APPROVALS = ("已批准", "待审批", "已驳回")
 CLAIM_STATUSES = ("处理中", "已结案", "已驳回")
@@ -60,6 +60,9 @@ SLA_TICKETS = Table(
         Col("returned_at", "datetime", "返回单位时间"),
         Col("report_approved_at", "datetime", "报告审批时间"),
         Col("report_archived_at", "datetime", "报告存档时间"),
+        Col("paused_at", "datetime", "暂停时间"),  # optional pause states (rules: pauses)
+        Col("resumed_at", "datetime", "恢复时间"),
+        Col("pause_reason", "str", "暂停原因"),
     ),
     natural_key=("ticket_id",),
     month_by=("received_at", "first_reply_at", "written_contact_at", "arrived_at", "completed_at", "closed_at"),
@@ -85,6 +88,7 @@ SLA_CALLS = Table(
     ),
     natural_key=("call_id",),
     month_by=("received_at", "replied_at"),
+    open_carry=("received_at", ("replied_at",)),
     doc="来电来函记录 (3.5): one row per call or letter, in order received.",
 )
 

@@ -1,7 +1,8 @@
 """Clause checks of issue 12 at their edges: just inside / just outside each threshold,
 off in the rules file → 已关闭, missing columns (old workbook) → 未检查, never passed."""
 
-from datetime import date, datetime as D, timedelta
+from datetime import date, timedelta
+from datetime import datetime as D
 from decimal import Decimal
 from pathlib import Path
 
@@ -241,7 +242,7 @@ def test_old_parts_processed_by_month_end_plus_grace_days():
     found, run = old_parts_processed_monthly(rets, CK.old_parts_processed_monthly, AS_OF)
     assert ids(found) == ["R1/P-1", "R2/P-1"] and run.checked == 4
     # an unprocessed part is late once its due day (10-10) has passed: as of 10-11 00:00
-    late = lambda at: "R2/P-1" in ids(old_parts_processed_monthly(rets, CK.old_parts_processed_monthly, at)[0])  # noqa: E731
+    late = lambda at: "R2/P-1" in ids(old_parts_processed_monthly(rets, CK.old_parts_processed_monthly, at)[0])
     assert (late(D(2026, 10, 10, 23, 59)), late(D(2026, 10, 11))) == (False, True)
 
 

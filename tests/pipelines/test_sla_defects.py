@@ -1,6 +1,5 @@
 """Issue 12 defects: a clock crossing a month end, radius as people write it, one team per person."""
 
-from datetime import datetime as D
 from pathlib import Path
 
 import polars as pl
@@ -116,3 +115,36 @@ def test_staff_list_decides_the_team(tmp_path):
     (d / "人员.csv").write_text("服务人员,服务组\n王强,服务二组\n", encoding="utf-8")
     res = run_sla("2026-10", d, None, RULES_TEXT)
     assert res.sla_month.filter(pl.col("level") == "staff").select("team", "staff", "timed").rows() == [("服务二组", "王强", 2)]
+
+
+def test_old_workbook_loads_and_new_checks_are_reported_not_run(tmp_path):
+    rows = "T1,2026-10-05 08:00,发动机,50,王强,服务一组,2026-10-05 10:00,已完成\n"
+    res = run_sla("2026-10", inbox(tmp_path, "oct", rows), None, RULES_TEXT)
+    assert res.files[0]["loaded"] == 1 and res.quarantine.height == 0
+    st = dict(res.checks.select("check", "status").iter_rows())
+    assert st["contact_archive_feedback"] == st["report_approval_archive"] == st["supplier_parts_unclaimed"] == "未检查"
+    assert st["courtesy"] == "未检查" and st["signature_before_completion"] == "已检查"
+    assert "已检查" not in {st[c] for c in ("fee_approval_remittance", "major_issue_reported", "old_part_brought_back", "reply_archive_time")}
+    assert any("未检查" in n for n in res.notes)
+    assert "未检查" in res.tables()["sla_checks"]["status"].to_list()
+
+
+def test_unanswered_call_crossing_the_month_end_is_counted_once(tmp_path):
+    def calls_inbox(name, rows):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "来电.csv").write_text("记录编号,来电来函时间,类型,处理人,服务组,答复时间\n" + rows, encoding="utf-8")
+        return d
+
+    row = "C-SEP,2026-09-30 23:00,来电,王强,服务一组,\n"
+    sep = run_sla("2026-09", calls_inbox("sep", row), None, RULES_TEXT)
+    assert sep.ticket_sla.select("record_id", "status").rows() == [("C-SEP", "running")]
+    oct_ = run_sla("2026-10", calls_inbox("oct", row), None, RULES_TEXT)  # re-exported, still unanswered
+    assert oct_.ticket_sla.select("record_id", "status", "decided_month").rows() == [("C-SEP", "breached", "2026-10")]
+    assert (overall(oct_)["timely"], overall(oct_)["timed"]) == (0, 1)
+    # only loaded in September: carried from the warehouse
+    wh = tmp_path / "w.duckdb"
+    run_sla_month("2026-09", calls_inbox("sep2", row), wh, out=tmp_path / "out")
+    o = run_sla_month("2026-10", calls_inbox("oct2", "C-OCT,2026-10-03 09:00,来电,王强,服务一组,2026-10-03 10:00\n"), wh, out=tmp_path / "out")
+    got = o.results.ticket_sla.select("record_id", "status").sort("record_id").rows()
+    assert got == [("C-OCT", "met"), ("C-SEP", "breached")]

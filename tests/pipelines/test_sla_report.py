@@ -49,3 +49,16 @@ def test_xlsx_text_is_never_a_formula(tmp_path):
     assert row["编号"] == "W1" and row["状态"] == "超时" and row["期限"] == D(2026, 10, 6, 9)
     assert detail.freeze_panes == "A2" and detail.auto_filter.ref is not None
     assert all(h and h.isascii() is False for h in header)  # Chinese headers everywhere
+
+
+def test_issue12_sheets_have_chinese_headers(tmp_path):
+    from pipelines.sla.sample import generate_sla
+
+    generate_sla("2026-10", tmp_path / "in", seed=7)
+    r = run_sla("2026-10", tmp_path / "in", None, RULES_TEXT)
+    wb = openpyxl.load_workbook(write_sla_xlsx(r, tmp_path / "sla.xlsx"))
+    for name in ("时限明细", "检查项", "服务用语", "服务站台账", "二次索赔按供应商"):
+        header = [c.value for c in wb[name][1]]
+        assert all(h and not h.isascii() for h in header), (name, header)
+    page = render_sla_report(r, "2026-10")
+    assert "检查项" in page and "服务站台账" in page and "B-RUDE" in page

@@ -202,3 +202,10 @@ def test_a_crashing_sniff_is_an_error_naming_file_and_layout(tmp_path, monkeypat
     monkeypatch.setattr(reader, "sniff", boom)
     msg = ingest_error(tmp_path / "in")
     assert "r.csv" in msg and "stats_chitu" in msg and "KeyError" in msg
+
+
+def test_a_manifest_pin_to_a_layout_the_file_breaks_names_the_missing_columns(tmp_path):
+    path = write_csv(tmp_path / "in" / "r.csv", rename(csv_rows(REFUNDS), "退款编号", "单号"))
+    (tmp_path / "in" / "kefu-manifest.yaml").write_text("files:\n  r.csv: refunds\n", encoding="utf-8")
+    msg = ingest_error(path.parent)
+    assert "r.csv" in msg and "退款管理导出" in msg and "退款编号" in msg

@@ -91,3 +91,95 @@ def test_minimal_report_in_headless_chromium(browser, minimal_bundle: MonthBundl
     assert page.locator(".nodata").count() >= 5
     page.screenshot(path=str(tmp_path / "minimal.png"), full_page=True)
     page.close()
+
+
+def test_interactions_filter_cards_and_conversation(browser, sample_month, tmp_path: Path) -> None:
+    """Filter a table, open an agent card, click an evidence row to see its conversation."""
+    from pipelines.monthly import month_bundle
+
+    path = write_report(month_bundle(sample_month), tmp_path / "report.html")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(path.as_uri())
+    rows = page.locator("#tbl-summary tbody tr")
+    assert rows.count() == 8
+    page.locator('input[data-table="tbl-summary"]').fill("小鹿")
+    assert page.locator("#tbl-summary tbody tr:not([hidden])").count() == 1
+    card = page.locator(".agent").first
+    assert not card.locator(".agent-body").is_visible()  # collapsed by default
+    card.locator(".agent-head").click()
+    assert card.locator(".agent-body").is_visible() and "各项" in card.locator(".arith").inner_text()
+    ev = page.locator("#tbl-ev-slow_response tr.ev").first
+    ctx = page.locator("#tbl-ev-slow_response tr.ctx").first
+    assert not ctx.is_visible()
+    ev.click()
+    assert ctx.is_visible() and ctx.locator("li").count() >= 2 and ctx.locator("li.hit").count() == 1
+    assert errors == []
+    page.close()
+
+
+def _pdf_pages(pdf: bytes) -> list[str]:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
+
+
+def _pdf_page_png(pdf: bytes, index: int, out: Path) -> Path:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(pdf)
+    doc[index].render(scale=1.5).to_pil().save(out)
+    return out
+
+
+def test_screenshots_of_both_reports(browser, sample_month, artifacts_dir: Path, tmp_path: Path) -> None:
+    """Full-page screenshots of report.html and sla_report.html, and one printed agent page
+    (Chromium print-to-PDF → PNG): each agent prints on exactly one A4 page for signature."""
+    from datetime import datetime
+
+    from pipelines.monthly import month_bundle
+    from pipelines.sla.report import render_sla_report
+    from pipelines.sla.run import run_sla
+    from pipelines.sla.sample import generate_sla
+
+    bundle = month_bundle(sample_month)
+    path = write_report(bundle, tmp_path / "report.html")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(path.as_uri())
+    page.screenshot(path=str(artifacts_dir / "report_full.png"), full_page=True)
+    page.locator(".agent-head").first.click()
+    page.locator("#tbl-ev-slow_response tr.ev").first.click()
+    page.locator("#scorecards").screenshot(path=str(artifacts_dir / "report_agent_open.png"))
+    pdf = page.pdf(format="A4", print_background=True)
+    page.close()
+    pages = _pdf_pages(pdf)
+    agent_pages = [i for i, t in enumerate(pages) if "考核确认单" in t]
+    assert len(agent_pages) == bundle.payroll.height  # one page per agent ...
+    for name in bundle.payroll["name"].to_list():  # ... each name on exactly one of them, with the signature line
+        assert sum(1 for i in agent_pages if name in pages[i]) == 1, name
+    assert all("客服签字" in pages[i] for i in agent_pages)
+    shot = _pdf_page_png(pdf, agent_pages[0], artifacts_dir / "report_print_agent.png")
+    assert shot.stat().st_size > 20_000
+
+    inbox = tmp_path / "sla_in"
+    inbox.mkdir()
+    generate_sla("2026-10", inbox, seed=7)
+    rules = (Path(__file__).parents[3] / "data" / "sla_rules.yaml").read_text(encoding="utf-8")
+    res = run_sla("2026-10", inbox, datetime(2026, 10, 31, 18), rules)
+    sla_path = tmp_path / "sla_report.html"
+    sla_path.write_text(render_sla_report(res, "2026-10"), encoding="utf-8")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(sla_path.as_uri())
+    assert errors == []
+    assert page.locator("#targets svg.chart").count() == 3 and page.locator("#weekly svg.chart").count() == 2
+    page.screenshot(path=str(artifacts_dir / "sla_full.png"), full_page=True)
+    sla_pdf = page.pdf(format="A4", print_background=True)
+    page.close()
+    _pdf_page_png(sla_pdf, 0, artifacts_dir / "sla_print_first.png")
+    for name in ("report_full.png", "report_agent_open.png", "sla_full.png"):
+        assert (artifacts_dir / name).stat().st_size > 50_000, name
