@@ -76,7 +76,7 @@ def lexicon_versions(lexicons: dict[str, Lexicon]) -> pl.DataFrame:
     )
 
 
-HIT_SCHEMA = {"msg_idx": pl.Int64, "lexicon": pl.String, "term": pl.String}
+HIT_SCHEMA = pl.Schema({"msg_idx": pl.Int64(), "lexicon": pl.String(), "term": pl.String()})
 
 
 def match_terms(frame: pl.DataFrame, terms: list[str], text_col: str = "norm_text") -> pl.DataFrame:

@@ -60,11 +60,11 @@ def conversation_docs(sess: Sessions, norm_msgs: pl.DataFrame) -> pl.DataFrame:
             .with_row_index("doc").with_columns(pl.col("doc").cast(pl.Int64)))
 
 
-def link_refunds(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFrame,
+def link_refunds(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFrame | None,
                  settings: AnalyticsSettings) -> pl.DataFrame:
     """conversation_id -> refund_id, label, link_method ('order_id' | 'buyer_window')."""
     c = settings.text.classifier
-    schema = {"conversation_id": pl.String, "refund_id": pl.String, "label": pl.String, "link_method": pl.String}
+    schema = pl.Schema({"conversation_id": pl.String(), "refund_id": pl.String(), "label": pl.String(), "link_method": pl.String()})
     if refunds is None or refunds.height == 0:
         return pl.DataFrame(schema=schema)
     # full sort keys: ties must not fall to the engine's (unspecified) order (issue 9 item 7)
@@ -133,8 +133,8 @@ def classify_reasons(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFr
     counts = base.filter(pl.col("label").is_not_null()).group_by("label").len().sort("len", "label", descending=[True, False])
     kept = counts.filter(pl.col("len") >= c.min_per_class)
     report = ReasonReport(status="skipped", message="", labelled=int(counts["len"].sum() or 0),
-                          classes=dict(zip(kept["label"], kept["len"])),
-                          dropped_classes=dict(zip(*counts.filter(pl.col("len") < c.min_per_class).select("label", "len"))))
+                          classes=dict(zip(kept["label"], kept["len"], strict=True)),
+                          dropped_classes=dict(zip(*counts.filter(pl.col("len") < c.min_per_class).select("label", "len"), strict=True)))
     out_cols = ["month", "conversation_id", "shop", "agent_account", "buyer", "start_at", "is_after_sales",
                 "refund_id", "link_method", "label", "split", "heldout_predicted", "predicted_reason", "confidence"]
     train_set = base.filter(pl.col("label").is_in(kept["label"].implode()))

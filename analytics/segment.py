@@ -16,7 +16,9 @@ Segmentation is done per *chunk* of many documents joined by a newline (one engi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -50,6 +52,9 @@ def parse_userdict(text: str) -> list[UserWord]:
 
 class Segmenter:
     """A jieba or rjieba tokenizer with the user dictionary loaded."""
+
+    _tk: Any
+    _cut: Callable[[str], list[str]]
 
     def __init__(self, userdict: list[UserWord], engine: str = "rjieba"):
         self.engine = engine
@@ -101,11 +106,11 @@ def tokenize(docs: pl.Series, seg: Segmenter, stopwords: frozenset[str] = frozen
         out.append(pl.DataFrame({"doc": doc, "token": toks}).filter(~is_sep))
     if not out:
         return pl.DataFrame(schema={"doc": pl.Int64, "token": pl.String})
-    toks = pl.concat(out)
+    frame = pl.concat(out)
     keep = (
         (pl.col("token").str.strip_chars() != "")
         & (pl.col("token").str.len_chars() >= min_len)
         & ~pl.col("token").is_in(list(stopwords))
         & ~pl.col("token").str.contains(r"^\d{7,}$")
     )
-    return toks.filter(keep)
+    return frame.filter(keep)

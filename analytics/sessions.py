@@ -65,6 +65,7 @@ class Sessions:
 
     def agents(self) -> pl.DataFrame:
         """agent_no -> month, agent_account (integer keys for per-agent aggregations)."""
+        assert self.threads is not None, "Sessions built without threads"
         return self.threads.select("agent_no", "month", "agent_account").unique("agent_no").sort("agent_no")
 
 
@@ -99,9 +100,9 @@ def classify_messages(messages: pl.DataFrame, settings: AnalyticsSettings) -> pl
         "msg_idx", *messages.columns, "kind", "is_auto", "is_system", "day")
 
 
-_TRANSFER_SCHEMA = {"transfer_id": pl.Int64, "month": pl.String, "shop": pl.String, "buyer": pl.String,
-                    "sent_at": pl.Datetime("us"), "from_agent": pl.String, "to_agent": pl.String,
-                    "transfer_reason": pl.String, "msg_idx": pl.Int64, "source_file": pl.String, "seq": pl.Int64}
+_TRANSFER_SCHEMA = pl.Schema({"transfer_id": pl.Int64(), "month": pl.String(), "shop": pl.String(), "buyer": pl.String(),
+                    "sent_at": pl.Datetime("us"), "from_agent": pl.String(), "to_agent": pl.String(),
+                    "transfer_reason": pl.String(), "msg_idx": pl.Int64(), "source_file": pl.String(), "seq": pl.Int64()})
 
 
 def resolve_transfers(msgs: pl.DataFrame, accounts: pl.DataFrame | None = None) -> pl.DataFrame:

@@ -46,7 +46,7 @@ class SessionSettings(BaseModel):
         spans = sorted(parse_window(w) for w in v)
         if not spans:
             raise ValueError("service_hours 不能为空")
-        for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
+        for (_, a1), (b0, _) in zip(spans, spans[1:]):  # noqa: B905 (pairs of neighbours)
             if b0 < a1:
                 raise ValueError(f"服务时间段重叠: {v}")
         return v

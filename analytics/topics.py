@@ -11,7 +11,7 @@ from analytics.segment import Segmenter, tokenize
 from analytics.settings import AnalyticsSettings
 from analytics.vectorize import build_vocabulary, count_matrix
 
-TOPIC_SCHEMA = {"topic": pl.Int64, "rank": pl.Int64, "term": pl.String, "weight": pl.Float64, "docs": pl.Int64}
+TOPIC_SCHEMA = pl.Schema({"topic": pl.Int64(), "rank": pl.Int64(), "term": pl.String(), "weight": pl.Float64(), "docs": pl.Int64()})
 
 
 def discover_topics(docs: pl.DataFrame, settings: AnalyticsSettings, segmenter: Segmenter,

@@ -7,7 +7,7 @@ import polars as pl
 from scipy import sparse
 
 
-def build_vocabulary(tokens: pl.DataFrame, docs: list[int] | pl.Series, min_df: int = 1) -> pl.DataFrame:
+def build_vocabulary(tokens: pl.DataFrame, docs: list[int] | pl.Series | np.ndarray, min_df: int = 1) -> pl.DataFrame:
     """Vocabulary (token, col) of tokens appearing in >= ``min_df`` of ``docs``, sorted by token."""
     sel = tokens.filter(pl.col("doc").is_in(pl.Series(docs, dtype=pl.Int64).implode()))
     df = sel.unique(["doc", "token"]).group_by("token").len()
@@ -15,7 +15,7 @@ def build_vocabulary(tokens: pl.DataFrame, docs: list[int] | pl.Series, min_df: 
             .select("token", pl.col("col").cast(pl.Int64)))
 
 
-def count_matrix(tokens: pl.DataFrame, docs: list[int] | pl.Series, vocab: pl.DataFrame) -> sparse.csr_matrix:
+def count_matrix(tokens: pl.DataFrame, docs: list[int] | pl.Series | np.ndarray, vocab: pl.DataFrame) -> sparse.csr_matrix:
     """Rows follow ``docs`` order; columns follow ``vocab``; unknown tokens are ignored."""
     order = pl.DataFrame({"doc": pl.Series(docs, dtype=pl.Int64)}).with_row_index("row")
     c = (tokens.join(order, on="doc", how="inner").join(vocab, on="token", how="inner")

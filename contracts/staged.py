@@ -26,6 +26,8 @@ the lineage columns ``source_file``, ``source_sheet`` (null for CSV/text) and
 
 from __future__ import annotations
 
+from typing import Any
+
 from .table import DUCKDB_TYPES, LINEAGE, POLARS_TYPES, Col, Table  # noqa: F401 (re-exported)
 
 GRADES = ("优", "良", "中", "差")
@@ -43,10 +45,10 @@ REFUND_STATUSES = (
 )
 
 # Shapes of real ids (checked on the unwrapped value; anything else is quarantined)
-TAOBAO_ID = {"pattern": r"^\d{15,20}$", "pattern_hint": "应为15–20位数字"}
-ALIPAY_ID = {"pattern": r"^\d{16,32}$", "pattern_hint": "应为16–32位数字"}
+TAOBAO_ID: dict[str, Any] = {"pattern": r"^\d{15,20}$", "pattern_hint": "应为15–20位数字"}
+ALIPAY_ID: dict[str, Any] = {"pattern": r"^\d{16,32}$", "pattern_hint": "应为16–32位数字"}
 # ids the supervisor assigns (TS202610001, PJ0001): letters, digits, CJK and - _ . / #
-SUPERVISOR_ID = {
+SUPERVISOR_ID: dict[str, Any] = {
     "pattern": r"^[0-9A-Za-z\p{Han}][0-9A-Za-z\p{Han}_\-./#]{0,39}$",
     "pattern_hint": "应由字母、数字、汉字和 -_./# 组成, 最长40个字符",
 }

@@ -42,7 +42,7 @@ def explain(result: ScoringResult, agent: str, max_evidence: int | None = 20) ->
     pay = result.payroll.filter(pl.col("agent") == agent)
     if pay.height == 0:
         raise KeyError(f"{agent} 不在 {result.month} 的评分结果中")
-    texts = dict(zip(result.evidence["evidence_id"].to_list(), result.evidence["text"].to_list()))
+    texts = dict(zip(result.evidence["evidence_id"].to_list(), result.evidence["text"].to_list(), strict=True))
 
     def refs(ids: list[str]) -> tuple[list[str], int]:
         shown = ids if max_evidence is None else ids[:max_evidence]

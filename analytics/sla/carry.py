@@ -74,6 +74,6 @@ def keep_month_clocks(ticket_sla: pl.DataFrame, carried: dict[str, pl.Series], m
     conds = [(pl.col("record_kind") == kind) & pl.col("record_id").is_in(ids.implode()) for kind, ids in carried.items() if ids.len()]
     if not conds:
         return ticket_sla
-    carried = pl.any_horizontal(conds)
-    keep = ~carried | (pl.col("decided_month") == month).fill_null(False) | (pl.col("status") == "running").fill_null(False)
+    is_carried = pl.any_horizontal(conds)
+    keep = ~is_carried | (pl.col("decided_month") == month).fill_null(False) | (pl.col("status") == "running").fill_null(False)
     return ticket_sla.filter(keep)

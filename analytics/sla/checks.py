@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import TypeGuard
+
 import polars as pl
 
-CHECK_SCHEMA = {
-    "check": pl.String,
-    "policy_ref": pl.String,
-    "name": pl.String,
-    "status": pl.String,  # 已检查 / 未检查 / 已关闭
-    "reason": pl.String,
-    "checked": pl.Int64,  # records examined
-    "findings": pl.Int64,
-}
+CHECK_SCHEMA = pl.Schema({
+    "check": pl.String(),
+    "policy_ref": pl.String(),
+    "name": pl.String(),
+    "status": pl.String(),  # 已检查 / 未检查 / 已关闭
+    "reason": pl.String(),
+    "checked": pl.Int64(),  # records examined
+    "findings": pl.Int64(),
+})
 
 RAN, NOT_RUN, OFF = "已检查", "未检查", "已关闭"
 
@@ -35,7 +37,7 @@ class CheckRun:
     findings: int = 0
 
 
-def has_data(frame: pl.DataFrame | None, *cols: str) -> bool:
+def has_data(frame: pl.DataFrame | None, *cols: str) -> TypeGuard[pl.DataFrame]:
     """True when ``frame`` has rows and at least one of ``cols`` is filled on some row."""
     if frame is None or frame.height == 0:
         return False

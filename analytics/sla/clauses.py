@@ -166,8 +166,8 @@ def ticket_call_checks(checks: Checks, as_of: datetime, tickets: pl.DataFrame | 
         f, r = fn(tickets, getattr(checks, fn.__name__), as_of)
         out.append(f)
         runs.append(r)
-    for fn in CALL_CHECKS:
-        f, r = fn(calls, getattr(checks, fn.__name__), as_of)
+    for call_check in CALL_CHECKS:
+        f, r = call_check(calls, getattr(checks, call_check.__name__), as_of)
         out.append(f)
         runs.append(r)
     return out, runs

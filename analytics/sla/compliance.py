@@ -25,16 +25,16 @@ import polars as pl
 
 from .rules import RuleSet
 
-FINDING_SCHEMA = {
-    "finding_id": pl.String,
-    "check": pl.String,
-    "policy_ref": pl.String,
-    "record_kind": pl.String,
-    "record_id": pl.String,
-    "staff": pl.String,
+FINDING_SCHEMA = pl.Schema({
+    "finding_id": pl.String(),
+    "check": pl.String(),
+    "policy_ref": pl.String(),
+    "record_kind": pl.String(),
+    "record_id": pl.String(),
+    "staff": pl.String(),
     "at": pl.Datetime("us"),
-    "detail": pl.String,
-}
+    "detail": pl.String(),
+})
 
 DONE_STATUSES = ("已完成", "已关闭")
 

@@ -37,10 +37,10 @@ TEXT_FIELDS = (
     ("calls", "subject", "事由", "customer"),
 )
 
-COURTESY_SCHEMA = {
-    "staff": pl.String, "team": pl.String, "staff_texts": pl.Int64, "staff_hits": pl.Int64, "customer_texts": pl.Int64,
-    "customer_hits": pl.Int64, "by_lexicon": pl.String, "met": pl.Boolean,
-}
+COURTESY_SCHEMA = pl.Schema({
+    "staff": pl.String(), "team": pl.String(), "staff_texts": pl.Int64(), "staff_hits": pl.Int64(), "customer_texts": pl.Int64(),
+    "customer_hits": pl.Int64(), "by_lexicon": pl.String(), "met": pl.Boolean(),
+})
 
 
 def _texts(tickets: pl.DataFrame | None, calls: pl.DataFrame | None) -> pl.DataFrame:
@@ -83,6 +83,7 @@ def courtesy_check(
     missing = [n for n in names if not lexicons or n not in lexicons]
     if missing:
         return empty[0], CheckRun(CID, REF, NAME, NOT_RUN, f"未加载词库 {', '.join(missing)}, 本项未检查"), empty[1]
+    lexicons = lexicons or {}  # every named lexicon is loaded (checked above)
     texts = _texts(tickets, calls)
     if texts.height == 0:
         return empty[0], CheckRun(CID, REF, NAME, NOT_RUN, "没有可检查的文字(处理情况/备注/用户意见/答复内容/事由 缺列或全部为空), 本项未检查"), empty[1]

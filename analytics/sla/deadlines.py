@@ -110,7 +110,9 @@ def deadline_status(
 
 
 def _calendar_rows(batch: pl.Series, cal: Calendar, as_of: datetime) -> pl.Series:
-    deadlines, elapsed, remaining = [], [], []
+    deadlines: list[datetime | None] = []
+    elapsed: list[float | None] = []
+    remaining: list[float | None] = []
     for row in batch.to_list():
         s, e, t = row["s"], row["e"], row["t"]
         if s is None or t is None:

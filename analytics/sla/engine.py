@@ -22,29 +22,34 @@ from .rules import RulesError, RuleSet, condition_expr, condition_fields
 ID_COLUMN = {"tickets": "ticket_id", "calls": "call_id"}
 RECORD_KIND = {"tickets": "ticket", "calls": "call"}
 
-TICKET_SLA_SCHEMA = {
-    "record_kind": pl.String,
-    "record_id": pl.String,
-    "rule_id": pl.String,
-    "rule_name": pl.String,
-    "policy_ref": pl.String,
-    "staff": pl.String,
-    "team": pl.String,
-    "calendar": pl.String,
-    "target_h": pl.Float64,
-    "start_event": pl.String,
-    "stop_event": pl.String,
+TICKET_SLA_SCHEMA = pl.Schema({
+    "record_kind": pl.String(),
+    "record_id": pl.String(),
+    "rule_id": pl.String(),
+    "rule_name": pl.String(),
+    "policy_ref": pl.String(),
+    "staff": pl.String(),
+    "team": pl.String(),
+    "calendar": pl.String(),
+    "target_h": pl.Float64(),
+    "start_event": pl.String(),
+    "stop_event": pl.String(),
     "start_at": DT,
     "deadline": DT,
     "stop_at": DT,
-    "elapsed_s": pl.Float64,
-    "remaining_s": pl.Float64,
-    "status": pl.String,
+    "elapsed_s": pl.Float64(),
+    "remaining_s": pl.Float64(),
+    "status": pl.String(),
     "decided_at": DT,
-    "decided_month": pl.String,
-    "counts_for_timeliness": pl.Boolean,
-    "paused_h": pl.Float64,  # paused hours that moved the deadline (pauses.enabled; else 0)
-}
+    "decided_month": pl.String(),
+    "counts_for_timeliness": pl.Boolean(),
+    "paused_h": pl.Float64(),  # paused hours that moved the deadline (pauses.enabled; else 0)
+})
+
+
+def _text_or_null(column: str, columns: list[str]) -> pl.Expr:
+    """``column`` as text when the frame has it, else a null text column."""
+    return pl.col(column).cast(pl.String) if column in columns else pl.lit(None, dtype=pl.String)
 
 
 def evaluate(
@@ -77,15 +82,14 @@ def evaluate(
         pause = rules.pauses.enabled and rule.pausable and rule.source == "tickets"
         paused = paused_hours(picked, rule.start, rule.stop, rule.target_hours, cal, as_of, rules.pauses.reasons) if pause else None
         picked = picked.with_columns(paused if paused is not None else pl.lit(0.0).alias("paused_h"))
-        opt = lambda c: pl.col(c).cast(pl.String) if c in picked.columns else pl.lit(None, dtype=pl.String)  # noqa: E731
         out = picked.select(
             pl.lit(RECORD_KIND[rule.source]).alias("record_kind"),
             pl.col(id_col).cast(pl.String).alias("record_id"),
             pl.lit(rule.id).alias("rule_id"),
             pl.lit(rule.name).alias("rule_name"),
             pl.lit(rule.policy_ref).alias("policy_ref"),
-            opt("staff").alias("staff"),
-            opt("team").alias("team"),
+            _text_or_null("staff", picked.columns).alias("staff"),
+            _text_or_null("team", picked.columns).alias("team"),
             pl.lit(rule.calendar).alias("calendar"),
             pl.lit(rule.target_hours, dtype=pl.Float64).alias("target_h"),
             pl.lit(rule.start).alias("start_event"),

@@ -96,11 +96,11 @@ def old_parts_processed_monthly(returns: pl.DataFrame | None, cfg, as_of: dateti
     return _ran(cid, ref, name, r.height, _finding(bad, cid, ref, "return", rid, pl.col("staff"), _day("_due"), detail))
 
 
-STATION_SCHEMA = {
-    "station": pl.String, "part_id": pl.String, "part_name": pl.String, "counted_on": pl.Date, "opening_qty": pl.Int64,
-    "sent_qty": pl.Int64, "used_qty": pl.Int64, "returned_qty": pl.Int64, "computed_book": pl.Int64, "book_qty": pl.Int64,
-    "counted_qty": pl.Int64, "status": pl.String,
-}
+STATION_SCHEMA = pl.Schema({
+    "station": pl.String(), "part_id": pl.String(), "part_name": pl.String(), "counted_on": pl.Date(), "opening_qty": pl.Int64(),
+    "sent_qty": pl.Int64(), "used_qty": pl.Int64(), "returned_qty": pl.Int64(), "computed_book": pl.Int64(), "book_qty": pl.Int64(),
+    "counted_qty": pl.Int64(), "status": pl.String(),
+})
 
 
 def station_ledger(stock: pl.DataFrame | None, req: pl.DataFrame | None, start: date, end: date) -> pl.DataFrame:
@@ -109,7 +109,9 @@ def station_ledger(stock: pl.DataFrame | None, req: pl.DataFrame | None, start: 
     if stock is None or stock.height == 0:
         return pl.DataFrame(schema=STATION_SCHEMA)
     s = stock.filter(pl.col("counted_on").is_between(start, end, closed="left"))
-    q = lambda c: pl.col(c).fill_null(0)
+    def q(c: str) -> pl.Expr:
+        return pl.col(c).fill_null(0)
+
     s = s.with_columns((pl.col("opening_qty") + q("sent_qty") - q("used_qty") - q("returned_qty")).alias("computed_book"))
     book_bad = (pl.col("book_qty") != pl.col("computed_book")).fill_null(False)
     count_bad = (pl.col("counted_qty") != pl.coalesce("book_qty", "computed_book")).fill_null(False)
@@ -172,10 +174,10 @@ def supplier_parts_unclaimed(req: pl.DataFrame | None, cfg, as_of: datetime, cla
                                                              pl.col("part_name").fill_null(pl.col("part_id")), pl.col("issued_on").dt.strftime(_D), pl.lit(cfg.claim_within_days))))
 
 
-CLAIMS_SUMMARY_SCHEMA = {
-    "supplier": pl.String, "fault_parts": pl.Int64, "claimed_parts": pl.Int64, "unclaimed_parts": pl.Int64, "claims": pl.Int64,
-    "open_claims": pl.Int64, "claimed_amount": pl.Decimal(14, 2), "recovered_amount": pl.Decimal(14, 2), "recovery_rate": pl.Float64,
-}
+CLAIMS_SUMMARY_SCHEMA = pl.Schema({
+    "supplier": pl.String(), "fault_parts": pl.Int64(), "claimed_parts": pl.Int64(), "unclaimed_parts": pl.Int64(), "claims": pl.Int64(),
+    "open_claims": pl.Int64(), "claimed_amount": pl.Decimal(14, 2), "recovered_amount": pl.Decimal(14, 2), "recovery_rate": pl.Float64(),
+})
 
 
 def claims_summary(req: pl.DataFrame | None, claims: pl.DataFrame | None, as_of: datetime, ageing_days: list[int]) -> pl.DataFrame:
@@ -184,7 +186,7 @@ def claims_summary(req: pl.DataFrame | None, claims: pl.DataFrame | None, as_of:
     claimed (null when nothing claimed) and open claims by age in days since 提交日期
     (``age_le_30``, ``age_le_60``, ``age_le_90``, ``age_over_90`` for the default buckets)."""
     labels = [f"age_le_{d}" for d in ageing_days] + [f"age_over_{ageing_days[-1]}"]
-    schema = {**CLAIMS_SUMMARY_SCHEMA, **{lab: pl.Int64 for lab in labels}}
+    schema = pl.Schema({**CLAIMS_SUMMARY_SCHEMA, **{lab: pl.Int64() for lab in labels}})
     frames = []
     if has_data(req, "fault_supplier"):
         r = req.filter(pl.col("fault_supplier").is_not_null() & pl.col("issued_on").is_not_null())
@@ -204,7 +206,7 @@ def claims_summary(req: pl.DataFrame | None, claims: pl.DataFrame | None, as_of:
             pl.len().cast(pl.Int64).alias("claims"), pl.col("_open").sum().cast(pl.Int64).alias("open_claims"),
             pl.col("amount").sum().cast(pl.Decimal(14, 2)).alias("claimed_amount"),
             rec.sum().cast(pl.Decimal(14, 2)).alias("recovered_amount"),
-            *[a.sum().cast(pl.Int64).alias(lab) for a, lab in zip(aged, labels)]))
+            *[a.sum().cast(pl.Int64).alias(lab) for a, lab in zip(aged, labels, strict=True)]))
     if not frames:
         return pl.DataFrame(schema=schema)
     out = frames[0] if len(frames) == 1 else frames[0].join(frames[1], on="supplier", how="full", coalesce=True)

@@ -40,6 +40,6 @@ def paused_hours(frame: pl.DataFrame, start: str, stop: str, target_hours: float
     if cal.is_24x7:
         hours = base.select(((pl.col("p1") - pl.col("p0")).dt.total_microseconds() / 3.6e9).alias("h")).to_series()
     else:  # working time: the calendar's own per-interval arithmetic (few paused tickets)
-        hours = pl.Series([cal.elapsed_us(a, b) / 3.6e9 if v else 0.0 for a, b, v in zip(base["p0"], base["p1"], valid)], dtype=pl.Float64)
+        hours = pl.Series([cal.elapsed_us(a, b) / 3.6e9 if v else 0.0 for a, b, v in zip(base["p0"], base["p1"], valid, strict=True)], dtype=pl.Float64)
     out = pl.DataFrame({"h": hours, "v": valid}).select(pl.when(pl.col("v")).then(pl.col("h")).otherwise(0.0).alias("paused_h"))
     return out.to_series()
