@@ -7,7 +7,7 @@ export PREFECT_HOME := $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo lint test bench clean
 
 setup: $(VENV)/.installed
 
@@ -20,7 +20,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/kefu demo
 
-test: setup
+lint: setup  # ruff (E, F, B) and mypy on the pure packages; settings in pyproject.toml
+	$(BIN)/ruff check analytics scoring contracts
+	$(BIN)/mypy analytics scoring contracts
+
+test: setup lint
 	$(BIN)/pytest
 
 bench: setup
