@@ -14,8 +14,13 @@ def _score(name: str, cols: str, key: tuple[str, ...], doc: str, open_cols: tupl
     return computed(name, cols, key, doc, "score", open_cols)
 
 
-# KPI items of a rules file beyond the default scheme add their own payroll columns
-ITEM_COLUMNS = ((r"^[a-z][a-z0-9_]*_pts$", "points"), (r"^[a-z][a-z0-9_]*_grade$", "str"))
+# KPI items of a rules file beyond the default scheme add their own payroll columns: points,
+# a grade, an exact value (scoring.items.base.PayrollColumn fields points / grade / value)
+ITEM_COLUMNS = (
+    (r"^[a-z][a-z0-9_]*_pts$", "points"),
+    (r"^[a-z][a-z0-9_]*_grade$", "str"),
+    (r"^[a-z][a-z0-9_]*_(value|rate)$", "fraction"),
+)
 
 
 KPI_ITEMS = _score(
@@ -56,7 +61,7 @@ PAYROLL = _score(
     " status_reason::状态说明",
     ("month", "agent"),
     "One row per agent: item points, total, pass, pay (exact to the cent). The columns of payroll.csv;"
-    " a rules file with more KPI items adds `<item>_pts` (and `<item>_grade`) columns.",
+    " a rules file with more KPI items adds `<item>_pts` (and `<item>_grade`, `<item>_value`) columns.",
     ITEM_COLUMNS,
 )
 PAYROLL_HISTORY = history_of(PAYROLL, "payroll_history", (Col("rules_hash", "str", "规则哈希"),))

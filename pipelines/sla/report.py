@@ -141,10 +141,8 @@ def _table(df: pl.DataFrame, cols: list[str] | None = None, limit: int = TABLE_L
 
 
 def _decided(r: SlaResults) -> pl.DataFrame:
-    t = r.ticket_sla
-    if "decided_month" in t.columns:
-        t = t.filter(pl.col("decided_month") == r.month)
-    return t.filter(pl.col("status").is_in(["met", "breached"]))
+    # ticket_sla columns: contracts.sla.TICKET_SLA
+    return r.ticket_sla.filter((pl.col("decided_month") == r.month) & pl.col("status").is_in(["met", "breached"]))
 
 
 def _breaches_by_rule(r: SlaResults) -> dict[str, Any]:
@@ -161,10 +159,7 @@ def _breaches_by_rule(r: SlaResults) -> dict[str, Any]:
 
 
 def _weekly(r: SlaResults) -> dict[str, Any] | None:
-    t = _decided(r)
-    if "counts_for_timeliness" in t.columns:
-        t = t.filter(pl.col("counts_for_timeliness").fill_null(False))
-    t = t.filter(pl.col("decided_at").is_not_null()) if "decided_at" in t.columns else t.head(0)
+    t = _decided(r).filter(pl.col("counts_for_timeliness").fill_null(False) & pl.col("decided_at").is_not_null())
     if t.height == 0:
         return None
     w = (t.with_columns(pl.col("decided_at").dt.truncate("1w").dt.date().alias("wk"))
@@ -234,7 +229,7 @@ def render_sla_report(results: SlaResults, month: str) -> str:
                   "elapsed_s", "target_h", "status"]
     breached = clocks.filter(pl.col("status") == "breached")
     running = clocks.filter(pl.col("status") == "running")
-    findings = r.compliance.sort([c for c in ("check", "record_id", "at") if c in r.compliance.columns])
+    findings = r.compliance.sort("check", "record_id", "at")
     find_cols = [c for c in findings.columns if c != "finding_id"]
     tmpl = _ENV.get_template("sla_report.html.j2")
     return tmpl.render(
