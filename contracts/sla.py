@@ -254,8 +254,8 @@ SHEET_NAMES: dict[str, str] = {
 # --- result tables of an SLA run (the latest run of a month; sla_history_* keep every run)
 
 
-def _result(name: str, cols: str, key: tuple[str, ...], doc: str) -> Table:
-    return computed(name, cols, key, doc, "sla_result")
+def _result(name: str, cols: str, key: tuple[str, ...], doc: str, open_cols: tuple[tuple[str, str], ...] = ()) -> Table:
+    return computed(name, cols, key, doc, "sla_result", open_cols)
 
 
 TICKET_SLA = _result(
@@ -317,10 +317,11 @@ SLA_CLAIMS_SUMMARY = _result(
     "sla_claims_summary",
     "supplier::供应商, fault_parts:int:故障件, claimed_parts:int:已索赔件, unclaimed_parts:int:未索赔件, claims:int:索赔单数,"
     " open_claims:int:未结案, claimed_amount:decimal:索赔金额, recovered_amount:decimal:追回金额,"
-    " recovery_rate:float:追回率, age_le_30:int:30天内, age_le_60:int:31-60天, age_le_90:int:61-90天,"
-    " age_over_90:int:90天以上, month::月份",
+    " recovery_rate:float:追回率, month::月份",
     ("month", "supplier"),
-    "Per supplier: warranty parts, claims filed and recovered, ages of open claims (3.8).",
+    "Per supplier: warranty parts, claims filed and recovered, open claims by age: one column per bucket"
+    " of the rules' `ageing_days` (`age_le_30`, `age_le_60`, `age_le_90`, `age_over_90` by default).",
+    ((r"^age_(le|over)_\d+$", "int"),),
 )
 
 SLA_RESULTS: dict[str, Table] = {

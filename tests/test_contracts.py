@@ -78,6 +78,14 @@ def test_rules_file_items_may_add_payroll_columns_of_the_item_types():
         contracts.check("payroll", extra.with_columns(pl.col("training_pts").cast(pl.Float64)))
 
 
+def test_sla_claim_age_buckets_follow_the_rules_file():
+    row = {"supplier": "甲厂", "month": "2026-10", "age_le_45": 1, "age_over_45": 0}
+    frame = pl.DataFrame([row]).with_columns(pl.lit(None, t).alias(c) for c, t in contracts.contract("sla_claims_summary").schema().items() if c not in row)
+    assert contracts.check("sla_claims_summary", frame) is frame
+    with pytest.raises(ContractError, match="多出列 age_under_45"):
+        contracts.check("sla_claims_summary", frame.rename({"age_le_45": "age_under_45"}))
+
+
 def test_an_empty_frame_is_written_as_the_contract_empty_table():
     out = contracts.check("conversations", pl.DataFrame({"month": pl.Series([], dtype=pl.String)}))
     assert out.height == 0 and out.schema == contracts.contract("conversations").schema()
