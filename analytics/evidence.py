@@ -12,12 +12,9 @@ import hashlib
 
 import polars as pl
 
-EVIDENCE_SCHEMA = pl.Schema({
-    "evidence_id": pl.String(), "month": pl.String(), "agent_account": pl.String(), "kind": pl.String(),
-    "buyer": pl.String(), "at": pl.Datetime("us"), "excerpt": pl.String(), "detail": pl.String(),
-    "source_file": pl.String(), "source_row": pl.Int64(), "source_sheet": pl.String(),
-    "conversation_id": pl.String(),
-})
+from contracts import MARTS
+
+EVIDENCE_SCHEMA = MARTS["evidence"].schema()
 KINDS = ("slow_response", "unanswered", "forbidden_word", "knowledge_gap", "escalation",
          "praise_candidate", "negative_turn", "product_gap")
 

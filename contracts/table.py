@@ -65,12 +65,13 @@ class Table:
             return [*self.names, *LINEAGE, "month"]
         return self.names
 
-    def schema(self) -> dict[str, pl.DataType]:
-        """Polars dtype of every stored column (see :attr:`stored_names`)."""
+    def schema(self, exclude: tuple[str, ...] = ()) -> pl.Schema:
+        """Polars dtype of every stored column (see :attr:`stored_names`), in order, without
+        ``exclude`` (e.g. ``month`` for a producer whose caller adds it)."""
         types = {c.name: POLARS_TYPES[c.type] for c in self.cols}
         types.update(LINEAGE_TYPES)
         types["month"] = pl.String()
-        return {n: types[n] for n in self.stored_names}
+        return pl.Schema({n: types[n] for n in self.stored_names if n not in exclude})
 
     def empty(self) -> pl.DataFrame:
         """A frame with no rows and every stored column."""

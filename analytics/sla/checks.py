@@ -13,15 +13,9 @@ from typing import TypeGuard
 
 import polars as pl
 
-CHECK_SCHEMA = pl.Schema({
-    "check": pl.String(),
-    "policy_ref": pl.String(),
-    "name": pl.String(),
-    "status": pl.String(),  # 已检查 / 未检查 / 已关闭
-    "reason": pl.String(),
-    "checked": pl.Int64(),  # records examined
-    "findings": pl.Int64(),
-})
+from contracts import SLA_RESULTS
+
+CHECK_SCHEMA = SLA_RESULTS["sla_checks"].schema(exclude=("month",))  # status: 已检查 / 未检查 / 已关闭
 
 RAN, NOT_RUN, OFF = "已检查", "未检查", "已关闭"
 

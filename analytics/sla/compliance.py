@@ -23,18 +23,11 @@ from datetime import datetime
 
 import polars as pl
 
+from contracts import SLA_RESULTS
+
 from .rules import RuleSet
 
-FINDING_SCHEMA = pl.Schema({
-    "finding_id": pl.String(),
-    "check": pl.String(),
-    "policy_ref": pl.String(),
-    "record_kind": pl.String(),
-    "record_id": pl.String(),
-    "staff": pl.String(),
-    "at": pl.Datetime("us"),
-    "detail": pl.String(),
-})
+FINDING_SCHEMA = SLA_RESULTS["sla_compliance"].schema(exclude=("month",))
 
 DONE_STATUSES = ("已完成", "已关闭")
 

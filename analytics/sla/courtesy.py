@@ -19,6 +19,8 @@ from datetime import datetime
 
 import polars as pl
 
+from contracts import SLA_RESULTS
+
 from analytics.lexicon import Lexicon, match_terms
 from analytics.settings import TextSettings
 from analytics.textnorm import normalize_texts
@@ -37,10 +39,7 @@ TEXT_FIELDS = (
     ("calls", "subject", "事由", "customer"),
 )
 
-COURTESY_SCHEMA = pl.Schema({
-    "staff": pl.String(), "team": pl.String(), "staff_texts": pl.Int64(), "staff_hits": pl.Int64(), "customer_texts": pl.Int64(),
-    "customer_hits": pl.Int64(), "by_lexicon": pl.String(), "met": pl.Boolean(),
-})
+COURTESY_SCHEMA = SLA_RESULTS["sla_courtesy"].schema(exclude=("month",))
 
 
 def _texts(tickets: pl.DataFrame | None, calls: pl.DataFrame | None) -> pl.DataFrame:

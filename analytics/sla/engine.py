@@ -14,6 +14,8 @@ from datetime import datetime
 
 import polars as pl
 
+from contracts import SLA_RESULTS
+
 from .calendars import Calendar
 from .deadlines import DT, deadline_status
 from .pauses import paused_hours
@@ -22,29 +24,7 @@ from .rules import RulesError, RuleSet, condition_expr, condition_fields
 ID_COLUMN = {"tickets": "ticket_id", "calls": "call_id"}
 RECORD_KIND = {"tickets": "ticket", "calls": "call"}
 
-TICKET_SLA_SCHEMA = pl.Schema({
-    "record_kind": pl.String(),
-    "record_id": pl.String(),
-    "rule_id": pl.String(),
-    "rule_name": pl.String(),
-    "policy_ref": pl.String(),
-    "staff": pl.String(),
-    "team": pl.String(),
-    "calendar": pl.String(),
-    "target_h": pl.Float64(),
-    "start_event": pl.String(),
-    "stop_event": pl.String(),
-    "start_at": DT,
-    "deadline": DT,
-    "stop_at": DT,
-    "elapsed_s": pl.Float64(),
-    "remaining_s": pl.Float64(),
-    "status": pl.String(),
-    "decided_at": DT,
-    "decided_month": pl.String(),
-    "counts_for_timeliness": pl.Boolean(),
-    "paused_h": pl.Float64(),  # paused hours that moved the deadline (pauses.enabled; else 0)
-})
+TICKET_SLA_SCHEMA = SLA_RESULTS["ticket_sla"].schema(exclude=("month",))
 
 
 def _text_or_null(column: str, columns: list[str]) -> pl.Expr:

@@ -15,21 +15,9 @@ from datetime import date
 
 import polars as pl
 
-LEDGER_SCHEMA = pl.Schema({
-    "month": pl.String(),
-    "part_id": pl.String(),
-    "part_name": pl.String(),
-    "counted_on": pl.Date(),
-    "opening_qty": pl.Int64(),
-    "received": pl.Int64(),
-    "issued": pl.Int64(),
-    "computed_book": pl.Int64(),
-    "book_qty": pl.Int64(),
-    "counted_qty": pl.Int64(),
-    "book_diff": pl.Int64(),
-    "count_diff": pl.Int64(),
-    "status": pl.String(),  # 一致 / 帐物不符 / 帐帐不符 / 帐帐不符;帐物不符 / 未盘点
-})
+from contracts import SLA_RESULTS
+
+LEDGER_SCHEMA = SLA_RESULTS["sla_ledger"].schema()  # status: 一致 / 帐物不符 / 帐帐不符 / 帐帐不符;帐物不符 / 未盘点
 
 
 def _empty(schema: dict) -> pl.DataFrame:

@@ -21,31 +21,14 @@ from fractions import Fraction
 
 import polars as pl
 
+from contracts import SLA_RESULTS
+
 from .rules import Targets
 
 NO_STAFF = "(未指定)"
 NO_TEAM = "(未分组)"
 
-SLA_MONTH_SCHEMA = pl.Schema({
-    "month": pl.String(),
-    "level": pl.String(),  # staff / team / all
-    "team": pl.String(),
-    "staff": pl.String(),
-    "timely": pl.Int64(),
-    "timed": pl.Int64(),
-    "timeliness": pl.Float64(),
-    "timeliness_met": pl.Boolean(),
-    "running": pl.Int64(),
-    "satisfied": pl.Int64(),
-    "surveyed": pl.Int64(),
-    "satisfaction": pl.Float64(),
-    "satisfaction_met": pl.Boolean(),
-    "complaints": pl.Int64(),
-    "tickets": pl.Int64(),
-    "complaint_rate": pl.Float64(),
-    "complaint_met": pl.Boolean(),
-    "all_met": pl.Boolean(),
-})
+SLA_MONTH_SCHEMA = SLA_RESULTS["sla_month"].schema()  # level: staff / team / all
 
 
 def _who(frame: pl.DataFrame) -> list[pl.Expr]:

@@ -11,6 +11,8 @@ from decimal import Decimal
 
 import polars as pl
 
+from contracts import SLA_RESULTS
+
 from .checks import has_data, missing_reason
 from .clauses import _empty, _joined, _not_run, _off, _ran
 from .compliance import _finding
@@ -96,11 +98,7 @@ def old_parts_processed_monthly(returns: pl.DataFrame | None, cfg, as_of: dateti
     return _ran(cid, ref, name, r.height, _finding(bad, cid, ref, "return", rid, pl.col("staff"), _day("_due"), detail))
 
 
-STATION_SCHEMA = pl.Schema({
-    "station": pl.String(), "part_id": pl.String(), "part_name": pl.String(), "counted_on": pl.Date(), "opening_qty": pl.Int64(),
-    "sent_qty": pl.Int64(), "used_qty": pl.Int64(), "returned_qty": pl.Int64(), "computed_book": pl.Int64(), "book_qty": pl.Int64(),
-    "counted_qty": pl.Int64(), "status": pl.String(),
-})
+STATION_SCHEMA = SLA_RESULTS["sla_station_ledger"].schema(exclude=("month",))
 
 
 def station_ledger(stock: pl.DataFrame | None, req: pl.DataFrame | None, start: date, end: date) -> pl.DataFrame:
@@ -174,10 +172,7 @@ def supplier_parts_unclaimed(req: pl.DataFrame | None, cfg, as_of: datetime, cla
                                                              pl.col("part_name").fill_null(pl.col("part_id")), pl.col("issued_on").dt.strftime(_D), pl.lit(cfg.claim_within_days))))
 
 
-CLAIMS_SUMMARY_SCHEMA = pl.Schema({
-    "supplier": pl.String(), "fault_parts": pl.Int64(), "claimed_parts": pl.Int64(), "unclaimed_parts": pl.Int64(), "claims": pl.Int64(),
-    "open_claims": pl.Int64(), "claimed_amount": pl.Decimal(14, 2), "recovered_amount": pl.Decimal(14, 2), "recovery_rate": pl.Float64(),
-})
+CLAIMS_SUMMARY_SCHEMA = SLA_RESULTS["sla_claims_summary"].schema(exclude=("month",))
 
 
 def claims_summary(req: pl.DataFrame | None, claims: pl.DataFrame | None, as_of: datetime, ageing_days: list[int]) -> pl.DataFrame:
