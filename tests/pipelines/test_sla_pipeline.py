@@ -137,3 +137,21 @@ def test_sample_month_exercises_every_check(sample_results):
     assert r.station_ledger["status"].to_list() == ["一致", "帐物不符"]
     yc = r.claims_summary.filter(pl.col("supplier") == "玉柴机器").row(0, named=True)
     assert (yc["unclaimed_parts"], yc["age_over_90"]) == (1, 1)
+
+
+def test_kefu_sla_says_when_the_inbox_has_no_sla_workbook_and_when_rows_were_quarantined(tmp_path):
+    """The notes the tests' twin once added are the production run's (one path)."""
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    empty, bad = tmp_path / "empty", tmp_path / "bad"
+    empty.mkdir()
+    bad.mkdir()
+    (bad / "工单.csv").write_text("工单编号,报修时间,故障类别\nW1,2026-10-05 09:00,车身\nW2,昨天,车身\n", encoding="utf-8")
+    args = ["sla", "-m", "2026-10", "-w", str(tmp_path / "w.duckdb"), "-o", str(tmp_path / "out")]
+    res = CliRunner().invoke(app, [*args, "-i", str(empty)])
+    assert res.exit_code == 0, res.output
+    assert "没有识别到服务工单/来电来函/备用件台账文件" in res.output.replace("\n", "")
+    res = CliRunner().invoke(app, [*args, "-i", str(bad), "--replace"])
+    assert "1 行数据有误已隔离" in res.output and "没有识别到" not in res.output
