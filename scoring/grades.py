@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from scoring.model import fmt
+from scoring.rules.model import SuggestLadder
 
 
-def ladder_metrics(suggest) -> list[str]:
+def ladder_metrics(suggest: SuggestLadder) -> list[str]:
     """Every metric any grade of the ladder uses, in a stable order."""
     seen: list[str] = []
     for g in ("优", "良", "中"):
@@ -19,7 +20,7 @@ def ladder_metrics(suggest) -> list[str]:
     return seen
 
 
-def suggest_grade(values: dict[str, Decimal | None], suggest) -> tuple[str | None, str]:
+def suggest_grade(values: dict[str, Decimal | None], suggest: SuggestLadder) -> tuple[str | None, str]:
     """Best grade whose every bound holds (差 if none); None when a used metric is missing.
 
     Returns the grade and a short explanation naming the bound that kept the next better grade
@@ -47,7 +48,7 @@ def suggest_grade(values: dict[str, Decimal | None], suggest) -> tuple[str | Non
     return "差", "; ".join(failures)
 
 
-def ladder_text(suggest) -> str:
+def ladder_text(suggest: SuggestLadder) -> str:
     """The thresholds as one line, e.g. '优: reply_rate≥0.98, avg_response_s≤30 | 良: ...'."""
     parts = []
     for g in ("优", "良", "中"):
