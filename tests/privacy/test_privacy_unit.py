@@ -54,7 +54,7 @@ def test_every_string_column_is_classified_once():
 
 def test_stage_batch_masks_free_text_and_quarantine_but_not_nicks():
     frame = pl.DataFrame({
-        "refund_id": ["R1", "R2"], "order_id": ["O1", "O2"], "buyer": ["tb_13812345678", "tb_x"],
+        "refund_id": ["201234567890123451", "201234567890123452"], "order_id": ["301234567890123451", "301234567890123452"], "buyer": ["tb_13812345678", "tb_x"],
         "applied_at": ["2026-10-02 10:00:00", "2026-10-02 10:00:00"], "status": ["退款成功", "退款成功"],
         "refund_amount": ["10.00", "bad 13912345678"], "description": ["电话13812345678", "浙江省杭州市西湖区文三路1号"],
     })
