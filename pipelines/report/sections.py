@@ -307,7 +307,7 @@ def _value_text(b: MonthBundle, key: str, row: dict, k: dict, metrics: dict) -> 
     if key == "refund_rate":
         raw = row.get("refund_rate")
         raw = raw if raw is not None else k.get("raw_value")
-        item = getattr(b.rules.model.items, "refund_rate", None) if b.rules is not None else None
+        item = b.rules.items.get("refund_rate") if b.rules is not None else None
         scope = getattr(item, "scope", None)
         try:
             value = Decimal(str(raw)) if raw is not None else None
@@ -724,8 +724,8 @@ def refund_reasons(b: MonthBundle) -> dict[str, Any]:
         statuses = [(plain(s), n) for s, n in rf.group_by("status").len().sort(["len", "status"],
                                                                                  descending=[True, False]).iter_rows()]
     scope = None
-    if b.rules is not None and hasattr(b.rules.model.items, "refund_rate"):
-        scope = b.rules.model.items.refund_rate.scope
+    if b.rules is not None and "refund_rate" in b.rules.items:
+        scope = getattr(b.rules.items["refund_rate"], "scope", None)
     return {
         "has": True, "total": rf.height, "rows": rows, "statuses": statuses, "shop_scope": scope == "shop",
         "svg": svg.hbar_chart([r["reason"] for r in top], [r["n"] for r in top], aria="退款原因"),

@@ -102,3 +102,16 @@ def test_other_consistency_checks(rules_text):
 def test_hash_ignores_formatting_but_not_content(rules, rules_text):
     assert load_rules("# a new comment\n" + rules_text).hash == rules.hash
     assert load_rules(rules_text.replace("deadline_hours: 24", "deadline_hours: 48")).hash != rules.hash
+
+
+def test_item_blocks_are_checked_against_the_item_registry(rules_text):
+    toy = "  training:\n    label: 培训考试\n    max_points: 10\n\n"
+    assert problems(edit(rules_text, "\ndeductions:", "\n" + toy + "deductions:").replace("total_points: 130", "total_points: 140")) == [
+        "items.training: unknown KPI item (未知的考核项目; known: attendance, complaints, cooperation, execution, quality, refund_rate)"
+    ]
+    # a block left out disables its item; the maxima must still add up to total_points
+    without = edit(rules_text, COOP + "\n", "")
+    assert problems(without) == ["total_points: 130 but the items' max_points add up to 110"]
+    rules = load_rules(without.replace("total_points: 130", "total_points: 110"))
+    assert list(rules.items) == ["quality", "refund_rate", "complaints", "execution", "attendance"]
+    assert list(rules.kpi_items) == list(rules.items)
