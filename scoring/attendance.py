@@ -9,8 +9,10 @@ consecutive working days (days that are only 休息 or blank do not break a run)
 
 from __future__ import annotations
 
-import polars as pl
+from collections.abc import Mapping
+from typing import Any
 
+import polars as pl
 
 _SEP = r"[,，;；、/\s]+"
 CATEGORY_LABELS = {
@@ -23,10 +25,10 @@ CATEGORY_LABELS = {
 }
 
 
-def classify_days(attendance: pl.DataFrame, status_map: dict[str, str]) -> pl.DataFrame:
+def classify_days(attendance: pl.DataFrame, status_map: Mapping[str, str]) -> pl.DataFrame:
     """One row per (dingtalk_name, day, category) with the status text; unknown → 'unknown'."""
     keys = sorted(status_map, key=len, reverse=True)
-    cat = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
+    cat: Any = pl.when(pl.lit(False)).then(pl.lit(None, dtype=pl.String))
     for k in keys:
         cat = cat.when(pl.col("part").str.contains(k, literal=True)).then(pl.lit(status_map[k]))
     cat = cat.otherwise(pl.lit("unknown"))

@@ -29,18 +29,19 @@ def suggest_grade(values: dict[str, Decimal | None], suggest: SuggestLadder) -> 
     absent = [m for m in used if values.get(m) is None]
     if absent:
         return None, "缺少指标: " + ", ".join(absent)
+    have = {m: v for m, v in values.items() if v is not None}
     failures: list[str] = []
     for g in ("优", "良", "中"):
         cond = getattr(suggest, g)
         failed = None
         for metric, bound in cond.min.model_dump(exclude_none=True).items():
-            if values[metric] < bound:
-                failed = f"{metric} {fmt(values[metric])} < {fmt(bound)}"
+            if have[metric] < bound:
+                failed = f"{metric} {fmt(have[metric])} < {fmt(bound)}"
                 break
         if failed is None:
             for metric, bound in cond.max.model_dump(exclude_none=True).items():
-                if values[metric] > bound:
-                    failed = f"{metric} {fmt(values[metric])} > {fmt(bound)}"
+                if have[metric] > bound:
+                    failed = f"{metric} {fmt(have[metric])} > {fmt(bound)}"
                     break
         if failed is None:
             return g, ("满足优的全部条件" if g == "优" else "; ".join(failures))

@@ -136,6 +136,7 @@ class PayrollLine:
                 flags.append(f"总分 {total} 超过 {rules.total_points}: KPI奖金封顶 {pool}")
                 raw = pool
             kpi = round_money(raw * factor)
+            assert base_out is not None  # a missing base is a reason above
             salary = base_out + kpi  # both already rounded: the row reconciles to the cent
         return {
             "month": self.month,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+
 import polars as pl
 
 from scoring.adjustments import outstanding_adjustments, praise_candidate_adjustments, review_adjustments
 from scoring.complaints import verified_complaint_deductions
 from scoring.evidence import evidence_index
-from scoring.inputs import ScoringInputError, ScoringInputs, in_month, month_bounds, normalise, supervisor_quarantine
+from scoring.inputs import ScoringFrames, ScoringInputError, ScoringInputs, in_month, month_bounds, normalise, supervisor_quarantine
 from scoring.items import ItemContext
 from scoring.model import Adjustment, AgentIssues, ItemScore
 from scoring.payroll import PTS, PayrollLine, payroll_frame
@@ -59,7 +60,7 @@ def _raw_with_missing(s: ItemScore) -> str | None:
     return (s.raw_value + "; " if s.raw_value else "") + "缺: " + "; ".join(s.missing)
 
 
-def _agents(inp: ScoringInputs, month: str, blocked: pl.DataFrame) -> tuple[list[str], list[str]]:
+def _agents(inp: ScoringFrames, month: str, blocked: pl.DataFrame) -> tuple[list[str], list[str]]:
     """Agents to score (roster ∪ ratings ∪ month's reviews/complaints ∪ agents named by
     quarantined supervisor rows ``blocked``) and warnings."""
     names = set(inp.roster["agent_account"].drop_nulls().to_list())
@@ -91,8 +92,8 @@ def score_month(inputs: ScoringInputs, rules: Rules, month: str) -> ScoringResul
     ``incomplete`` with the reason."""
     inp = normalise(inputs)
     if "month" in inp.roster.columns and inp.roster["month"].is_not_null().any():
-        inp = ScoringInputs(**{**inp.__dict__, "roster": inp.roster.filter(pl.col("month") == month)})
-    inp = ScoringInputs(**{**inp.__dict__, "ratings": inp.ratings.filter(pl.col("rating_month") == month)})
+        inp = replace(inp, roster=inp.roster.filter(pl.col("month") == month))
+    inp = replace(inp, ratings=inp.ratings.filter(pl.col("rating_month") == month))
     blocked = supervisor_quarantine(inp.quarantine, month)
     agents, warnings = _agents(inp, month, blocked)
     ratings = {r["agent_account"]: r for r in inp.ratings.to_dicts()}

@@ -16,7 +16,6 @@ from scoring.items.base import ItemContext, ItemResult, KpiItem
 from scoring.model import ItemScore, fmt
 from scoring.rules.model import ItemRules, Points
 
-
 AttendanceCategory = Literal["ok", "rest", "late", "leave", "absent", "early", "missing_punch", "other_leave"]
 
 
@@ -54,7 +53,6 @@ def attendance_scores(ctx: ItemContext, item: AttendanceRules) -> ItemResult:
     """One :class:`ItemScore` per agent for item ``attendance``."""
     agents, month, roster = ctx.agents, ctx.month, ctx.inputs.roster
     attendance, summary = ctx.inputs.attendance, ctx.inputs.attendance_summary
-    assert attendance is not None and summary is not None  # normalised inputs
     first, last, _ = month_days(month)
     days = attendance.filter(pl.col("day").is_between(first, last))
     classified = classify_days(days, item.status_map)
@@ -111,7 +109,8 @@ def attendance_scores(ctx: ItemContext, item: AttendanceRules) -> ItemResult:
         else:
             score.missing.append(f"{item.label}: 钉钉考勤中没有 {who}")
             continue
-        penalty = sum((item.penalties.get(c, Decimal(0)) * n for c, n in counts.items()), Decimal(0))
+        penalties: dict[str, Decimal] = {str(c): p for c, p in item.penalties.items()}
+        penalty = sum((penalties.get(c, Decimal(0)) * n for c, n in counts.items()), Decimal(0))
         score.points = max(item.floor, item.max_points - penalty)
         shown = [f"{CATEGORY_LABELS[c]}{counts[c]}次" for c in CATEGORY_LABELS if counts.get(c)]
         score.raw_value = (", ".join(shown) or "全勤") + f"; 扣{fmt(penalty)}"

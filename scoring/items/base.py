@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from scoring.inputs import ScoringInputs
+from scoring.inputs import ScoringFrames
 from scoring.model import ItemScore
 from scoring.rules.model import ItemRules
 
@@ -37,7 +37,7 @@ class ItemContext:
 
     month: str
     agents: list[str]
-    inputs: ScoringInputs
+    inputs: ScoringFrames
     ratings: dict[str, dict[str, Any]]  # the month's 主管评分 row by agent_account
     as_of: datetime  # end of the month (exclusive): deadlines not yet due by then are pending
 

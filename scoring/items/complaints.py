@@ -58,7 +58,6 @@ class ComplaintRules(GradedItem):
 def complaint_scores(ctx: ItemContext, item: ComplaintRules) -> ItemResult:
     """One :class:`ItemScore` per agent for item ``complaints``, and warnings."""
     agents, ratings, month, as_of, complaints = ctx.agents, ctx.ratings, ctx.month, ctx.as_of, ctx.inputs.complaints
-    assert complaints is not None  # normalised inputs
     warnings: list[str] = []
     calendar = item.deadline_calendar.build("complaints") if item.deadline_calendar else None
     cm = handled_within_deadline(complaints.filter(in_month("received_at", month)), item.deadline_hours, as_of, calendar)
@@ -90,12 +89,13 @@ def complaint_scores(ctx: ItemContext, item: ComplaintRules) -> ItemResult:
     for agent in agents:
         s = stats.get(agent)
         override = (ratings.get(agent) or {}).get("complaint_override")
+        suggested: str | None
         if s is None:
             suggested, why, raw, ids = item.no_complaints_grade, "本月无投诉/维权/举报/纠纷记录", "0 条", []
         else:
             # all still pending → no late handling observed yet: rate 1
             rate = Decimal(s["within"]) / Decimal(s["decided"]) if s["decided"] else Decimal(1)
-            values = {
+            values: dict[str, Decimal | None] = {
                 "complaints": Decimal(s["complaints"]),
                 "within_deadline_rate": rate,
                 "platform_interventions": Decimal(s["platform_interventions"]),
@@ -110,6 +110,7 @@ def complaint_scores(ctx: ItemContext, item: ComplaintRules) -> ItemResult:
             )
             ids = [f"complaint:{i}" for i in s["ids"]]
         grade = override or suggested
+        assert grade is not None  # every complaint figure is present, so a grade is always suggested
         out[agent] = ItemScore(
             agent_account=agent,
             item="complaints",

@@ -59,7 +59,6 @@ def quality_scores(ctx: ItemContext, item: QualityRules) -> ItemResult:
     """One :class:`ItemScore` per agent for item ``quality``."""
     agents, ratings, month = ctx.agents, ctx.ratings, ctx.month
     metrics, evidence = ctx.inputs.agent_month_metrics, ctx.inputs.evidence
-    assert metrics is not None and evidence is not None  # normalised inputs
     used = ladder_metrics(item.suggest)
     rows = {r["agent_account"]: r for r in metrics.filter(pl.col("month") == month).to_dicts()}
     ev = (

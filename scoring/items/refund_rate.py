@@ -97,7 +97,6 @@ def refund_scores(ctx: ItemContext, item: RefundRules) -> ItemResult:
     """One :class:`ItemScore` per agent and a list of warnings."""
     agents, month, inp = ctx.agents, ctx.month, ctx.inputs
     refunds, orders, conversations, roster = inp.refunds, inp.orders, inp.conversations, inp.roster
-    assert refunds is not None and orders is not None and conversations is not None  # normalised inputs
     warnings: list[str] = []
     out: dict[str, ItemScore] = {}
     if item.scope == "shop":

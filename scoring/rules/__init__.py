@@ -80,7 +80,7 @@ class Rules:
 
     @property
     def base_salary(self) -> dict[str, Decimal]:
-        return dict(self.model.base_salary)
+        return {str(role): amount for role, amount in self.model.base_salary.items()}
 
     @property
     def options(self) -> Options:
@@ -97,6 +97,7 @@ class _DecimalLoader(yaml.SafeLoader):
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
+    assert isinstance(node, yaml.ScalarNode)  # registered for the float tag: always a scalar
     return Decimal(loader.construct_scalar(node).replace("_", ""))
 
 
