@@ -54,6 +54,8 @@ class ItemResult:
 class KpiItem(Generic[Block]):
     """One KPI item: its rules key, label, rules-block model and scoring function.
 
+    ``label`` is the item's Chinese name; a rules block may rename it with its own ``label``.
+
     ``payroll_columns`` are the item's columns in payroll.csv (default: ``<key>_pts``); the
     six shipped items keep the historical names (quality_grade, quality_pts, ...)."""
 

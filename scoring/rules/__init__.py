@@ -185,6 +185,8 @@ def _item_blocks(raw: object) -> tuple[dict[str, KpiItem[Any]], dict[str, ItemRu
         if item is None:
             problems.append(f"items.{key}: unknown KPI item (未知的考核项目; known: {', '.join(sorted(known))})")
             continue
+        if isinstance(block, dict) and "label" not in block:
+            block = {"label": item.label, **block}  # the module's label unless the file renames it
         try:
             blocks[key] = item.rules_model.model_validate(block)
         except ValidationError as exc:

@@ -68,7 +68,7 @@ class GradePoints(Strict):
 class ItemRules(Strict):
     """What every KPI item's rules block has; each item module subclasses it (``scoring/items/``)."""
 
-    label: str
+    label: str  # defaults to the item module's KpiItem.label when the block omits it
     max_points: Points = Field(gt=0)
 
 

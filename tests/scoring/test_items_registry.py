@@ -18,6 +18,11 @@ def test_the_six_shipped_items_are_discovered(rules):
     assert type(rules.items["refund_rate"]).__name__ == "RefundRules"
 
 
+def test_block_label_defaults_to_the_modules_label(rules_text):
+    rules = load_rules(rules_text.replace("    label: 出勤率\n", "", 1))
+    assert rules.items["attendance"].label == "出勤率" == rules.kpi_items["attendance"].label
+
+
 def test_default_scheme_keeps_todays_payroll_columns(rules):
     assert payroll_schema(rules) == PAYROLL_SCHEMA and list(payroll_schema(rules)) == PAYROLL_COLUMNS
 
