@@ -104,8 +104,10 @@ def score_month(inputs: ScoringInputs, rules: Rules, month: str) -> ScoringResul
     ctx = ItemContext(month=month, agents=agents, inputs=inp, ratings=ratings, as_of=month_end)
     items: dict[str, dict[str, ItemScore]] = {}
     for key, item in rules.kpi_items.items():
-        scored = item.score(ctx, rules.items[key])
-        items[key] = scored.scores
+        block = rules.items[key]
+        scored = item.score(ctx, block)
+        # an agent the item left out is incomplete for it, never 0 (see PayrollLine.row)
+        items[key] = {a: scored.scores.get(a) or ItemScore(a, key, block.label, None, missing=[f"{block.label}: 未计分"]) for a in agents}
         warnings += scored.warnings
 
     issues = AgentIssues()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import pytest
 
@@ -42,10 +44,8 @@ def test_bad_item_module_setting_is_a_rules_error(rules_text, monkeypatch):
     assert exc.value.problems[0].startswith("items: KEFU_ITEM_MODULES: 无法导入考核项目模块 no_such_module_kefu")
 
 
-def test_an_item_without_points_and_without_a_reason_blocks_pay(golden, rules, monkeypatch):
+def test_an_item_without_points_and_without_a_reason_blocks_pay(golden, rules):
     """A (buggy) item that returns no points never counts as 0: the agent is incomplete."""
-    from dataclasses import replace
-
     item = rules.kpi_items["execution"]
 
     def silent(ctx, block):
@@ -57,3 +57,17 @@ def test_an_item_without_points_and_without_a_reason_blocks_pay(golden, rules, m
     row = score_month(golden, rules2, M).payroll.filter(pl.col("agent") == A3).row(0, named=True)
     assert (row["status"], row["execution_pts"], row["salary"]) == ("incomplete", None, None)
     assert "执行力: 未能计分" in row["status_reason"]
+
+
+def test_an_agent_an_item_leaves_out_is_incomplete(golden, rules):
+    """An item that returns no score for an agent makes that agent incomplete, not 0."""
+    item = rules.kpi_items["cooperation"]
+
+    def partial(ctx, block):
+        res = item.score(ctx, block)
+        del res.scores[A3]
+        return res
+
+    rules2 = replace(rules, kpi_items={**rules.kpi_items, "cooperation": replace(item, score=partial)})
+    row = score_month(golden, rules2, M).payroll.filter(pl.col("agent") == A3).row(0, named=True)
+    assert (row["status"], row["cooperation_pts"]) == ("incomplete", None) and "配合度: 未计分" in row["status_reason"]
