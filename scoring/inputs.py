@@ -150,11 +150,16 @@ def _conversations_aliases(df: pl.DataFrame | None) -> pl.DataFrame | None:
     return df.rename(renames) if renames else df
 
 
-def normalise(inputs: ScoringInputs) -> ScoringFrames:
+def normalise(inputs: ScoringInputs) -> ScoringInputs:
     """Return inputs with every frame present and every column scoring reads, typed."""
     inputs = ScoringInputs(**{**inputs.__dict__, "conversations": _conversations_aliases(inputs.conversations)})
     out = {f.name: _conform(getattr(inputs, f.name), _schema_for(f.name)) for f in fields(inputs)}
-    return ScoringFrames(**out)
+    return ScoringInputs(**out)
+
+
+def scoring_frames(inputs: ScoringInputs) -> ScoringFrames:
+    """:func:`normalise` typed as :class:`ScoringFrames` (every frame present)."""
+    return ScoringFrames(**normalise(inputs).__dict__)
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:

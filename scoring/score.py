@@ -10,7 +10,7 @@ import polars as pl
 from scoring.adjustments import outstanding_adjustments, praise_candidate_adjustments, review_adjustments
 from scoring.complaints import verified_complaint_deductions
 from scoring.evidence import evidence_index
-from scoring.inputs import ScoringFrames, ScoringInputError, ScoringInputs, in_month, month_bounds, normalise, supervisor_quarantine
+from scoring.inputs import ScoringFrames, ScoringInputError, ScoringInputs, in_month, month_bounds, scoring_frames, supervisor_quarantine
 from scoring.items import ItemContext
 from scoring.model import Adjustment, AgentIssues, ItemScore
 from scoring.payroll import PTS, PayrollLine, payroll_frame
@@ -90,7 +90,7 @@ def score_month(inputs: ScoringInputs, rules: Rules, month: str) -> ScoringResul
     supervisor value is outside the rules' range; missing supervisor input, or a quarantined
     supervisor row (``inputs.quarantine``), does not raise but makes the agent's payroll row
     ``incomplete`` with the reason."""
-    inp = normalise(inputs)
+    inp = scoring_frames(inputs)
     if "month" in inp.roster.columns and inp.roster["month"].is_not_null().any():
         inp = replace(inp, roster=inp.roster.filter(pl.col("month") == month))
     inp = replace(inp, ratings=inp.ratings.filter(pl.col("rating_month") == month))
