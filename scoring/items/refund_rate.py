@@ -127,6 +127,15 @@ def refund_scores(ctx: ItemContext, item: RefundRules) -> ItemResult:
     return ItemResult(out, warnings)
 
 
+ITEM = KpiItem(
+    key="refund_rate",
+    label="退款率",
+    rules_model=RefundRules,
+    score=refund_scores,
+    payroll_columns=(PayrollColumn("refund_rate", "value"), PayrollColumn("refund_pts", "points")),
+)
+
+
 def attribute_refunds(refunds: pl.DataFrame, conversations: pl.DataFrame, roster: pl.DataFrame) -> pl.DataFrame:
     """Add ``agent_account`` and ``attributed_by`` to refunds.
 
@@ -169,12 +178,3 @@ def attribute_refunds(refunds: pl.DataFrame, conversations: pl.DataFrame, roster
         .then(pl.lit("最后会话"))
         .otherwise(None),
     ).drop("_by_operator", "_by_reviewer", "_by_chat", "started_at")
-
-
-ITEM = KpiItem(
-    key="refund_rate",
-    label="退款率",
-    rules_model=RefundRules,
-    score=refund_scores,
-    payroll_columns=(PayrollColumn("refund_rate", "value"), PayrollColumn("refund_pts", "points")),
-)
