@@ -80,3 +80,11 @@ def test_workbook_with_unsupported_zip_version_is_a_clear_error(tmp_path):
     with pytest.raises(IngestError) as e:
         stage_inbox(MONTH, tmp_path)
     assert isinstance(e.value.__cause__, UnreadableFile)
+
+
+def test_lone_carriage_return_in_an_unknown_text_file_is_not_a_sniff_crash(tmp_path):
+    """chat_flat's diagnose read the sample with csv.reader without newline='': a lone CR
+    raised csv.Error, reported as '识别格式 chat_flat 时出错' (a SniffError) for any text file."""
+    (tmp_path / "notes.txt").write_bytes("2026-10-05 说明\ttab\r更多文字 x\n第二行\n".encode("utf-8"))
+    results, _, _ = stage_inbox(MONTH, tmp_path)
+    assert results[0].status == "unrecognised"
