@@ -24,12 +24,12 @@ from .fmt import FORMULA_START
 from .labels import KIND_LABELS
 from .mask import mask_frame
 
+# not source_sheet / conversation_id: a Qianniu sheet and a thread are named after the buyer's nick
 EVIDENCE_COLUMNS = ("evidence_id", "month", "agent_account", "kind", "buyer", "at", "excerpt", "detail",
-                    "source_file", "source_sheet", "source_row", "conversation_id")
+                    "source_file", "source_row")
 CSV_HEADERS = {
     "evidence_id": "证据编号", "month": "月份", "agent_account": "客服账号", "kind": "类型", "buyer": "买家(脱敏)",
-    "at": "时间", "excerpt": "消息摘录(脱敏)", "detail": "说明", "source_file": "来源文件",
-    "source_sheet": "来源工作表", "source_row": "来源行", "conversation_id": "会话编号",
+    "at": "时间", "excerpt": "消息摘录(脱敏)", "detail": "说明", "source_file": "来源文件", "source_row": "来源行",
 }
 _FORMULA_RE = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_START) + "]"
 

@@ -318,7 +318,7 @@ def _value_text(b: MonthBundle, key: str, row: dict, k: dict, metrics: dict) -> 
             value, shown = None, plain(raw)
         missed = []
         if item is not None and value is not None and hasattr(item, "band_for"):
-            i, band = item.band_for(value)
+            i, _band = item.band_for(value)
             if i > 0:
                 bands = item.shop_bands if scope == "shop" else item.agent_bands
                 missed = [f"未达最高档: 退款率 {shown} > {rate(bands[0].upper, 1)}（{points(bands[0].points)} 分档）"]

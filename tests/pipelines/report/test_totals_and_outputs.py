@@ -13,7 +13,12 @@ import openpyxl
 import polars as pl
 import pytest
 
-from pipelines.report import build_month_bundle, write_evidence_exports, write_payroll_xlsx, write_report
+from pipelines.report import (
+    build_month_bundle,
+    write_evidence_exports,
+    write_payroll_xlsx,
+    write_report,
+)
 from pipelines.report.bundle import MonthBundle
 from pipelines.report.excel import EVIDENCE_PER_AGENT_KIND
 from pipelines.report.totals import pay_totals
