@@ -19,7 +19,7 @@ from analytics.lexicon import Lexicon, lexicon_versions, load_lexicons
 from analytics.quality import escalations, quality_indicators
 from analytics.reasons import ReasonReport, classify_reasons, conversation_docs
 from analytics.response_metrics import agent_day_metrics, agent_month_metrics
-from analytics.segment import Segmenter, parse_userdict
+from analytics.segment import Segmenter, parse_userdict, tokenize
 from analytics.sessions import Sessions, build_sessions
 from analytics.settings import AnalyticsSettings
 from analytics.text_hits import build_text_hits, normalized_messages
@@ -57,29 +57,31 @@ class ChatMarts:
     sessions: Sessions = field(repr=False)
 
 
-def _ref(msgs: pl.DataFrame, prefix: str, idx_col: str) -> pl.DataFrame:
-    return msgs.select(pl.col("msg_idx").alias(idx_col), pl.col("text").alias(f"{prefix}text"),
-                       pl.col("source_file").alias(f"{prefix}source_file"),
-                       pl.col("source_sheet").alias(f"{prefix}source_sheet"),
-                       pl.col("source_row").alias(f"{prefix}source_row"))
+def _ref(msgs: pl.DataFrame, prefix: str, idx_col: str) -> list[pl.Expr]:
+    """The message columns of ``idx_col`` (a msg_idx, i.e. a row number of ``msgs``) by position."""
+    idx = pl.col(idx_col)
+    return [pl.lit(msgs[c]).gather(idx).alias(f"{prefix}{c}")
+            for c in ("text", "source_file", "source_sheet", "source_row")]
 
 
 def questions_mart(sess: Sessions, settings: AnalyticsSettings) -> pl.DataFrame:
     """questions with question text, response time and the answering message's reference."""
     s = settings.sessions
-    m = sess.messages
-    texts = (sess.questions.select("question_id", "msg_idxs").explode("msg_idxs")
-             .join(m.select(pl.col("msg_idx").alias("msg_idxs"), "text"), on="msg_idxs", how="left")
-             .group_by("question_id").agg(pl.col("text").drop_nulls().str.join(" / ").str.slice(0, s.excerpt_chars).alias("question_text")))
+    m = sess.messages  # msg_idx is the row number: references are gathered, not joined
+    lines = sess.questions.select("q_no", "msg_idxs").explode("msg_idxs")
+    texts = (lines.with_columns(pl.lit(m["text"]).gather(pl.col("msg_idxs")).alias("text"))
+             .group_by("q_no", maintain_order=True)
+             .agg(pl.col("text").drop_nulls().str.join(" / ").str.slice(0, s.excerpt_chars).alias("question_text")))
     tr = sess.transfers.select("transfer_id", pl.col("msg_idx").alias("transfer_msg_idx"),
                                pl.col("from_agent").alias("transferred_from"), pl.col("to_agent").alias("transferred_to"))
     q = (sess.questions
-         .join(texts, on="question_id", how="left")
-         .join(tr.select("transfer_id", "transfer_msg_idx", "transferred_from"), left_on="transfer_in_id", right_on="transfer_id", how="left")
-         .join(tr.select("transfer_id", "transferred_to"), left_on="transfer_out_id", right_on="transfer_id", how="left")
+         .join(texts, on="q_no", how="left", maintain_order="left")
+         .join(tr.select("transfer_id", "transfer_msg_idx", "transferred_from"), left_on="transfer_in_id",
+               right_on="transfer_id", how="left", maintain_order="left")
+         .join(tr.select("transfer_id", "transferred_to"), left_on="transfer_out_id", right_on="transfer_id",
+               how="left", maintain_order="left")
          .with_columns(pl.coalesce("first_msg_idx", "transfer_msg_idx").alias("ref_msg_idx")))
-    q = q.join(_ref(m, "", "ref_msg_idx"), on="ref_msg_idx", how="left").drop("text")
-    q = q.join(_ref(m, "answer_", "answer_msg_idx"), on="answer_msg_idx", how="left")
+    q = q.with_columns(*_ref(m, "", "ref_msg_idx"), *_ref(m, "answer_", "answer_msg_idx")).drop("text")
     return q.select(
         "month", "question_id", "conversation_id", "shop", "agent_account", "buyer", "day", "asked_at",
         "last_buyer_at", "buyer_msgs", "question_text", "is_first_in_conversation", "carried_in",
@@ -136,13 +138,20 @@ def build_chat_marts(messages: pl.DataFrame, refunds: pl.DataFrame | None, order
     quality, q_ev = quality_indicators(sess, norm, hits, roster, settings.sessions.excerpt_chars)
     pq = product_questions(sess, norm, hits, res.catalogue)
     know, k_ev = knowledge_summary(pq, norm, settings.sessions.excerpt_chars)
-    reasons, report = classify_reasons(sess, norm, refunds, settings, res.segmenter, res.stopwords)
+    # conversation documents are built and segmented once, for the classifier and the topics
+    docs_all = conversation_docs(sess, norm)
+    tokens = tokenize(docs_all["text"], res.segmenter, res.stopwords).with_columns(pl.col("doc").cast(pl.Int64))
+    reasons, report = classify_reasons(sess, norm, refunds, settings, res.segmenter, res.stopwords,
+                                       docs=docs_all, tokens=tokens)
     topic_frames, messages_ = [], []
-    docs_all = conversation_docs(sess, norm).join(sess.conversations.select("conversation_id", "month"),
-                                                  on="conversation_id", maintain_order="left")
+    docs_all = docs_all.join(sess.conversations.select("conversation_id", "month"),
+                             on="conversation_id", maintain_order="left")
     for (mo,), docs in docs_all.group_by("month", maintain_order=True):
+        ids = docs.select(pl.col("doc").alias("gdoc")).with_row_index("doc").with_columns(pl.col("doc").cast(pl.Int64))
+        month_tokens = tokens.join(ids, left_on="doc", right_on="gdoc", how="inner").select(
+            pl.col("doc_right").alias("doc"), "token")
         docs = docs.drop("doc").with_row_index("doc").with_columns(pl.col("doc").cast(pl.Int64))
-        tf, msg = discover_topics(docs, settings, res.segmenter, res.stopwords)
+        tf, msg = discover_topics(docs, settings, res.segmenter, res.stopwords, tokens=month_tokens)
         topic_frames.append(tf.with_columns(pl.lit(mo).alias("month")))
         messages_.append(f"{mo}: {msg}")
     topics = pl.concat(topic_frames) if topic_frames else pl.DataFrame(schema=TOPIC_SCHEMA | {"month": pl.String})

@@ -112,10 +112,15 @@ def _predict(fitted, tokens: pl.DataFrame, docs: np.ndarray):
 
 def classify_reasons(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFrame | None,
                      settings: AnalyticsSettings, segmenter: Segmenter,
-                     stopwords: frozenset[str] = frozenset()) -> tuple[pl.DataFrame, ReasonReport]:
-    """(conversation_reasons mart, report). See module docstring."""
+                     stopwords: frozenset[str] = frozenset(), *, docs: pl.DataFrame | None = None,
+                     tokens: pl.DataFrame | None = None) -> tuple[pl.DataFrame, ReasonReport]:
+    """(conversation_reasons mart, report). See module docstring.
+
+    ``docs`` (:func:`conversation_docs`) and ``tokens`` (:func:`analytics.segment.tokenize` of
+    its text) may be passed in when the caller already built them (they are shared with
+    topic discovery, so conversations are segmented once)."""
     c = settings.text.classifier
-    docs = conversation_docs(sess, norm_msgs)
+    docs = conversation_docs(sess, norm_msgs) if docs is None else docs
     links = link_refunds(sess, norm_msgs, refunds, settings)
     terms = settings.text.after_sales_terms
     base = (sess.conversations.filter(pl.col("buyer_msgs") > 0)
@@ -141,7 +146,9 @@ def classify_reasons(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFr
                                 pl.lit(None, pl.Float64).alias("confidence"))
         return out.select(out_cols).sort("conversation_id"), report
 
-    tokens = tokenize(docs["text"], segmenter, stopwords).with_columns(pl.col("doc").cast(pl.Int64))
+    if tokens is None:
+        tokens = tokenize(docs["text"], segmenter, stopwords)
+    tokens = tokens.with_columns(pl.col("doc").cast(pl.Int64))
     d = train_set["doc"].to_numpy()
     y = train_set["label"].to_numpy()
     d_tr, d_te, y_tr, y_te = train_test_split(d, y, test_size=c.test_size, random_state=c.seed, stratify=y)

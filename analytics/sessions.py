@@ -104,12 +104,13 @@ _TRANSFER_SCHEMA = {"transfer_id": pl.Int64, "month": pl.String, "shop": pl.Stri
                     "transfer_reason": pl.String, "msg_idx": pl.Int64, "source_file": pl.String, "seq": pl.Int64}
 
 
-def resolve_transfers(msgs: pl.DataFrame) -> pl.DataFrame:
+def resolve_transfers(msgs: pl.DataFrame, accounts: pl.DataFrame | None = None) -> pl.DataFrame:
     """Distinct transfer events with resolved from/to agent accounts.
 
     ``transfer_from`` defaults to the row's agent_account. A name that is not an account seen in
     the month is matched to the shop's account whose sub-account part (after ':') equals it.
-    The same notice present in both agents' files is kept once.
+    The same notice present in both agents' files is kept once. ``accounts``: the distinct
+    (shop, agent_account) of ``msgs`` if the caller has them.
     """
     t = msgs.filter(pl.col("kind") == "T")
     if t.height == 0:  # most months: skip the account tables built over every message
@@ -120,7 +121,8 @@ def resolve_transfers(msgs: pl.DataFrame) -> pl.DataFrame:
         pl.col("transfer_to").str.strip_chars().alias("to_raw"),
         "transfer_reason",
     )
-    accounts = msgs.select("shop", "agent_account").unique()
+    if accounts is None:
+        accounts = msgs.select("shop", "agent_account").unique()
     nicks = (
         accounts.with_columns(pl.col("agent_account").str.split(":").list.last().alias("nick"))
         .group_by("shop", "nick").agg(pl.col("agent_account").first(), pl.len().alias("n"))
@@ -155,41 +157,52 @@ def _keys_table(frame: pl.DataFrame, cols: list[str], name: str) -> pl.DataFrame
             .with_row_index(name))
 
 
-def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _thread_groups(msgs: pl.DataFrame) -> pl.DataFrame:
+    """The distinct threads of ``msgs`` with the row numbers of each (one hash pass)."""
+    return msgs.select(THREAD).with_row_index("r").group_by(THREAD).agg("r")
+
+
+def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame,
+                 groups: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows, threads): every thread row in thread order, and the thread table.
 
     The sort runs on small integer keys: ``thread_no`` numbers the distinct (month, shop,
     agent_account, buyer) in sorted order and ``file_no`` the source files, so the order is
     exactly the one of sorting by the strings, at a fraction of the cost. ``rows`` keeps only
-    what the session logic needs (no strings).
+    what the session logic needs (no strings). ``groups``: :func:`_thread_groups` of ``msgs``.
     """
-    cols = [*THREAD, "sent_at", "source_file", "seq", "msg_idx"]
+    groups = _thread_groups(msgs) if groups is None else groups
     has_t = transfers.height > 0
-    base = (msgs.filter(pl.col("kind") != "T") if has_t else msgs).select(
-        *cols, pl.col("kind").cast(KIND), pl.lit(1, pl.Int8).alias("tie"), pl.lit(None, pl.Int64).alias("transfer_id"))
-    parts = [base]
+    common = ["sent_at", "source_file", "seq", "msg_idx"]
+    extra = []
     if has_t:
-        common = ["sent_at", "source_file", "seq", "msg_idx"]
-        parts.append(transfers.select(
+        extra.append(transfers.select(
             "month", "shop", pl.col("from_agent").alias("agent_account"), "buyer", *common,
             pl.lit("O").cast(KIND).alias("kind"), pl.lit(1, pl.Int8).alias("tie"), "transfer_id"))
-        parts.append(transfers.filter(pl.col("to_agent").is_not_null() & (pl.col("to_agent") != pl.col("from_agent"))).select(
+        extra.append(transfers.filter(pl.col("to_agent").is_not_null() & (pl.col("to_agent") != pl.col("from_agent"))).select(
             "month", "shop", pl.col("to_agent").alias("agent_account"), "buyer", *common,
             pl.lit("I").cast(KIND).alias("kind"), pl.lit(0, pl.Int8).alias("tie"), "transfer_id"))
-    rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else base
-    # thread numbers by grouping (one hash pass) and sorting only the distinct threads
-    groups = (rows.select(THREAD).with_row_index("r").group_by(THREAD).agg("r")
-              .sort(THREAD, nulls_last=True).with_row_index("thread_no"))
-    pos = groups.select("thread_no", "r").explode("r")
-    thread_no = pl.repeat(0, rows.height, dtype=pl.UInt32, eager=True).scatter(pos["r"], pos["thread_no"])
-    threads = groups.drop("r")
+    # thread numbers: sort only the distinct threads (those of messages and of transfer rows)
+    keys = pl.concat([groups.select(THREAD), *[e.select(THREAD) for e in extra]]).unique() if extra else groups.select(THREAD)
+    threads = keys.sort(THREAD, nulls_last=True).with_row_index("thread_no")
+    pos = (groups.join(threads, on=THREAD, how="left", nulls_equal=True)
+           .select("thread_no", "r").explode("r"))
+    thread_no = pl.repeat(0, msgs.height, dtype=pl.UInt32, eager=True).scatter(pos["r"], pos["thread_no"])
+    base = msgs.select(*common, "kind").with_columns(
+        thread_no.alias("thread_no"), pl.lit(1, pl.Int8).alias("tie"), pl.lit(None, pl.Int64).alias("transfer_id"))
+    if has_t:
+        base = base.filter(pl.col("kind") != "T")
+    cols = ["thread_no", *common, pl.col("kind").cast(KIND), "tie", "transfer_id"]
+    parts = [base.select(cols)]
+    for e in extra:
+        parts.append(e.join(threads, on=THREAD, how="left", nulls_equal=True, maintain_order="left").select(cols))
+    rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
     threads = threads.join(_keys_table(threads, ["month", "agent_account"], "agent_no"),
                            on=["month", "agent_account"], how="left", nulls_equal=True, maintain_order="left")
-    files = _keys_table(rows, ["source_file"], "file_no")
+    files = _keys_table(msgs, ["source_file"], "file_no")
     # staged sent_at/seq are never null; nulls_last (a much slower sort) only if they are
     nulls = any(rows[c].null_count() for c in ("sent_at", "seq"))
-    rows = (rows.with_columns(thread_no.alias("thread_no"))
-            .join(files, on="source_file", how="left", nulls_equal=True, maintain_order="left")
+    rows = (rows.join(files, on="source_file", how="left", nulls_equal=True, maintain_order="left")
             .select("thread_no", "sent_at", "tie", "file_no", "seq", "msg_idx", "kind", "transfer_id")
             .sort("thread_no", "sent_at", "tie", "file_no", "seq", nulls_last=nulls))
     return rows, threads
@@ -295,8 +308,9 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings) -> Sessi
     """Conversations, questions and transfers of a staged ``messages`` frame (one or more months)."""
     s = settings.sessions
     msgs = classify_messages(messages, settings)
-    transfers = resolve_transfers(msgs)
-    rows, threads = _thread_rows(msgs, transfers)
+    groups = _thread_groups(msgs)
+    transfers = resolve_transfers(msgs, groups.select("shop", "agent_account").unique())
+    rows, threads = _thread_rows(msgs, transfers, groups)
     rows = _resolve_carries(_add_conversations(rows, s.silence_gap_minutes, s.windows))
     convs = _conversations(rows, threads, s.long_conversation_minutes)
 

@@ -15,8 +15,11 @@ TOPIC_SCHEMA = {"topic": pl.Int64, "rank": pl.Int64, "term": pl.String, "weight"
 
 
 def discover_topics(docs: pl.DataFrame, settings: AnalyticsSettings, segmenter: Segmenter,
-                    stopwords: frozenset[str] = frozenset()) -> tuple[pl.DataFrame, str]:
+                    stopwords: frozenset[str] = frozenset(), tokens: pl.DataFrame | None = None) -> tuple[pl.DataFrame, str]:
     """Top terms per NMF topic over ``docs`` (columns doc, text: one buyer document per conversation).
+
+    ``tokens``: optionally the caller's ``tokenize(docs["text"], ...)`` (doc = position in
+    ``docs``, any min_len); tokens shorter than 2 characters are dropped here either way.
 
     Returns (frame topic, rank, term, weight, docs = conversations whose strongest topic it is;
     a message). Too few documents or terms -> empty frame and a message saying so.
@@ -24,7 +27,9 @@ def discover_topics(docs: pl.DataFrame, settings: AnalyticsSettings, segmenter: 
     t = settings.text.topics
     if docs.height < t.min_docs:
         return pl.DataFrame(schema=TOPIC_SCHEMA), f"会话文本 {docs.height} 个, 少于 {t.min_docs}: 跳过主题发现"
-    tokens = tokenize(docs["text"], segmenter, stopwords, min_len=2).with_columns(pl.col("doc").cast(pl.Int64))
+    if tokens is None:
+        tokens = tokenize(docs["text"], segmenter, stopwords, min_len=2)
+    tokens = tokens.filter(pl.col("token").str.len_chars() >= 2).with_columns(pl.col("doc").cast(pl.Int64))
     ids = np.arange(docs.height, dtype=np.int64)
     vocab = build_vocabulary(tokens, ids, min_df=2)
     k = min(t.n_topics, vocab.height, docs.height)
