@@ -50,8 +50,8 @@ def masked_evidence(bundle: MonthBundle) -> pl.DataFrame:
         return pl.DataFrame(schema=schema)
     ev = ev.select([pl.col(c) if c in ev.columns else pl.lit(None, schema[c]).alias(c) for c in EVIDENCE_COLUMNS])
     ev = ev.sort(["agent_account", "kind", "at", "evidence_id"], nulls_last=True)
-    # Qianniu sheets are named after the buyer: the sheet name is masked like the text
-    masked = mask_frame(ev, text_cols=("excerpt", "detail", "source_sheet"))
+    # Qianniu sheets are named after the buyer: mask_frame masks that nick in source_sheet
+    masked = mask_frame(ev, text_cols=("excerpt", "detail"))  # source_sheet: mask_frame masks its own nick
     return masked.with_columns(hashed_ids(ev["conversation_id"]).alias("conversation_id"))
 
 
