@@ -229,6 +229,8 @@ def summary(b: MonthBundle) -> dict[str, Any]:
         "incomplete": t.incomplete_rows,
         "incomplete_base": money(t.incomplete_base),
         "passed": passed,
+        "passed_delta": delta(passed, sum(1 for r in prev.values() if as_bool(r.get("passed")) is True), "high", "count")
+                        if has_prev else None,
         "failed": sum(1 for r in rows if as_bool(r.get("passed")) is False),
         "avg_score": points(avg) if avg is not None else "—",
         "avg_delta": delta(avg, prev_avg, "high") if avg is not None and prev_avg is not None else None,
