@@ -30,6 +30,12 @@ REQUIRED_KPI: dict[str, tuple[str, tuple[str, ...]]] = {
     "attendance": ("钉钉考勤 月度汇总", ("attendance", "attendance_summary")),
     "workbook": ("主管填报表 (客服名单/评分)", ("roster",)),
 }
+# staged kind -> the user-facing kind it comes with (what --allow-missing names)
+KIND_GROUP = {
+    "messages": "chats", "agent_stats": "chats", "orders": "orders", "refunds": "refunds",
+    "attendance": "attendance", "attendance_summary": "attendance",
+    "roster": "workbook", "ratings": "workbook", "complaints": "workbook", "reviews": "workbook",
+}
 KIND_ALIASES = {"chat": "chats", "messages": "chats", "order": "orders", "refund": "refunds", "supervisor": "workbook", "roster": "workbook"}
 
 
@@ -153,7 +159,7 @@ def check_inbox(
         diff.rows = {t: (before.get(t, 0), tables[t].height) for t in tables}
         if not replace:
             for k in gone_kinds:
-                name = next((n for n, (_, ks) in REQUIRED_KPI.items() if k in ks), k)
+                name = KIND_GROUP.get(k, k)
                 if name not in allow and not any(f"[{name}]" in p for p in problems):
                     problems.append(f"上次导入有 {k} 数据, 这次没有 [{name}]")
             if diff.files_removed:

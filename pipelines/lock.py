@@ -77,7 +77,7 @@ class WarehouseLock:
             return self
         timeout_s = timeout_from_env() if timeout_s is None else timeout_s
         self.warehouse.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(lock_path(self.warehouse)))
+        lock = FileLock(str(lock_path(self.warehouse)), thread_local=False)  # a flow may release in another thread
         started = time.monotonic()
         try:
             lock.acquire(timeout=timeout_s, poll_interval=0.2)

@@ -73,8 +73,10 @@ def pause_point(name: str) -> None:
     marker = os.environ.get("KEFU_PAUSE_FILE")
     if marker:
         Path(marker).write_text(name, "utf-8")
-    while True:  # pragma: no cover - ended by the test's SIGKILL
-        time.sleep(1)
+    deadline = time.monotonic() + float(os.environ.get("KEFU_PAUSE_MAX_S", "300"))
+    while time.monotonic() < deadline:  # pragma: no cover - ended by the test's SIGKILL
+        time.sleep(0.2)
+    os._exit(99)  # never left running if the test that paused it died
 
 
 PUBLICATIONS_DDL = """
@@ -112,6 +114,9 @@ class MonthBuild:
         self.outputs = self.dir / "outputs"
         self.tables_dir.mkdir(parents=True, exist_ok=True)
         self.outputs.mkdir(parents=True, exist_ok=True)
+        (self.dir / "build.json").write_text(
+            json.dumps({"warehouse": str(self.warehouse_path.resolve()), "month": self.month, "domain": self.domain}), "utf-8"
+        )
 
     # --- tables
 
@@ -305,11 +310,19 @@ def _prune_runs(out: Path, month: str, keep: Path) -> None:
         shutil.rmtree(p, ignore_errors=True)
 
 
-def cleanup_builds(out: Path) -> None:
-    """Remove build folders of runs that died (call only while holding the warehouse lock)."""
+def cleanup_builds(out: Path, warehouse_path: Path) -> None:
+    """Remove build folders that runs on this warehouse left when they died (call only while
+    holding its lock: no live run of this warehouse has a build then)."""
     builds = Path(out) / BUILD_DIR
-    if builds.is_dir():
-        for p in builds.iterdir():
+    if not builds.is_dir():
+        return
+    mine = str(Path(warehouse_path).resolve())
+    for p in builds.iterdir():
+        try:
+            owner = json.loads((p / "build.json").read_text("utf-8")).get("warehouse")
+        except (OSError, ValueError):  # killed before writing its marker (or still starting)
+            owner = mine if time.time() - p.stat().st_mtime > 60 else None
+        if owner == mine:
             shutil.rmtree(p, ignore_errors=True)
 
 
@@ -354,7 +367,7 @@ def new_build(month: str, warehouse_path, out, domain: str = "kpi") -> MonthBuil
     pause_point("locked")
     wh = warehouse.resolve(warehouse_path)
     recover_outputs(wh, Path(out), month)
-    cleanup_builds(Path(out))
+    cleanup_builds(Path(out), wh)
     return MonthBuild(month, wh, Path(out), domain)
 
 

@@ -95,8 +95,8 @@ class SourceFile:
                 with zipfile.ZipFile(io.BytesIO(self.data)) as z:
                     if any(n.startswith("xl/") for n in z.namelist()):
                         return "xlsx"
-            except zipfile.BadZipFile:
-                return "binary"
+            except (zipfile.BadZipFile, NotImplementedError, ValueError, EOFError):
+                return "binary"  # damaged (or an unsupported zip variant): not a workbook we can open
             return "zip"
         if head.startswith(b"\xd0\xcf\x11\xe0"):
             return "xls"
@@ -134,7 +134,8 @@ class SourceFile:
         delim = sniff_delimiter(text[:50000])
         grid = _polars_grid(self._utf8(), text[:50000], delim)
         if grid is None:
-            grid = _grid(list(csv.reader(io.StringIO(text), delimiter=delim)))
+            # newline="": a lone CR (old Mac line end, or inside a cell) is a line end, not an error
+            grid = _grid(list(csv.reader(io.StringIO(text, newline=""), delimiter=delim)))
         return grid
 
     def _utf8(self) -> bytes:

@@ -50,7 +50,7 @@ def _text_head_rows(src: SourceFile) -> list[list[str]]:
     sample = "\n".join(lines)
     delim = max([",", "\t", ";"], key=lambda d: sample.count(d))
     try:
-        return list(csv.reader(io.StringIO(sample), delimiter=delim))
+        return list(csv.reader(io.StringIO(sample, newline=""), delimiter=delim))
     except csv.Error:
         return []
 

@@ -105,7 +105,7 @@ class ChatFlatReader(Reader):
         fmt = src.format
         if fmt == "text":
             sample = src.text[:20000]
-            rows = list(csv.reader(io.StringIO(sample), delimiter=_delimiter(sample)))[:30]
+            rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=_delimiter(sample)))[:30]
             return 0.9 if _find_header(rows) else 0.0
         if fmt in ("xlsx", "xls"):
             for grid in src.sheets().values():
@@ -162,9 +162,11 @@ def _named(df: pl.DataFrame, mapping: dict[int, str], cols: list[str]) -> pl.Dat
 
 
 def _read_csv(text: str, notes: list[str]) -> pl.DataFrame | None:
+    if "\r" in text and "\n" not in text:  # classic-Mac line ends: polars would see one line
+        text = text.replace("\r", "\n")
     sample = text[:20000]
     delim = _delimiter(sample)
-    found = _find_header(list(csv.reader(io.StringIO(sample), delimiter=delim))[:30])
+    found = _find_header(list(csv.reader(io.StringIO(sample, newline=""), delimiter=delim))[:30])
     if found is None:
         return None
     idx, mapping = found

@@ -16,7 +16,7 @@ import re
 
 import polars as pl
 
-from pipelines.io.source import SourceFile
+from pipelines.io.source import SourceFile, UnreadableFile
 
 from . import _chat_common as cc
 from .base import Batch, Reader
@@ -62,7 +62,7 @@ class ChatJsonReader(Reader):
         try:
             obj = pl.read_json(io.BytesIO(text.encode("utf-8")), schema=SCHEMA)
         except Exception as e:  # polars raises ComputeError/SchemaError for broken JSON
-            raise ValueError(f"JSON聊天记录无法解析: {e}") from e
+            raise UnreadableFile(f"JSON聊天记录无法解析 (文件不完整或不是合法JSON): {e}") from e
         notes = []
         empty = obj.filter(pl.col("chats").list.len().fill_null(0) == 0).height
         if empty:

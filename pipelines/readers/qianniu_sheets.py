@@ -96,6 +96,7 @@ class QianniuSheetsReader(Reader):
             for v in COLUMNS.values():
                 if v not in body.columns:
                     body = body.with_columns(pl.lit(None, dtype=pl.String).alias(v))
+            body = body.select(*COLUMNS.values(), "source_row")  # one column order for every sheet
             frames.append(body.with_columns(source_sheet=pl.lit(name), _sheet_name=pl.lit(name)))
         if not frames:
             return [Batch("messages", cc.finalize(_empty()), notes)]

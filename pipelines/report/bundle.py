@@ -112,7 +112,8 @@ def rules_of_run(meta: dict) -> Any:
 
 
 def _sorted(df: pl.DataFrame | None, *keys: str) -> pl.DataFrame | None:
-    """Warehouse reads have no order: sort by the keys present, then every column."""
+    """Warehouse reads have no order: sort by the keys present, then (small frames) every column.
+    Frames the renderers only aggregate are left unsorted (their outputs are sorted)."""
     if df is None or df.height == 0:
         return df
     present = [k for k in keys if k in df.columns]
@@ -164,9 +165,8 @@ def build_month_bundle(month: str, read: Reader) -> MonthBundle | None:
     msgs = get("messages")
     if roster is None and msgs is None and payroll is None:
         return None
-    if msgs is not None:
-        msgs = _sorted(msgs.select([c for c in MESSAGE_COLS if c in msgs.columns]),
-                       "agent_account", "buyer", "sent_at", "seq", "source_file", "source_row")
+    if msgs is not None:  # big; only joined/filtered and sorted after that, so not sorted here
+        msgs = msgs.select([c for c in MESSAGE_COLS if c in msgs.columns])
     refunds = get("refunds")
     meta_df = get("kpi_meta")
     meta = meta_df.row(0, named=True) if meta_df is not None and meta_df.height else {}
@@ -190,9 +190,10 @@ def build_month_bundle(month: str, read: Reader) -> MonthBundle | None:
         kpi_adjustments=_sorted(get("kpi_adjustments"), "agent_account", "kind", "item", "record_id"),
         evidence=_sorted(get("evidence"), "agent_account", "kind", "at", "evidence_id"),
         agent_month_metrics=_sorted(get("agent_month_metrics"), "agent_account"),
-        questions=_sorted(get("questions"), "agent_account", "asked_at", "question_id"),
-        text_hits=_sorted(get("text_hits"), "agent_account", "sent_at", "msg_idx", "lexicon", "term"),
-        conversation_reasons=_sorted(get("conversation_reasons"), "agent_account", "conversation_id"),
+        # only aggregated (then sorted) by the renderers: their row order does not matter
+        questions=get("questions"),
+        text_hits=get("text_hits"),
+        conversation_reasons=get("conversation_reasons"),
         refunds=_sorted(refunds, "refund_id", "applied_at"),
         trend=trend,
         rules_version=None if meta.get("rules_version") is None else str(meta["rules_version"]),

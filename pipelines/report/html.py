@@ -94,6 +94,7 @@ _ENV = jinja2.Environment(
 def render_report(bundle: MonthBundle) -> str:
     """Render the supervisor report of one shop-month; optional frames that are None say 无数据."""
     template = _ENV.get_template("report.html.j2")
+    evidence = sections.evidence_tables(bundle, sections.RESPONSE_KINDS + sections.TEXT_KINDS)  # one pass
     return template.render(
         shop=bundle.shop,
         month=bundle.month,
@@ -101,12 +102,9 @@ def render_report(bundle: MonthBundle) -> str:
         rules=rules_view.rules_section(bundle),
         scorecards=sections.scorecards(bundle),
         response=sections.response_times(bundle),
-        evidence=sections.evidence_tables(bundle, ("slow_response", "unanswered")),
+        evidence=[t for t in evidence if t["kind"] in sections.RESPONSE_KINDS],
         lexicon=sections.lexicon(bundle),
-        lexicon_evidence=sections.evidence_tables(
-            bundle, ("forbidden_word", "knowledge_gap", "escalation", "negative_turn",
-                     "praise_candidate", "product_gap"),
-        ),
+        lexicon_evidence=[t for t in evidence if t["kind"] not in sections.RESPONSE_KINDS],
         refunds=sections.refund_reasons(bundle),
         reasons=sections.conversation_reasons(bundle),
         trend=sections.trend(bundle),

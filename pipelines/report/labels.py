@@ -182,9 +182,18 @@ def humanize(text: str) -> str:
     按时处理率), sources and booleans → Chinese, ``命中档 [1]`` → ``命中第 2 档``."""
     import re
 
+    from .fmt import by_kind
+
     for key in sorted(METRICS, key=len, reverse=True):
         if key in text:
             text = text.replace(key, METRICS[key].text)
+    num = r"-?\d+(?:\.\d+)?"
+    for lab in sorted({m.text: m for m in METRICS.values() if m.kind in ("rate", "seconds")}.values(),
+                      key=lambda m: len(m.text), reverse=True):
+        def shown(m: re.Match, lab: Label = lab) -> str:
+            tail = f"{m.group(4)}{by_kind(lab.kind, float(m.group(5)))}" if m.group(5) else ""
+            return f"{m.group(1)}{m.group(2)}{by_kind(lab.kind, float(m.group(3)))}{tail}"
+        text = re.sub(rf"({re.escape(lab.text)})(=| |≥|≤)({num})( [<>≤≥] )?({num})?", shown, text)
     text = re.sub(r"命中档 \[(\d+)\]", lambda m: f"命中第 {int(m.group(1)) + 1} 档", text)
     text = re.sub(r"档位 \[(\d+)\]", lambda m: f"第 {int(m.group(1)) + 1} 档", text)
     text = re.sub(r"来源 (suggested|override|data|none)\b", lambda m: "来源 " + SOURCE_LABELS[m.group(1)], text)

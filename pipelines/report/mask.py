@@ -173,16 +173,21 @@ def mask_nick(expr: pl.Expr) -> pl.Expr:
     )
 
 
+def mask_own_nick(expr: pl.Expr, buyer: pl.Expr) -> pl.Expr:
+    """Replace the row's buyer nick (2+ characters) inside ``expr`` by its masked form."""
+    own = buyer.cast(pl.String)
+    replaced = expr.str.split(own).list.join(mask_nick(own))
+    return (
+        pl.when(own.is_not_null() & (own.str.len_chars() >= 2) & expr.is_not_null())
+        .then(replaced)
+        .otherwise(expr)
+    )
+
+
 def mask_text(expr: pl.Expr, buyer: pl.Expr | None = None) -> pl.Expr:
     """Mask free text (chat excerpt, detail): the row's buyer nick, phones, addresses, names."""
     if buyer is not None:
-        own = buyer.cast(pl.String)
-        replaced = expr.str.split(own).list.join(mask_nick(own))
-        expr = (
-            pl.when(own.is_not_null() & (own.str.len_chars() >= 2) & expr.is_not_null())
-            .then(replaced)
-            .otherwise(expr)
-        )
+        expr = mask_own_nick(expr, buyer)
     return mask_labelled_names(mask_addresses(mask_phones(mask_id_cards(expr))))
 
 
@@ -199,17 +204,22 @@ def mask_frame(
     text_cols: Iterable[str] = ("excerpt", "detail", "text", "content"),
     nick_cols: Iterable[str] = ("buyer",),
     buyer_col: str = "buyer",
+    source_cols: Iterable[str] = ("source_file", "source_sheet", "conversation_id"),
 ) -> pl.DataFrame:
     """Return ``df`` with every present text column and nick column masked.
 
     Text columns are masked first (they use the unmasked buyer nick of the row), then nicks.
-    Absent columns are skipped; other columns are untouched.
+    In ``source_cols`` only the row's own nick is masked (a Qianniu sheet is named after the
+    buyer; a conversation id holds shop|agent|buyer|start). Absent columns are skipped; other
+    columns are untouched.
     """
     has_buyer = buyer_col in df.columns
     buyer = pl.col(buyer_col).cast(pl.String) if has_buyer else None
     exprs = [
         mask_text(pl.col(c).cast(pl.String), buyer).alias(c) for c in text_cols if c in df.columns
     ]
+    if buyer is not None:
+        exprs += [mask_own_nick(pl.col(c).cast(pl.String), buyer).alias(c) for c in source_cols if c in df.columns]
     if exprs:
         df = df.with_columns(exprs)
     nick_exprs = [mask_nick(pl.col(c).cast(pl.String)).alias(c) for c in nick_cols if c in df.columns]

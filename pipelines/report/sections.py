@@ -33,6 +33,8 @@ from .mask import mask_frame, mask_text
 from .rules_view import PAYROLL_GRADE, PAYROLL_POINTS, item_specs, missed_bounds, pass_mark, suggest_of, total_points
 from .totals import pay_totals
 
+RESPONSE_KINDS = ("slow_response", "unanswered")
+TEXT_KINDS = ("forbidden_word", "knowledge_gap", "escalation", "negative_turn", "praise_candidate", "product_gap")
 EVIDENCE_ROWS_PER_AGENT = 30  # per kind and agent in the HTML; payroll.xlsx / evidence.csv have more
 CONTEXT_MESSAGES = 12  # messages of the conversation shown around an evidence row
 CONTEXT_WINDOW_S = 1800
@@ -575,8 +577,7 @@ def _contexts(shown: pl.DataFrame, messages: pl.DataFrame | None) -> dict[int, l
     if not has_rows(messages) or not need <= set(messages.columns) or "at" not in shown.columns:
         return {}
     ev = shown.select("_i", "agent_account", "buyer", "at", *[c for c in ("source_file", "source_row") if c in shown.columns])
-    buyers = ev["buyer"].unique()
-    msgs = messages.filter(pl.col("buyer").is_in(buyers.implode()) & pl.col("agent_account").is_in(ev["agent_account"].unique().implode()))
+    msgs = messages
     if "event" in msgs.columns:
         msgs = msgs.filter(pl.col("event").is_null() | (pl.col("event") == "message"))
     src_cols = [c for c in ("source_file", "source_row") if c in msgs.columns and c in ev.columns]
@@ -609,24 +610,26 @@ def evidence_tables(b: MonthBundle, kinds: tuple[str, ...]) -> list[dict[str, An
         return []
     names = _agent_names(b)
     sort_cols = ["agent_account"] + [c for c in ("at", "evidence_id") if c in ev.columns]
+    part = ev.filter(pl.col("kind").is_in(list(kinds)))
+    if part.height == 0:
+        return []
+    per_agent = part.group_by("kind", "agent_account").len().sort("kind", "agent_account")
+    # one pass for every kind: cap, who spoke, conversations (each a scan of messages at most once)
+    shown = (
+        part.sort(["kind", *sort_cols], nulls_last=True)
+        .with_columns(pl.int_range(pl.len()).over("kind", "agent_account").alias("_n"))
+        .filter(pl.col("_n") < EVIDENCE_ROWS_PER_AGENT)
+        .with_row_index("_i")
+        .with_columns(pl.col("_i").cast(pl.Int64))
+    )
+    messages = _messages_of(shown, b.messages)
+    shown = _with_speaker(shown, messages)
+    ctx = _contexts(shown, messages)
+    shown = mask_frame(shown)
     tables = []
     for kind in kinds:
-        part = ev.filter(pl.col("kind") == kind)
-        if part.height == 0:
-            continue
-        per_agent = part.group_by("agent_account").len().sort("agent_account")
-        shown = (
-            part.sort(sort_cols, nulls_last=True)
-            .with_columns(pl.int_range(pl.len()).over("agent_account").alias("_n"))
-            .filter(pl.col("_n") < EVIDENCE_ROWS_PER_AGENT)
-            .with_row_index("_i")
-            .with_columns(pl.col("_i").cast(pl.Int64))
-        )
-        shown = _with_speaker(shown, b.messages)
-        ctx = _contexts(shown, b.messages)
-        shown = mask_frame(shown)
         rows = []
-        for r in shown.to_dicts():
+        for r in shown.filter(pl.col("kind") == kind).sort("_i").to_dicts():
             src, row = r.get("source_file"), r.get("source_row")
             rows.append({
                 "agent": _label(names, str(r.get("agent_account"))),
@@ -638,16 +641,27 @@ def evidence_tables(b: MonthBundle, kinds: tuple[str, ...]) -> list[dict[str, An
                 "source": f"{src}:{row}" if src is not None and row is not None else plain(src),
                 "context": ctx.get(r["_i"], []),
             })
+        if not rows:
+            continue
+        counts = per_agent.filter(pl.col("kind") == kind)
         tables.append({
             "kind": kind,
             "label": KIND_LABELS.get(kind, kind),
-            "total": part.height,
-            "shown": shown.height,
+            "total": int(counts["len"].sum()),
+            "shown": len(rows),
             "per_agent": [(_label(names, str(a)), n, max(0, n - EVIDENCE_ROWS_PER_AGENT))
-                          for a, n in per_agent.iter_rows()],
+                          for _k, a, n in counts.iter_rows()],
             "rows": rows,
         })
     return tables
+
+
+def _messages_of(shown: pl.DataFrame, messages: pl.DataFrame | None) -> pl.DataFrame | None:
+    """The messages of the shown rows' (agent, buyer) threads: one vectorised scan."""
+    if not has_rows(messages) or not {"agent_account", "buyer"} <= set(messages.columns):
+        return messages
+    return messages.filter(pl.col("buyer").is_in(shown["buyer"].unique().implode())
+                           & pl.col("agent_account").is_in(shown["agent_account"].unique().implode()))
 
 
 # --- lexicon hits -----------------------------------------------------------------------------

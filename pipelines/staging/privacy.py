@@ -33,8 +33,8 @@ FREE_TEXT: dict[str, tuple[str, ...]] = {
     "complaints": ("outcome", "note"),
     "reviews": ("content",),
     "ratings": ("note",),
-    "sla_tickets": ("note",),
-    "sla_calls": ("subject",),
+    "sla_tickets": ("note", "pause_reason", "report_text", "customer_comment"),
+    "sla_calls": ("subject", "reply_text"),
 }
 # Text columns that are keys, names, nicks or fixed values: never masked (a test checks that
 # every string column of every staged table is in exactly one of the two lists). Orders keep
@@ -53,11 +53,15 @@ STRUCTURAL: dict[str, tuple[str, ...]] = {
     "attendance": ("dingtalk_name", "status"),
     "attendance_summary": ("dingtalk_name", "department"),
     "agent_stats": ("source", "agent_nick", "group_name"),
-    "sla_tickets": ("channel", "customer", "vehicle_model", "fault_category", "staff", "team", "status"),
+    "sla_tickets": ("channel", "customer", "vehicle_model", "fault_category", "staff", "team", "status",
+                    "fee_approver"),
     "sla_calls": ("kind", "customer", "staff", "team"),
+    "sla_staff": ("staff", "team"),
     "sla_part_receipts": ("part_name", "supplier", "handler"),
-    "sla_part_requisitions": ("part_name", "staff", "approver", "approval"),
-    "sla_part_returns": ("part_name", "staff"),
+    "sla_part_requisitions": ("part_name", "staff", "approver", "approval", "fault_supplier", "station",
+                              "handler_signed", "leader_signed", "writeoff_approver"),
+    "sla_part_returns": ("part_name", "staff", "processing"),
+    "sla_station_stock": ("part_name", "station"),
     "sla_stocktakes": ("part_name", "counter"),
     "sla_claims": ("supplier", "part_name", "status"),
 }

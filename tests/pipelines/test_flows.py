@@ -3,6 +3,7 @@ session), and the Dask fan-out over two shops. The step logic is tested without 
 in test_cli.py / test_ingest.py; these check the wiring."""
 
 import shutil
+from pathlib import Path
 from datetime import datetime
 
 import pytest
@@ -106,3 +107,35 @@ def test_bad_input_fails_the_flow_once_without_retries(prefect_harness, tmp_path
     assert not (tmp_path / "out" / MONTH).exists()
     log = (tmp_path / "w.duckdb.failures.jsonl").read_text("utf-8").splitlines()
     assert len(log) == 1 and "broken.xlsx" in log[0]
+
+
+def test_lock_task_retries_while_another_run_holds_the_warehouse(prefect_harness, tmp_path, monkeypatch):
+    """The flow's lock task retries on WarehouseBusy (a DuckDB lock error never did)."""
+    import os
+    import subprocess
+    import sys
+
+    from pipelines.flows import lock_task
+    from pipelines.monthly import MonthJob
+
+    root = Path(__file__).resolve().parents[2]
+    wh = tmp_path / "w.duckdb"
+    code = f"import time; from pipelines.lock import WarehouseLock; l = WarehouseLock({str(wh)!r}, 'holder').acquire(); print('held', flush=True); time.sleep(4)"
+    holder = subprocess.Popen([sys.executable, "-c", code], cwd=root, env=dict(os.environ, PYTHONPATH=str(root)), stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    job = MonthJob(MONTH, warehouse=wh, out=tmp_path / "out", lock_timeout=1.0)  # each attempt waits 1 s
+
+    from prefect import flow
+
+    @flow
+    def take_lock():
+        return lock_task(job)
+
+    lock = take_lock()  # attempt 1 times out while the holder sleeps; a retry 5 s later gets it
+    holder.wait()
+    try:
+        from pipelines.lock import holder as lock_holder
+
+        assert lock_holder(wh)["pid"] == os.getpid()
+    finally:
+        lock.release()

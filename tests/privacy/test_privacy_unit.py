@@ -54,7 +54,8 @@ def test_every_string_column_is_classified_once():
 
 def test_stage_batch_masks_free_text_and_quarantine_but_not_nicks():
     frame = pl.DataFrame({
-        "refund_id": ["R1", "R2"], "order_id": ["O1", "O2"], "buyer": ["tb_13812345678", "tb_x"],
+        "refund_id": ["2019002216742090683", "2019002216742090684"],
+        "order_id": ["3012729058182978114", "3012729058182978115"], "buyer": ["tb_13812345678", "tb_x"],
         "applied_at": ["2026-10-02 10:00:00", "2026-10-02 10:00:00"], "status": ["退款成功", "退款成功"],
         "refund_amount": ["10.00", "bad 13912345678"], "description": ["电话13812345678", "浙江省杭州市西湖区文三路1号"],
     })
@@ -82,3 +83,13 @@ def test_bad_privacy_block_is_an_ingest_error(tmp_path, monkeypatch):
     (tmp_path / "a.csv").write_text("x\n1\n")
     with pytest.raises(IngestError, match="privacy"):
         stage_inbox("2026-10", tmp_path)
+
+
+def test_mask_frame_masks_the_own_nick_in_sheet_names_and_conversation_ids():
+    from pipelines.report.mask import mask_frame
+
+    df = pl.DataFrame({"buyer": ["lucky1100679"], "source_sheet": ["lucky1100679"], "source_file": ["chats.xlsx"],
+                       "conversation_id": ["店|店:小雅|lucky1100679|20261004193417"], "excerpt": ["好"]})
+    out = mask_frame(df).row(0, named=True)
+    assert out == {"buyer": "l**9", "source_sheet": "l**9", "source_file": "chats.xlsx",
+                   "conversation_id": "店|店:小雅|l**9|20261004193417", "excerpt": "好"}

@@ -151,6 +151,7 @@ def test_screenshots_of_both_reports(browser, sample_month, artifacts_dir: Path,
     page.screenshot(path=str(artifacts_dir / "report_full.png"), full_page=True)
     page.locator(".agent-head").first.click()
     page.locator("#tbl-ev-slow_response tr.ev").first.click()
+    page.evaluate("document.querySelector('nav.toc').style.position = 'static'")  # not over the element shot
     page.locator("#scorecards").screenshot(path=str(artifacts_dir / "report_agent_open.png"))
     pdf = page.pdf(format="A4", print_background=True)
     page.close()
@@ -183,3 +184,22 @@ def test_screenshots_of_both_reports(browser, sample_month, artifacts_dir: Path,
     _pdf_page_png(sla_pdf, 0, artifacts_dir / "sla_print_first.png")
     for name in ("report_full.png", "report_agent_open.png", "sla_full.png"):
         assert (artifacts_dir / name).stat().st_size > 50_000, name
+    if os.environ.get("KEFU_DOCS_SCREENSHOTS"):  # refresh the pictures in docs/reports.md
+        _docs_images(artifacts_dir, Path(__file__).resolve().parents[3] / "docs" / "img")
+
+
+def _docs_images(src: Path, dst: Path) -> None:
+    """Smaller copies of the screenshots for docs/reports.md (first screen, reduced full pages)."""
+    from PIL import Image
+
+    dst.mkdir(parents=True, exist_ok=True)
+    full = Image.open(src / "report_full.png").convert("RGB")
+    full.crop((0, 0, full.width, min(full.height, 1700))).save(dst / "report_first_screen.png", optimize=True)
+    for name, width in (("report_full.png", 420), ("sla_full.png", 640)):
+        im = Image.open(src / name).convert("RGB")
+        im.resize((width, round(im.height * width / im.width)), Image.LANCZOS).quantize(128).save(dst / name, optimize=True)
+    for name in ("report_agent_open.png", "report_print_agent.png"):
+        im = Image.open(src / name).convert("RGB")
+        if im.width > 1000:
+            im = im.resize((1000, round(im.height * 1000 / im.width)), Image.LANCZOS)
+        im.quantize(256).save(dst / name, optimize=True)

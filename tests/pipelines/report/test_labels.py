@@ -20,7 +20,8 @@ def test_formats() -> None:
 
 
 def test_humanize_scoring_texts() -> None:
-    assert humanize("reply_rate 0.8333 < 0.9; 来源 override") == "回复率 0.8333 < 0.9; 来源 主管覆盖"
+    assert humanize("reply_rate 0.8333 < 0.9; 来源 override") == "回复率 83.3% < 90.0%; 来源 主管覆盖"
+    assert humanize("avg_response_s=250.4, forbidden_hits=4") == "平均响应时长=4分10秒, 禁用语=4"
     assert humanize("命中档 [1]") == "命中第 2 档"
     assert humanize("扣分 5, 加分 0, 合格 True") == "扣分 5, 加分 0, 合格 是"
 
