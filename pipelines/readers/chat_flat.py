@@ -118,7 +118,7 @@ class ChatFlatReader(Reader):
         fmt = src.format
         if fmt == "text":
             sample = src.text[:20000]
-            sheets = [list(csv.reader(io.StringIO(sample), delimiter=_delimiter(sample)))[:30]]
+            sheets = [list(csv.reader(io.StringIO(sample, newline=""), delimiter=_delimiter(sample)))[:30]]
         elif fmt in ("xlsx", "xls"):
             sheets = [grid.head(30).drop("_row").rows() for grid in src.sheets().values()]
         else:

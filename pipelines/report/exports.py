@@ -15,7 +15,6 @@ bytes.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import polars as pl
@@ -30,7 +29,7 @@ EVIDENCE_COLUMNS = ("evidence_id", "month", "agent_account", "kind", "buyer", "a
 CSV_HEADERS = {
     "evidence_id": "证据编号", "month": "月份", "agent_account": "客服账号", "kind": "类型", "buyer": "买家(脱敏)",
     "at": "时间", "excerpt": "消息摘录(脱敏)", "detail": "说明", "source_file": "来源文件",
-    "source_sheet": "来源工作表", "source_row": "来源行", "conversation_id": "会话编号(哈希)",
+    "source_sheet": "来源工作表", "source_row": "来源行", "conversation_id": "会话编号",
 }
 _FORMULA_RE = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_START) + "]"
 
@@ -50,17 +49,7 @@ def masked_evidence(bundle: MonthBundle) -> pl.DataFrame:
         return pl.DataFrame(schema=schema)
     ev = ev.select([pl.col(c) if c in ev.columns else pl.lit(None, schema[c]).alias(c) for c in EVIDENCE_COLUMNS])
     ev = ev.sort(["agent_account", "kind", "at", "evidence_id"], nulls_last=True)
-    # Qianniu sheets are named after the buyer: the sheet name is masked like the text
-    masked = mask_frame(ev, text_cols=("excerpt", "detail", "source_sheet"))
-    return masked.with_columns(hashed_ids(ev["conversation_id"]).alias("conversation_id"))
-
-
-def hashed_ids(ids: pl.Series) -> pl.Series:
-    """Conversation ids embed the buyer nick: exported as 12 hex digits of their SHA-256
-    (stable, so rows of one conversation still group), hashed once per distinct id."""
-    distinct = ids.drop_nulls().unique().to_list()
-    mapping = {i: hashlib.sha256(str(i).encode("utf-8")).hexdigest()[:12] for i in distinct}
-    return ids.cast(pl.String).replace_strict(mapping, default=None, return_dtype=pl.String) if mapping else ids.cast(pl.String)
+    return mask_frame(ev)  # also the own nick in source_sheet / conversation_id
 
 
 def write_evidence_exports(bundle: MonthBundle, folder: str | Path) -> dict[str, Path]:

@@ -32,13 +32,15 @@ def check(inbox: Path, domain: str) -> str:
     from pipelines.ingest import KPI_KINDS, SLA_KINDS, IngestError, stage_inbox
     from pipelines.io.encoding import UndecodableFile
     from pipelines.io.source import UnreadableFile
+    from pipelines.readers import MissingColumns
 
     kinds = SLA_KINDS if domain == "sla" else KPI_KINDS
     try:
         results, tables, quarantine = stage_inbox(MONTH, inbox, kinds)
     except IngestError as e:
         cause = e.__cause__
-        if cause is not None and not isinstance(cause, (UnreadableFile, UndecodableFile, OSError, IngestError)):
+        # a renamed/deleted required header is a clear user error (the file and columns are named)
+        if cause is not None and not isinstance(cause, (UnreadableFile, UndecodableFile, OSError, IngestError, MissingColumns)):
             raise AssertionError(f"reader crash behind the catch-all: {e}") from cause
         assert str(e).strip()
         return "error"
