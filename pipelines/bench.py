@@ -93,6 +93,7 @@ def cache_dir() -> Path:
 
 def inbox_for(messages: int, seed: int = 1, gbk: bool = False, cache: Path | None = None) -> Path:
     """The cached sample inbox for (messages, seed), generated on first use (GB18030 twin if ``gbk``)."""
+    from pipelines.io.encoding import UndecodableFile, detect_encoding
     from pipelines.sample import generate
 
     base = (cache or cache_dir()) / f"n{messages}-s{seed}"
@@ -110,11 +111,15 @@ def inbox_for(messages: int, seed: int = 1, gbk: bool = False, cache: Path | Non
         for p in sorted(utf8.iterdir()):
             if p.name.startswith("."):
                 continue
-            if p.suffix.lower() in TEXT_SUFFIXES:
-                with open(p, encoding="utf-8-sig") as fi, open(twin / p.name, "w", encoding="gb18030", newline="") as fo:
+            try:
+                enc = detect_encoding(p.read_bytes()) if p.suffix.lower() in TEXT_SUFFIXES else None
+            except UndecodableFile:
+                enc = None
+            if enc in ("utf-8", "utf-8-sig"):
+                with open(p, encoding=enc, newline="") as fi, open(twin / p.name, "w", encoding="gb18030", newline="") as fo:
                     while chunk := fi.read(1 << 24):
                         fo.write(chunk)
-            else:
+            else:  # workbooks, and files the generator already wrote in GBK
                 shutil.copy2(p, twin / p.name)
         (twin / ".complete").write_text("ok")
     return twin
