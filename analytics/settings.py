@@ -7,6 +7,7 @@ Every default below is the documented default (docs/analytics.md).
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -46,7 +47,7 @@ class SessionSettings(BaseModel):
         spans = sorted(parse_window(w) for w in v)
         if not spans:
             raise ValueError("service_hours 不能为空")
-        for (_, a1), (b0, _) in zip(spans, spans[1:]):  # noqa: B905 (pairs of neighbours)
+        for (_, a1), (b0, _) in pairwise(spans):
             if b0 < a1:
                 raise ValueError(f"服务时间段重叠: {v}")
         return v

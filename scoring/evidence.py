@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from contracts import SCORES
+
 from scoring.inputs import ScoringFrames, in_month, month_days
 
-EVIDENCE_INDEX_SCHEMA = {
-    "evidence_id": pl.String(),
-    "agent_account": pl.String(),
-    "kind": pl.String(),
-    "at": pl.Datetime("us"),
-    "text": pl.String(),
-}
+EVIDENCE_INDEX_SCHEMA = SCORES["kpi_evidence"].schema(exclude=("month",))
 EXCERPT_CHARS = 60
 
 

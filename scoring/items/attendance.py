@@ -89,7 +89,7 @@ def attendance_scores(ctx: ItemContext, item: AttendanceRules) -> ItemResult:
             if bad.height and item.unknown_status == "incomplete":
                 score.missing.append(
                     f"{item.label}: 无法识别的考勤状态 "
-                    + ", ".join(f"{d:%m-%d} {s}" for d, s in zip(bad["day"], bad["status"]))
+                    + ", ".join(f"{d:%m-%d} {s}" for d, s in zip(bad["day"], bad["status"], strict=True))
                     + " (请在规则 status_map 中补充)"
                 )
             score.source = "钉钉考勤(逐日)"

@@ -67,7 +67,7 @@ def quality_scores(ctx: ItemContext, item: QualityRules) -> ItemResult:
         .group_by("agent_account", maintain_order=True)
         .agg(pl.col("evidence_id"))
     )
-    ev_ids = dict(zip(ev["agent_account"].to_list(), ev["evidence_id"].to_list()))
+    ev_ids = dict(zip(ev["agent_account"].to_list(), ev["evidence_id"].to_list(), strict=True))
     rule = f"等级分 {grade_table_text(item.grade_points)}; 主管覆盖优先; 建议阈值 {ladder_text(item.suggest)}"
 
     out: dict[str, ItemScore] = {}

@@ -10,6 +10,7 @@ prefixes them with the full key path.
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import pairwise
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SerializeAsAny, ValidationInfo, field_validator, model_validator
@@ -56,10 +57,10 @@ class GradePoints(Strict):
     @model_validator(mode="after")
     def _ordered(self) -> GradePoints:
         values = [self.points(g) for g in GRADE_ORDER]
-        for g, v in zip(GRADE_ORDER, values):
+        for g, v in zip(GRADE_ORDER, values, strict=True):
             if v < 0:
                 raise ValueError(f"{g}: points must not be negative (got {v})")
-        for (g1, v1), (g2, v2) in zip(zip(GRADE_ORDER, values), zip(GRADE_ORDER[1:], values[1:])):
+        for (g1, v1), (g2, v2) in pairwise(zip(GRADE_ORDER, values, strict=True)):
             if v2 > v1:
                 raise ValueError(f"{g2}: {v2} points is more than {g1} ({v1}); grades must not increase downwards")
         return self
