@@ -193,8 +193,6 @@ def _target_charts(r: SlaResults) -> list[dict[str, Any]]:
         ("satisfaction", float(t.satisfaction_min), True, f"用户满意度（目标 ≥ {float(t.satisfaction_min) * 100:g}%）"),
         ("complaint_rate", float(t.complaint_below), False, f"用户抱怨率（目标 < {float(t.complaint_below) * 100:g}%）"),
     ):
-        if col not in sm.columns:
-            continue
         labels = sm["_name"].cast(pl.String).fill_null("—").to_list()
         vals = sm[col].to_list()
         out.append({"title": title, "svg": svg.target_bars(labels, vals, target, higher_is_better=higher,
@@ -239,8 +237,7 @@ def render_sla_report(results: SlaResults, month: str) -> str:
         due=_due_soon(r), now=plain(r.now) if r.now else None, has_warnings=r.warnings is not None,
         by_rule=_breaches_by_rule(r), weekly=_weekly(r),
         breached=_table(breached, clock_cols), running=_table(running, clock_cols),
-        findings=_table(findings, find_cols), ledger=_table(r.ledger.sort(
-            [c for c in ("part_id",) if c in r.ledger.columns]) if r.ledger.height else r.ledger,
+        findings=_table(findings, find_cols), ledger=_table(r.ledger.sort("part_id"),
             [c for c in r.ledger.columns if c != "month"]),
         quarantine=_table(r.quarantine, ["source_file", "source_sheet", "source_row", "reason"]),
         extra=_extra_sections(r),
