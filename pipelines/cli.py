@@ -204,17 +204,35 @@ def print_outcome(outcome) -> None:
 
 
 def _pay_table(job) -> Table:
+    """The payroll as the report shows it: Chinese verdicts (达标/未达标, 已定稿/待补充)."""
     from pipelines import warehouse as wh
+    from pipelines.report.labels import STATUS_LABELS
 
     pay = wh.read("payroll", month=job.month, path=job.warehouse)
-    t = Table(title=f"{job.month} KPI 考核与工资")
-    cols = [("agent", "客服账号"), ("name", "姓名"), ("role", "岗位"), ("total_score", "总分"), ("passed", "合格"),
+    t = Table(title=f"{job.month} KPI 考核与工资", caption=esc(_totals(pay)))
+    cols = [("agent", "客服账号"), ("name", "姓名"), ("role", "岗位"), ("total_score", "总分"), ("passed", "考核"),
             ("kpi_bonus", "KPI奖金"), ("base_salary", "基本工资"), ("salary", "工资"), ("status", "状态")]
     for key, label in cols:
         t.add_column(label, justify="right" if key in ("total_score", "kpi_bonus", "base_salary", "salary") else "left")
+
+    def cell(key, v):
+        if v is None:
+            return "-"
+        if key == "passed":
+            return "达标" if v else "未达标"
+        if key == "status":
+            return STATUS_LABELS.get(v, esc(v))
+        return esc(v)
+
     for r in pay.iter_rows(named=True):
-        t.add_row(*["-" if r.get(k) is None else ("是" if r[k] is True else "否" if r[k] is False else esc(r[k])) for k, _ in cols])
+        t.add_row(*[cell(k, r.get(k)) for k, _ in cols])
     return t
+
+
+def _totals(pay) -> str:
+    from pipelines.report.totals import pay_totals, totals_line
+
+    return totals_line(pay_totals(pay))
 
 
 @app.command()
@@ -414,9 +432,12 @@ def sla(
         tg = res.rules.targets
         def pct(v):
             return "-" if v is None else f"{v:.2%}"
-        t.add_row("服务及时率", pct(ov["timeliness"]), f"≥ {tg.timeliness_min:.0%}", "是" if ov["timeliness_met"] else "否")
-        t.add_row("用户满意度", pct(ov["satisfaction"]), f"≥ {tg.satisfaction_min:.0%}", "是" if ov["satisfaction_met"] else "否")
-        t.add_row("用户抱怨率", pct(ov["complaint_rate"]), f"< {tg.complaint_below:.0%}", "是" if ov["complaint_met"] else "否")
+        def met(v):  # the same words as sla_report.html
+            return "无数据" if v is None else ("达标" if v else "未达标")
+
+        t.add_row("服务及时率", pct(ov["timeliness"]), f"≥ {tg.timeliness_min:.0%}", met(ov["timeliness_met"]))
+        t.add_row("用户满意度", pct(ov["satisfaction"]), f"≥ {tg.satisfaction_min:.0%}", met(ov["satisfaction_met"]))
+        t.add_row("用户抱怨率", pct(ov["complaint_rate"]), f"< {tg.complaint_below:.0%}", met(ov["complaint_met"]))
     console.print(t)
     for n in res.notes:
         console.print(f"[yellow]提示:[/] {n}")
