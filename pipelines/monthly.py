@@ -7,16 +7,11 @@ until :func:`run_month` publishes the build: one DuckDB transaction for every ta
 atomic switch of ``<out>/<month>/``, under the warehouse lock (docs/reliability.md). The
 Prefect flow (:mod:`pipelines.flows`) wires these same steps as tasks.
 
-Tables each step reads and writes:
-
-============  =================================================  ==========================
-step          reads                                              writes
-============  =================================================  ==========================
-ingest        the inbox files                                    staged tables, quarantine
-analytics     messages, refunds, orders, roster, agent_stats     CHAT_MARTS, lexicon_versions
-score         roster, ratings, metrics marts, staged tables      SCORING_TABLES, payroll_history; payroll.csv
-report        payroll, kpi tables, marts, refunds, last months   report.html, payroll.xlsx
-============  =================================================  ==========================
+The tables each step reads and writes are declared in :data:`STEPS` (a test runs the month
+and checks every access against the declaration): ingest writes the staged tables; analytics
+reads them and writes the chat marts; scoring reads both and writes the score tables and
+payroll (+ payroll.csv); the report reads those and writes report.html, payroll.xlsx and the
+evidence exports.
 """
 
 from __future__ import annotations
@@ -31,7 +26,7 @@ import polars as pl
 
 from pipelines import warehouse
 from pipelines.completeness import last_load
-from pipelines.ingest import IngestReport, stage_into
+from pipelines.ingest import KPI_KINDS, IngestReport, stage_into
 from pipelines.publish import MonthBuild, failure_log, month_build, pause_point
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,6 +45,30 @@ CHAT_MARTS = (
     "evidence",
 )
 SCORING_TABLES = ("kpi_items", "kpi_adjustments", "payroll", "kpi_evidence", "kpi_meta")
+
+
+@dataclass(frozen=True)
+class StepTables:
+    """What a step may read from the build and write (replace) or append to."""
+
+    reads: frozenset[str] = frozenset()
+    writes: frozenset[str] = frozenset()
+    appends: frozenset[str] = frozenset()
+
+
+def _steps() -> dict[str, StepTables]:
+    staged = frozenset(KPI_KINDS) | {"quarantine"}
+    marts = frozenset(CHAT_MARTS) | {"lexicon_versions"}
+    scores = frozenset(SCORING_TABLES)
+    return {
+        "ingest": StepTables(writes=staged),
+        "analytics": StepTables(reads=frozenset({"messages", "agent_stats", "refunds", "orders", "roster"}), writes=marts),
+        "score": StepTables(reads=staged | marts, writes=scores, appends=frozenset({"payroll_history"})),
+        "report": StepTables(reads=staged | marts | scores),
+    }
+
+
+STEPS: dict[str, StepTables] = _steps()
 
 
 class MonthNotLoaded(RuntimeError):
@@ -124,6 +143,7 @@ def step_ingest(job: MonthJob, build: MonthBuild) -> IngestReport:
     incomplete input)."""
     if job.inbox is None:
         raise ValueError("no inbox given")
+    build.step = "ingest"
     return stage_into(build, job.inbox, "kpi", set(job.allow_missing), job.replace)
 
 
@@ -136,6 +156,7 @@ def step_analytics(job: MonthJob, build: MonthBuild) -> AnalyticsSummary:
     from analytics.settings import AnalyticsSettings
     from pipelines.resources import load_text_resources
 
+    build.step = "analytics"
     started = datetime.now()
     settings = AnalyticsSettings.from_yaml_text(job.settings.read_text("utf-8"))
     resources = load_text_resources(settings)
@@ -224,6 +245,7 @@ def step_score(job: MonthJob, build: MonthBuild) -> ScoreSummary:
     (UTF-8 with BOM) into the build. Raises scoring.RulesError / ScoringInputError."""
     from scoring import load_rules, payroll_csv_text, reconcile, score_month
 
+    build.step = "score"
     started = datetime.now()
     rules = load_rules(read_rules_text(job.rules))
     res = score_month(scoring_inputs(build), rules, job.month)
@@ -323,6 +345,7 @@ def step_report(job: MonthJob, build: MonthBuild) -> dict[str, Path]:
     once published."""
     from pipelines.report import write_evidence_exports, write_payroll_xlsx, write_report
 
+    build.step = "report"
     bundle = month_bundle(job, build)
     if bundle is None:
         raise MonthNotLoaded(f"{job.month} 没有数据 (先运行 kefu run)")

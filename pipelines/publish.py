@@ -105,6 +105,8 @@ class MonthBuild:
     appended: list[tuple[str, Path]] = field(default_factory=list)
     runs: list[warehouse.RunRecord] = field(default_factory=list)
     published_dir: Path | None = None
+    step: str = ""  # the step now using the build (set by each step; see monthly.STEPS)
+    trace: list[tuple[str, str, str]] = field(default_factory=list)  # (step, read/write/append, table)
 
     def __post_init__(self):
         self.warehouse_path = warehouse.resolve(self.warehouse_path)
@@ -122,6 +124,7 @@ class MonthBuild:
 
     def write(self, table: str, frame: pl.DataFrame) -> None:
         """This run's rows of ``table`` for the month (replace the month's rows on publish)."""
+        self.trace.append((self.step, "write", table))
         if "month" not in frame.columns:
             frame = frame.with_columns(pl.lit(self.month).alias("month"))
         path = self.tables_dir / f"{table}.parquet"
@@ -134,6 +137,7 @@ class MonthBuild:
 
     def append(self, table: str, frame: pl.DataFrame) -> None:
         """Rows appended to a history table (every run kept) on publish."""
+        self.trace.append((self.step, "append", table))
         path = self.tables_dir / f"{table}.append{len(self.appended)}.parquet"
         frame.write_parquet(path)
         self.appended.append((table, path))
@@ -141,6 +145,7 @@ class MonthBuild:
     def read(self, table: str, columns: list[str] | None = None) -> pl.DataFrame | None:
         """The month's ``table`` as this run sees it: computed by this run, else the
         warehouse's committed month; None when neither has the table."""
+        self.trace.append((self.step, "read", table))
         if table in self.replaced:
             return pl.read_parquet(self.replaced[table], columns=columns)
         try:
@@ -153,6 +158,7 @@ class MonthBuild:
         """Committed rows of another month (e.g. the previous month for trends)."""
         if month == self.month:
             return self.read(table)
+        self.trace.append((self.step, "read", table))
         try:
             return warehouse.read(table, month=month, path=self.warehouse_path)
         except (KeyError, FileNotFoundError, ValueError):

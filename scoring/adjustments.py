@@ -8,9 +8,10 @@ import polars as pl
 
 from scoring.inputs import in_month
 from scoring.model import Adjustment, AgentIssues, fmt
+from scoring.rules import Rules
 
 
-def review_adjustments(agents, reviews: pl.DataFrame, rules, month: str, issues: AgentIssues):
+def review_adjustments(agents: list[str], reviews: pl.DataFrame, rules: Rules, month: str, issues: AgentIssues) -> list[Adjustment]:
     """Adjustments from the 评价 sheet: after-sales 低质评价 deduct, confirmed 表扬 add."""
     low, praise = rules.deductions.low_quality_review, rules.bonuses.praise
     known = set(agents)
@@ -31,7 +32,7 @@ def review_adjustments(agents, reviews: pl.DataFrame, rules, month: str, issues:
     return out
 
 
-def praise_candidate_adjustments(agents, evidence: pl.DataFrame, rules, month: str):
+def praise_candidate_adjustments(agents: list[str], evidence: pl.DataFrame, rules: Rules, month: str) -> list[Adjustment]:
     """+praise points per chat praise candidate, only when ``options.count_praise_candidates``."""
     if not rules.options.count_praise_candidates:
         return []
@@ -46,10 +47,11 @@ def praise_candidate_adjustments(agents, evidence: pl.DataFrame, rules, month: s
     ]
 
 
-def outstanding_adjustments(ratings: dict[str, dict], rules, month: str):
+def outstanding_adjustments(ratings: dict[str, dict], rules: Rules, month: str) -> tuple[list[Adjustment], list[str]]:
     """(adjustments, problems): 表现突出 from the ratings sheet; outside min..max is a problem."""
     rng = rules.bonuses.outstanding
-    out, problems = [], []
+    out: list[Adjustment] = []
+    problems: list[str] = []
     for agent, r in sorted(ratings.items()):
         v = r.get("outstanding_bonus")
         if v is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from scoring.inputs import ScoringInputs, in_month, month_days
+from scoring.inputs import ScoringFrames, in_month, month_days
 
 EVIDENCE_INDEX_SCHEMA = {
     "evidence_id": pl.String(),
@@ -42,7 +42,7 @@ def _ts(col: str, empty: str = "") -> pl.Expr:
     return pl.col(col).dt.strftime("%Y-%m-%d %H:%M").fill_null(empty)
 
 
-def evidence_index(inp: ScoringInputs, month: str) -> pl.DataFrame:
+def evidence_index(inp: ScoringFrames, month: str) -> pl.DataFrame:
     """All citable records of the month as (evidence_id, agent_account, kind, at, text)."""
     first, last, _ = month_days(month)
     excerpt = pl.col("excerpt").fill_null("")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from scoring.model import fmt
+from scoring.rules.model import SuggestLadder
 
 
-def ladder_metrics(suggest) -> list[str]:
+def ladder_metrics(suggest: SuggestLadder) -> list[str]:
     """Every metric any grade of the ladder uses, in a stable order."""
     seen: list[str] = []
     for g in ("优", "良", "中"):
@@ -19,7 +20,7 @@ def ladder_metrics(suggest) -> list[str]:
     return seen
 
 
-def suggest_grade(values: dict[str, Decimal | None], suggest) -> tuple[str | None, str]:
+def suggest_grade(values: dict[str, Decimal | None], suggest: SuggestLadder) -> tuple[str | None, str]:
     """Best grade whose every bound holds (差 if none); None when a used metric is missing.
 
     Returns the grade and a short explanation naming the bound that kept the next better grade
@@ -28,18 +29,19 @@ def suggest_grade(values: dict[str, Decimal | None], suggest) -> tuple[str | Non
     absent = [m for m in used if values.get(m) is None]
     if absent:
         return None, "缺少指标: " + ", ".join(absent)
+    have = {m: v for m, v in values.items() if v is not None}
     failures: list[str] = []
     for g in ("优", "良", "中"):
         cond = getattr(suggest, g)
         failed = None
         for metric, bound in cond.min.model_dump(exclude_none=True).items():
-            if values[metric] < bound:
-                failed = f"{metric} {fmt(values[metric])} < {fmt(bound)}"
+            if have[metric] < bound:
+                failed = f"{metric} {fmt(have[metric])} < {fmt(bound)}"
                 break
         if failed is None:
             for metric, bound in cond.max.model_dump(exclude_none=True).items():
-                if values[metric] > bound:
-                    failed = f"{metric} {fmt(values[metric])} > {fmt(bound)}"
+                if have[metric] > bound:
+                    failed = f"{metric} {fmt(have[metric])} > {fmt(bound)}"
                     break
         if failed is None:
             return g, ("满足优的全部条件" if g == "优" else "; ".join(failures))
@@ -47,7 +49,7 @@ def suggest_grade(values: dict[str, Decimal | None], suggest) -> tuple[str | Non
     return "差", "; ".join(failures)
 
 
-def ladder_text(suggest) -> str:
+def ladder_text(suggest: SuggestLadder) -> str:
     """The thresholds as one line, e.g. '优: reply_rate≥0.98, avg_response_s≤30 | 良: ...'."""
     parts = []
     for g in ("优", "良", "中"):

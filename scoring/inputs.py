@@ -98,6 +98,25 @@ class ScoringInputs:
     quarantine: pl.DataFrame | None = None
 
 
+@dataclass(frozen=True)
+class ScoringFrames:
+    """:class:`ScoringInputs` after :func:`normalise`: every frame present (empty when there
+    was no data) with every column scoring reads, typed. KPI items read these."""
+
+    roster: pl.DataFrame
+    ratings: pl.DataFrame
+    agent_month_metrics: pl.DataFrame
+    evidence: pl.DataFrame
+    refunds: pl.DataFrame
+    orders: pl.DataFrame
+    complaints: pl.DataFrame
+    reviews: pl.DataFrame
+    attendance: pl.DataFrame
+    attendance_summary: pl.DataFrame
+    conversations: pl.DataFrame
+    quarantine: pl.DataFrame
+
+
 _MARTS = {
     "agent_month_metrics": METRIC_COLUMNS,
     "evidence": EVIDENCE_COLUMNS,
@@ -136,6 +155,11 @@ def normalise(inputs: ScoringInputs) -> ScoringInputs:
     inputs = ScoringInputs(**{**inputs.__dict__, "conversations": _conversations_aliases(inputs.conversations)})
     out = {f.name: _conform(getattr(inputs, f.name), _schema_for(f.name)) for f in fields(inputs)}
     return ScoringInputs(**out)
+
+
+def scoring_frames(inputs: ScoringInputs) -> ScoringFrames:
+    """:func:`normalise` typed as :class:`ScoringFrames` (every frame present)."""
+    return ScoringFrames(**normalise(inputs).__dict__)
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scoring.rules.model import GradePoints
 
 
 @dataclass
@@ -49,7 +53,7 @@ class AgentIssues:
         self.missing.setdefault(agent, []).append(reason)
 
 
-def grade_table_text(gp) -> str:
+def grade_table_text(gp: GradePoints) -> str:
     """'优20/良15/中10/差0' for a GradePoints model."""
     return "/".join(f"{g}{fmt(gp.points(g))}" for g in ("优", "良", "中", "差"))
 

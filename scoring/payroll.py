@@ -1,4 +1,9 @@
-"""Payroll rows (Decimal), the payroll.csv text and the to-the-cent reconciliation."""
+"""Payroll rows (Decimal), the payroll.csv text and the to-the-cent reconciliation.
+
+Pay is computed from an agent's item scores as a long list (one :class:`ItemScore` per item,
+whatever items the rules enable) and widened only for the payroll row: each KPI item names
+its payroll columns (:class:`scoring.items.PayrollColumn`), in the rules file's item order.
+The default scheme's columns are exactly :data:`PAYROLL_COLUMNS`."""
 
 from __future__ import annotations
 
@@ -11,8 +16,10 @@ from decimal import Decimal
 import polars as pl
 
 from scoring.inputs import month_days
+from scoring.items import PayrollColumn
 from scoring.model import Adjustment, ItemScore
 from scoring.money import round_money
+from scoring.rules import Rules
 
 PAYROLL_COLUMNS = [
     "month", "agent", "name", "role", "quality_grade", "quality_pts", "refund_rate", "refund_pts",
@@ -29,7 +36,38 @@ PAYROLL_SCHEMA: dict[str, pl.DataType] = {
     "attendance_pts": PTS, "deductions": PTS, "bonuses": PTS, "total_score": PTS, "passed": pl.Boolean(),
     "kpi_bonus": MONEY, "base_salary": MONEY, "salary": MONEY, "status": pl.String(), "status_reason": pl.String(),
 }  # fmt: skip
+# the default scheme's items (scoring/rules/default.yaml); a run scores ``rules.kpi_items``
 ITEM_KEYS = ("quality", "refund_rate", "complaints", "cooperation", "execution", "attendance")
+_HEAD = ("month", "agent", "name", "role")
+_FIELD_TYPES: dict[str, pl.DataType] = {"points": PTS, "grade": pl.String(), "value": pl.Decimal(12, 6)}
+
+
+def payroll_schema(rules: Rules | None = None) -> dict[str, pl.DataType]:
+    """Payroll columns and types for ``rules``' items (None: the default scheme's)."""
+    if rules is None:
+        return PAYROLL_SCHEMA
+    items = {c.name: _FIELD_TYPES[c.field] for item in rules.kpi_items.values() for c in item.columns()}
+    head = {c: PAYROLL_SCHEMA[c] for c in _HEAD}
+    tail = {c: t for c, t in PAYROLL_SCHEMA.items() if c not in head and c not in _DEFAULT_ITEM_COLUMNS}
+    return {**head, **items, **tail}
+
+
+_DEFAULT_ITEM_COLUMNS = PAYROLL_COLUMNS[len(_HEAD) : PAYROLL_COLUMNS.index("deductions")]
+
+
+def _cell_of(score: ItemScore | None, col: PayrollColumn) -> object:
+    if score is None:
+        return None
+    if col.field == "grade":
+        return score.grade
+    if col.field == "value":
+        return score.value.quantize(Decimal("0.000001")) if score.value is not None else None
+    return score.points
+
+
+def widen(items: dict[str, ItemScore], rules: Rules) -> dict[str, object]:
+    """One agent's item scores as the payroll's item columns (rules order)."""
+    return {c.name: _cell_of(items.get(key), c) for key, item in rules.kpi_items.items() for c in item.columns()}
 
 
 def employed_fraction(joined: date | None, left: date | None, month: str) -> tuple[Decimal, int, int]:
@@ -43,7 +81,9 @@ def employed_fraction(joined: date | None, left: date | None, month: str) -> tup
 
 @dataclass
 class PayrollLine:
-    """Everything one payroll row needs; ``row()`` gives the payroll dict."""
+    """Everything one payroll row needs; ``row()`` gives the payroll dict.
+
+    ``items`` is the agent's long list of item scores keyed by item (rules order)."""
 
     month: str
     agent: str
@@ -51,15 +91,16 @@ class PayrollLine:
     items: dict[str, ItemScore]
     adjustments: list[Adjustment]
     missing: list[str]
-    refund_rate: Decimal | None = None
 
-    def row(self, rules) -> dict:
+    def row(self, rules: Rules) -> dict:
         role = self.roster["role"] if self.roster else None
         reasons = list(self.missing)
         flags: list[str] = []
-        for key in ITEM_KEYS:
-            reasons += self.items[key].missing
-            flags += self.items[key].flags
+        for score in self.items.values():
+            reasons += score.missing
+            if score.points is None and not score.missing:  # an item must say why; never 0
+                reasons.append(f"{score.label}: 未能计分")
+            flags += score.flags
         base = rules.base_salary.get(role) if role else None
         if self.roster is None:
             reasons.append("不在客服名单 (无姓名/岗位/底薪)")
@@ -67,7 +108,7 @@ class PayrollLine:
             reasons.append(f"岗位 {role} 在规则 base_salary 中没有底薪")
         deductions = -sum((a.points for a in self.adjustments if a.kind == "deduction"), Decimal(0))
         bonuses = sum((a.points for a in self.adjustments if a.kind == "bonus"), Decimal(0))
-        pts = {k: self.items[k].points for k in ITEM_KEYS}
+        pts = [score.points for score in self.items.values()]
 
         factor = Decimal(1)
         if self.roster and rules.options.flag_mid_month_changes:
@@ -87,7 +128,7 @@ class PayrollLine:
         total = passed = kpi = salary = None
         base_out = round_money(base * factor) if base is not None else None
         if not reasons:
-            total = sum(pts.values(), Decimal(0)) - deductions + bonuses  # exact, unrounded
+            total = sum((p for p in pts if p is not None), Decimal(0)) - deductions + bonuses  # exact, unrounded
             passed = total >= rules.gate.pass_ratio * rules.total_points
             pool = rules.kpi_pool.amount
             raw = pool * total / rules.total_points if passed else Decimal(0)
@@ -95,22 +136,14 @@ class PayrollLine:
                 flags.append(f"总分 {total} 超过 {rules.total_points}: KPI奖金封顶 {pool}")
                 raw = pool
             kpi = round_money(raw * factor)
+            assert base_out is not None  # a missing base is a reason above
             salary = base_out + kpi  # both already rounded: the row reconciles to the cent
-        q, c = self.items["quality"], self.items["complaints"]
         return {
             "month": self.month,
             "agent": self.agent,
             "name": self.roster["name"] if self.roster else None,
             "role": role,
-            "quality_grade": q.grade,
-            "quality_pts": pts["quality"],
-            "refund_rate": self.refund_rate.quantize(Decimal("0.000001")) if self.refund_rate is not None else None,
-            "refund_pts": pts["refund_rate"],
-            "complaint_grade": c.grade,
-            "complaint_pts": pts["complaints"],
-            "cooperation_pts": pts["cooperation"],
-            "execution_pts": pts["execution"],
-            "attendance_pts": pts["attendance"],
+            **widen(self.items, rules),
             "deductions": deductions,
             "bonuses": bonuses,
             "total_score": total,
@@ -123,9 +156,11 @@ class PayrollLine:
         }
 
 
-def payroll_frame(rows: list[dict]) -> pl.DataFrame:
-    """Payroll frame with exactly :data:`PAYROLL_COLUMNS` (money Decimal, 2 places)."""
-    return pl.DataFrame([{k: r[k] for k in PAYROLL_COLUMNS} for r in rows], schema=PAYROLL_SCHEMA, orient="row")
+def payroll_frame(rows: list[dict], rules: Rules | None = None) -> pl.DataFrame:
+    """Payroll frame with the columns of :func:`payroll_schema` (money Decimal, 2 places);
+    for the default scheme exactly :data:`PAYROLL_COLUMNS`."""
+    schema = payroll_schema(rules)
+    return pl.DataFrame([{k: r[k] for k in schema} for r in rows], schema=schema, orient="row")
 
 
 @dataclass(frozen=True)

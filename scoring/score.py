@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
+
 import polars as pl
 
 from scoring.adjustments import outstanding_adjustments, praise_candidate_adjustments, review_adjustments
-from scoring.attendance import attendance_scores
-from scoring.complaints import complaint_scores, verified_complaint_deductions
+from scoring.complaints import verified_complaint_deductions
 from scoring.evidence import evidence_index
-from scoring.inputs import ScoringInputError, ScoringInputs, in_month, month_bounds, normalise, supervisor_quarantine
-from scoring.model import Adjustment, AgentIssues, ItemScore, grade_table_text
-from scoring.payroll import ITEM_KEYS, PTS, PayrollLine, payroll_frame
-from scoring.quality import quality_scores
-from scoring.refunds import refund_scores
+from scoring.inputs import ScoringFrames, ScoringInputError, ScoringInputs, in_month, month_bounds, scoring_frames, supervisor_quarantine
+from scoring.items import ItemContext
+from scoring.model import Adjustment, AgentIssues, ItemScore
+from scoring.payroll import PTS, PayrollLine, payroll_frame
+from scoring.rules import Rules
 
 KPI_ITEMS_SCHEMA: dict[str, pl.DataType] = {
     "month": pl.String(), "agent_account": pl.String(), "item": pl.String(), "label": pl.String(),
@@ -60,28 +60,7 @@ def _raw_with_missing(s: ItemScore) -> str | None:
     return (s.raw_value + "; " if s.raw_value else "") + "缺: " + "; ".join(s.missing)
 
 
-def _rating_scores(agents, ratings: dict[str, dict], rules) -> dict[str, dict[str, ItemScore]]:
-    out: dict[str, dict[str, ItemScore]] = {"cooperation": {}, "execution": {}}
-    for key, col in (("cooperation", "cooperation"), ("execution", "execution")):
-        item = getattr(rules.items, key)
-        for agent in agents:
-            r = ratings.get(agent)
-            grade = r.get(col) if r else None
-            s = ItemScore(
-                agent, key, item.label, item.grade_points.points(grade) if grade else None,
-                raw_value=grade, grade=grade, override_grade=None, source="主管评分",
-                rule=f"等级分 {grade_table_text(item.grade_points)}",
-                evidence_ids=[f"rating:{r['rating_month']}:{agent}"] if r else [],
-            )
-            if r is None:
-                s.missing.append(f"{item.label}: 主管评分表中没有该客服")
-            elif grade is None:
-                s.missing.append(f"{item.label}: 主管未评 (空白)")
-            out[key][agent] = s
-    return out
-
-
-def _agents(inp: ScoringInputs, month: str, blocked: pl.DataFrame) -> tuple[list[str], list[str]]:
+def _agents(inp: ScoringFrames, month: str, blocked: pl.DataFrame) -> tuple[list[str], list[str]]:
     """Agents to score (roster ∪ ratings ∪ month's reviews/complaints ∪ agents named by
     quarantined supervisor rows ``blocked``) and warnings."""
     names = set(inp.roster["agent_account"].drop_nulls().to_list())
@@ -104,36 +83,32 @@ def _block_quarantined(agents: list[str], blocked: pl.DataFrame, issues: AgentIs
             issues.add(a, reason if agent else reason + " (未写客服账号, 所有客服暂不能定)")
 
 
-def score_month(inputs: ScoringInputs, rules, month: str) -> ScoringResult:
+def score_month(inputs: ScoringInputs, rules: Rules, month: str) -> ScoringResult:
     """Score one month: every KPI item, deduction and bonus, and the payroll rows.
 
     Pure: frames in, frames out. Raises :class:`ScoringInputError` (naming each record) when a
     supervisor value is outside the rules' range; missing supervisor input, or a quarantined
     supervisor row (``inputs.quarantine``), does not raise but makes the agent's payroll row
     ``incomplete`` with the reason."""
-    inp = normalise(inputs)
+    inp = scoring_frames(inputs)
     if "month" in inp.roster.columns and inp.roster["month"].is_not_null().any():
-        inp = ScoringInputs(**{**inp.__dict__, "roster": inp.roster.filter(pl.col("month") == month)})
-    inp = ScoringInputs(**{**inp.__dict__, "ratings": inp.ratings.filter(pl.col("rating_month") == month)})
+        inp = replace(inp, roster=inp.roster.filter(pl.col("month") == month))
+    inp = replace(inp, ratings=inp.ratings.filter(pl.col("rating_month") == month))
     blocked = supervisor_quarantine(inp.quarantine, month)
     agents, warnings = _agents(inp, month, blocked)
     ratings = {r["agent_account"]: r for r in inp.ratings.to_dicts()}
     roster = {r["agent_account"]: r for r in inp.roster.to_dicts()}
     _, month_end = month_bounds(month)
 
-    refunds, w = refund_scores(agents, inp.refunds, inp.orders, inp.conversations, inp.roster, rules, month)
-    warnings += w
-    complaints, w = complaint_scores(agents, inp.complaints, ratings, rules, month, as_of=month_end)
-    warnings += w
-    graded = _rating_scores(agents, ratings, rules)
-    items = {
-        "quality": quality_scores(agents, inp.agent_month_metrics, inp.evidence, ratings, rules, month),
-        "refund_rate": refunds,
-        "complaints": complaints,
-        "cooperation": graded["cooperation"],
-        "execution": graded["execution"],
-        "attendance": attendance_scores(agents, inp.roster, inp.attendance, inp.attendance_summary, rules, month),
-    }
+    # every enabled KPI item, in rules order: long scores (item -> agent -> ItemScore)
+    ctx = ItemContext(month=month, agents=agents, inputs=inp, ratings=ratings, as_of=month_end)
+    items: dict[str, dict[str, ItemScore]] = {}
+    for key, item in rules.kpi_items.items():
+        block = rules.items[key]
+        scored = item.score(ctx, block)
+        # an agent the item left out is incomplete for it, never 0 (see PayrollLine.row)
+        items[key] = {a: scored.scores.get(a) or ItemScore(a, key, block.label, None, missing=[f"{block.label}: 未计分"]) for a in agents}
+        warnings += scored.warnings
 
     issues = AgentIssues()
     _block_quarantined(agents, blocked, issues)
@@ -151,9 +126,8 @@ def score_month(inputs: ScoringInputs, rules, month: str) -> ScoringResult:
     rows = []
     for agent in agents:
         line = PayrollLine(
-            month, agent, roster.get(agent), {k: items[k][agent] for k in ITEM_KEYS},
+            month, agent, roster.get(agent), {k: by_agent[agent] for k, by_agent in items.items()},
             [a for a in adjustments if a.agent_account == agent], issues.missing.get(agent, []),
-            items["refund_rate"][agent].value,
         )
         rows.append(line.row(rules))
 
@@ -166,7 +140,7 @@ def score_month(inputs: ScoringInputs, rules, month: str) -> ScoringResult:
                 "evidence_ids": s.evidence_ids,
             }
             for agent in agents
-            for s in (items[k][agent] for k in ITEM_KEYS)
+            for s in (by_agent[agent] for by_agent in items.values())
         ],
         schema=KPI_ITEMS_SCHEMA,
         orient="row",
@@ -186,9 +160,9 @@ def score_month(inputs: ScoringInputs, rules, month: str) -> ScoringResult:
         rules_hash=rules.hash,
         kpi_items=kpi_items,
         kpi_adjustments=kpi_adjustments,
-        payroll=payroll_frame(rows),
+        payroll=payroll_frame(rows, rules),
         evidence=evidence_index(inp, month),
-        pass_mark=rules.gate.pass_ratio * rules.total_points,
+        pass_mark=rules.pass_mark,
         total_points=rules.total_points,
         kpi_pool=rules.kpi_pool.amount,
         cap_kpi_bonus=rules.options.cap_kpi_bonus,

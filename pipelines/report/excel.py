@@ -260,6 +260,8 @@ def write_payroll_xlsx(bundle: MonthBundle, path: str | Path) -> Path:
     gate = pass_mark(bundle)
     payroll_specs = [(c, f"达标(≥{points(gate)}分)" if c == "passed" and gate is not None else h, k)
                      for c, h, k in PAYROLL_SPECS]
+    at = next(i for i, s in enumerate(payroll_specs) if s[0] == "deductions")
+    payroll_specs[at:at] = run_item_specs(bundle)
 
     def sheet(name: str, specs: list[Spec], df: pl.DataFrame | None,
               prepare: Callable[[pl.DataFrame], pl.DataFrame] | None = None) -> _Sheet:
@@ -304,6 +306,17 @@ def write_payroll_xlsx(bundle: MonthBundle, path: str | Path) -> Path:
     sheet("证据", EVIDENCE_SPECS, bundle.evidence, ev)
     wb.close()
     return p
+
+
+def run_item_specs(bundle: MonthBundle) -> list[Spec]:
+    """工资表 columns of the run's KPI items beyond the default scheme's (e.g. a new item's
+    ``<key>_pts``), from the run's rules; headers from the item's label."""
+    if bundle.rules is None or bundle.payroll is None:
+        return []
+    suffix = {"points": ("得分", "points"), "grade": ("等级", "text"), "value": ("", "rate")}
+    return [(c.name, bundle.rules.items[key].label + suffix[c.field][0], suffix[c.field][1])
+            for key, item in bundle.rules.kpi_items.items() for c in item.columns()
+            if c.name not in PAYROLL_HEADERS and c.name in bundle.payroll.columns]
 
 
 def _write_evidence(sh: _Sheet, df: pl.DataFrame) -> int:

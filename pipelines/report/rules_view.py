@@ -13,9 +13,8 @@ from decimal import Decimal
 from typing import Any
 
 from .bundle import MonthBundle
-from .fmt import money, points, rate
+from .fmt import by_kind, money, points, rate
 from .labels import ADJUSTMENT_ITEM_LABELS, ITEM_LABELS, METRICS, metric_label
-from .fmt import by_kind
 
 GRADES = ("优", "良", "中")
 # payroll column holding each default item's points / grade (other items: kpi_items only)
@@ -116,7 +115,7 @@ def missed_bounds(suggest: Any, values: dict[str, Any], grade: str | None) -> li
                 continue
             if (side == "min" and fv < fb) or (side == "max" and fv > fb):
                 kind = METRICS[metric].kind if metric in METRICS else "text"
-                f = (lambda x: by_kind(kind, x)) if kind != "count" else points
+                f = (lambda x, k=kind: by_kind(k, x)) if kind != "count" else points
                 out.append(f"{metric_label(metric)} {f(v)} {'<' if side == 'min' else '>'} {f(bound)}")
     return [f"未达{target}: " + s for s in out]
 

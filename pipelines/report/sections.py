@@ -229,6 +229,8 @@ def summary(b: MonthBundle) -> dict[str, Any]:
         "incomplete": t.incomplete_rows,
         "incomplete_base": money(t.incomplete_base),
         "passed": passed,
+        "passed_delta": delta(passed, sum(1 for r in prev.values() if as_bool(r.get("passed")) is True), "high", "count")
+                        if has_prev else None,
         "failed": sum(1 for r in rows if as_bool(r.get("passed")) is False),
         "avg_score": points(avg) if avg is not None else "—",
         "avg_delta": delta(avg, prev_avg, "high") if avg is not None and prev_avg is not None else None,
@@ -309,7 +311,7 @@ def _value_text(b: MonthBundle, key: str, row: dict, k: dict, metrics: dict) -> 
     if key == "refund_rate":
         raw = row.get("refund_rate")
         raw = raw if raw is not None else k.get("raw_value")
-        item = getattr(b.rules.model.items, "refund_rate", None) if b.rules is not None else None
+        item = b.rules.items.get("refund_rate") if b.rules is not None else None
         scope = getattr(item, "scope", None)
         try:
             value = Decimal(str(raw)) if raw is not None else None
@@ -318,7 +320,7 @@ def _value_text(b: MonthBundle, key: str, row: dict, k: dict, metrics: dict) -> 
             value, shown = None, plain(raw)
         missed = []
         if item is not None and value is not None and hasattr(item, "band_for"):
-            i, band = item.band_for(value)
+            i, _band = item.band_for(value)
             if i > 0:
                 bands = item.shop_bands if scope == "shop" else item.agent_bands
                 missed = [f"未达最高档: 退款率 {shown} > {rate(bands[0].upper, 1)}（{points(bands[0].points)} 分档）"]
@@ -738,8 +740,8 @@ def refund_reasons(b: MonthBundle) -> dict[str, Any]:
         statuses = [(plain(s), n) for s, n in rf.group_by("status").len().sort(["len", "status"],
                                                                                  descending=[True, False]).iter_rows()]
     scope = None
-    if b.rules is not None and hasattr(b.rules.model.items, "refund_rate"):
-        scope = b.rules.model.items.refund_rate.scope
+    if b.rules is not None and "refund_rate" in b.rules.items:
+        scope = getattr(b.rules.items["refund_rate"], "scope", None)
     return {
         "has": True, "total": rf.height, "rows": rows, "statuses": statuses, "shop_scope": scope == "shop",
         "svg": svg.hbar_chart([r["reason"] for r in top], [r["n"] for r in top], aria="退款原因"),

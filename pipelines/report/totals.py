@@ -56,3 +56,13 @@ def pay_totals(payroll: pl.DataFrame | None) -> PayTotals:
     rest = payroll.filter(~is_final(payroll))
     return PayTotals(final.height, _sum(final, "base_salary"), _sum(final, "kpi_bonus"), _sum(final, "salary"),
                      rest.height, _sum(rest, "base_salary"))
+
+
+def totals_line(t: PayTotals) -> str:
+    """The reconciled totals as one line for the terminal (same numbers as the report cards)."""
+    from .fmt import money
+
+    line = f"工资总额 {money(t.salary)} = 底薪 {money(t.base)} + KPI奖金 {money(t.kpi)} (已定稿 {t.final_rows} 人)"
+    if t.incomplete_rows:
+        line += f"; 待补充 {t.incomplete_rows} 人, 底薪 {money(t.incomplete_base)} 未计入"
+    return line

@@ -12,11 +12,15 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
 
-from scoring.rules.model import GRADE_ORDER, RulesModel
+from scoring.rules.model import GRADE_ORDER, Bonuses, Deductions, Gate, ItemRules, KpiPool, Options, RulesModel
+
+if TYPE_CHECKING:
+    from scoring.items import KpiItem
 
 DEFAULT_RULES_PATH = Path(__file__).with_name("default.yaml")
 
@@ -38,6 +42,8 @@ class Rules:
     model: RulesModel
     hash: str  # sha256 of the canonical JSON of the parsed rules (formatting/comments do not count)
     text_sha256: str  # sha256 of the exact text given
+    # the KPI items this file enables (its ``items:`` blocks), in file order, from the registry
+    kpi_items: dict[str, KpiItem[Any]]
 
     @property
     def version(self) -> int:
@@ -47,8 +53,43 @@ class Rules:
     def name(self) -> str:
         return self.model.name
 
-    def __getattr__(self, item):  # items, deductions, bonuses, gate, kpi_pool, base_salary, options
-        return getattr(self.model, item)
+    @property
+    def total_points(self) -> Decimal:
+        return self.model.total_points
+
+    @property
+    def items(self) -> dict[str, ItemRules]:
+        """Each enabled item's validated rules block by key (file order)."""
+        return self.model.items
+
+    @property
+    def deductions(self) -> Deductions:
+        return self.model.deductions
+
+    @property
+    def bonuses(self) -> Bonuses:
+        return self.model.bonuses
+
+    @property
+    def gate(self) -> Gate:
+        return self.model.gate
+
+    @property
+    def kpi_pool(self) -> KpiPool:
+        return self.model.kpi_pool
+
+    @property
+    def base_salary(self) -> dict[str, Decimal]:
+        return {str(role): amount for role, amount in self.model.base_salary.items()}
+
+    @property
+    def options(self) -> Options:
+        return self.model.options
+
+    @property
+    def pass_mark(self) -> Decimal:
+        """The pass line in points: ``gate.pass_ratio × total_points`` (compared unrounded)."""
+        return self.model.gate.pass_ratio * self.model.total_points
 
 
 class _DecimalLoader(yaml.SafeLoader):
@@ -56,6 +97,7 @@ class _DecimalLoader(yaml.SafeLoader):
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
+    assert isinstance(node, yaml.ScalarNode)  # registered for the float tag: always a scalar
     return Decimal(loader.construct_scalar(node).replace("_", ""))
 
 
@@ -75,9 +117,9 @@ _DecimalLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _
 _LEADING_KEY = re.compile(r"^((?:\[\d+\])?[\w\u4e00-\u9fff]*(?:(?:\.[\w\u4e00-\u9fff]+)|(?:\[\d+\]))*): (.*)$", re.S)
 
 
-def _format_error(err: dict) -> str:
+def _format_error(err: Any, prefix: tuple[str | int, ...] = ()) -> str:
     path = ""
-    for part in err["loc"]:
+    for part in (*prefix, *err["loc"]):
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     msg = err["msg"]
     if msg.startswith("Value error, "):
@@ -106,13 +148,49 @@ def load_rules(text: str) -> Rules:
         raise RulesError([f"<yaml>: {exc}"]) from exc
     if not isinstance(data, dict):
         raise RulesError(["<root>: the rules file must be a mapping"])
+    known, blocks, problems = _item_blocks(data.get("items"))
     try:
-        model = RulesModel.model_validate(data)
+        model = RulesModel.model_validate({**data, "items": blocks}, context={"items_invalid": bool(problems)})
     except ValidationError as exc:
-        raise RulesError([_format_error(e) for e in exc.errors()]) from None
+        problems += [_format_error(e) for e in exc.errors()]
+    if problems:
+        raise RulesError(problems)
     canonical = json.dumps(model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return Rules(
         model=model,
         hash=hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
         text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        kpi_items={k: known[k] for k in model.items},
     )
+
+
+def _item_blocks(raw: object) -> tuple[dict[str, KpiItem[Any]], dict[str, ItemRules], list[str]]:
+    """Validate each ``items:`` block with the model its KPI item module declares.
+
+    Returns the registry, the valid blocks in file order and ``items.<key>...: message`` lines."""
+    from scoring.items import RegistryError, item_registry  # the item modules import this package
+
+    try:
+        known = item_registry()
+    except RegistryError as e:
+        return {}, {}, [f"items: {e}"]
+    if raw is None:
+        return known, {}, ["items: required key missing (缺少必填项)"]
+    if not isinstance(raw, dict):
+        return known, {}, ["items: must be a mapping of KPI item key → rules block"]
+    blocks: dict[str, ItemRules] = {}
+    problems: list[str] = []
+    for key, block in raw.items():
+        item = known.get(key)
+        if item is None:
+            problems.append(f"items.{key}: unknown KPI item (未知的考核项目; known: {', '.join(sorted(known))})")
+            continue
+        if isinstance(block, dict) and "label" not in block:
+            block = {"label": item.label, **block}  # the module's label unless the file renames it
+        try:
+            blocks[key] = item.rules_model.model_validate(block)
+        except ValidationError as exc:
+            problems += [_format_error(e, ("items", key)) for e in exc.errors()]
+    if not raw:
+        problems.append("items: at least one KPI item is required")
+    return known, blocks, problems

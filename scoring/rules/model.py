@@ -1,6 +1,7 @@
 """Pydantic v2 model of a scoring rules file (``scoring/rules/*.yaml``).
 
-Every model forbids unknown keys. Cross-field checks (bands without gaps or overlaps, grade
+Every model forbids unknown keys. The blocks under ``items:`` are validated by the model each
+KPI item module declares (``scoring/items/``); this module holds what they share. Cross-field checks (bands without gaps or overlaps, grade
 tables reaching the item maximum, item maxima adding up to ``total_points``) raise
 ``ValueError`` messages naming the offending sub-key; :func:`scoring.rules.load_rules`
 prefixes them with the full key path.
@@ -9,12 +10,9 @@ prefixes them with the full key path.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Any, Literal, Protocol
 
-from typing import Annotated
-
-from analytics.sla.rules import CalendarSpec
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SerializeAsAny, ValidationInfo, field_validator, model_validator
 
 GRADE_ORDER = ("优", "良", "中", "差")
 ROLES = ("普通售后客服", "高级售后客服", "售后组长")
@@ -67,42 +65,40 @@ class GradePoints(Strict):
         return self
 
 
-class QualityBounds(Strict):
-    """Metric thresholds over ``agent_month_metrics`` columns (see docs/marts.md)."""
+class ItemRules(Strict):
+    """What every KPI item's rules block has; each item module subclasses it (``scoring/items/``)."""
 
-    reply_rate: Decimal | None = None
-    response_3min_rate: Decimal | None = None
-    polite_opening_rate: Decimal | None = None
-    first_response_mean_s: Decimal | None = None
-    avg_response_s: Decimal | None = None
-    p90_response_s: Decimal | None = None
-    unreplied_buyers: Decimal | None = None
-    slow_responses: Decimal | None = None
-    forbidden_hits: Decimal | None = None
-    knowledge_gap_replies: Decimal | None = None
-    escalation_conversations: Decimal | None = None
+    label: str  # defaults to the item module's KpiItem.label when the block omits it
+    max_points: Points = Field(gt=0)
 
 
-class ComplaintBounds(Strict):
-    """Thresholds over per-agent complaint figures computed by :mod:`scoring.complaints`."""
+class GradedItem(ItemRules):
+    """An item scored by a grade 优/良/中/差 and a points table."""
 
-    complaints: Decimal | None = None
-    within_deadline_rate: Decimal | None = None
-    platform_interventions: Decimal | None = None
-    against_shop: Decimal | None = None
+    grade_points: GradePoints
 
-
-class QualityCondition(Strict):
-    min: QualityBounds = QualityBounds()
-    max: QualityBounds = QualityBounds()
-
-
-class ComplaintCondition(Strict):
-    min: ComplaintBounds = ComplaintBounds()
-    max: ComplaintBounds = ComplaintBounds()
+    @model_validator(mode="after")
+    def _reaches_max(self):
+        top = self.grade_points.优
+        if top != self.max_points:
+            raise ValueError(
+                f"grade_points.优: the grade table tops out at {top}, not the item maximum {self.max_points}"
+            )
+        return self
 
 
-def _check_suggest_ladder(ladder: dict) -> None:
+class SuggestLadder(Protocol):
+    """A 优/良/中 threshold ladder (each grade a condition with ``min`` / ``max`` bounds)."""
+
+    @property
+    def 优(self) -> Any: ...
+    @property
+    def 良(self) -> Any: ...
+    @property
+    def 中(self) -> Any: ...
+
+
+def check_suggest_ladder(ladder: dict) -> None:
     """优 must be at least as strict as 良, 良 as 中 (per metric and bound side)."""
     for hi, lo in (("优", "良"), ("良", "中")):
         for side in ("min", "max"):
@@ -118,60 +114,6 @@ def _check_suggest_ladder(ladder: dict) -> None:
                     )
 
 
-class QualitySuggest(Strict):
-    """Best grade whose every bound holds; 差 when none does."""
-
-    优: QualityCondition
-    良: QualityCondition
-    中: QualityCondition
-
-    @model_validator(mode="after")
-    def _ladder(self) -> QualitySuggest:
-        _check_suggest_ladder({"优": self.优, "良": self.良, "中": self.中})
-        return self
-
-
-class ComplaintSuggest(Strict):
-    优: ComplaintCondition
-    良: ComplaintCondition
-    中: ComplaintCondition
-
-    @model_validator(mode="after")
-    def _ladder(self) -> ComplaintSuggest:
-        _check_suggest_ladder({"优": self.优, "良": self.良, "中": self.中})
-        return self
-
-
-class GradedItem(Strict):
-    label: str
-    max_points: Points = Field(gt=0)
-    grade_points: GradePoints
-
-    @model_validator(mode="after")
-    def _reaches_max(self):
-        top = self.grade_points.优
-        if top != self.max_points:
-            raise ValueError(
-                f"grade_points.优: the grade table tops out at {top}, not the item maximum {self.max_points}"
-            )
-        return self
-
-
-class QualityItem(GradedItem):
-    suggest: QualitySuggest
-    evidence_kinds: tuple[str, ...] = ("slow_response", "unanswered", "forbidden_word", "knowledge_gap")
-
-
-class ComplaintItem(GradedItem):
-    deadline_hours: Decimal = Field(gt=0)
-    # the clock the deadline runs on: omitted = 24×7; or the SLA engine's calendar spec
-    # (kind: working_hours, windows, china_holidays, ...), see docs/sla.md
-    deadline_calendar: CalendarSpec | None = None
-    against_shop_outcomes: tuple[str, ...]
-    no_complaints_grade: Literal["优", "良", "中", "差"] = "优"
-    suggest: ComplaintSuggest
-
-
 class Band(Strict):
     """Rate band ``(lower, upper]``; the first band also includes its lower bound."""
 
@@ -181,7 +123,8 @@ class Band(Strict):
     assumption: bool = False
 
 
-def _check_bands(bands: tuple[Band, ...]) -> tuple[Band, ...]:
+def check_bands(bands: tuple[Band, ...]) -> tuple[Band, ...]:
+    """Bands start at 0, have no gaps or overlaps and end open-ended (``upper: null``)."""
     if not bands:
         raise ValueError("at least one band is required")
     if bands[0].lower != 0:
@@ -200,83 +143,6 @@ def _check_bands(bands: tuple[Band, ...]) -> tuple[Band, ...]:
     if bands[-1].upper is not None:
         raise ValueError(f"[{len(bands) - 1}].upper: the last band must be open-ended (upper: null), rates above {bands[-1].upper} would have no band")
     return bands
-
-
-class RefundItem(Strict):
-    label: str
-    max_points: Points = Field(gt=0)
-    scope: Literal["shop", "agent"] = "shop"
-    success_status: str = "退款成功"
-    shop_bands: tuple[Band, ...]
-    agent_bands: tuple[Band, ...]
-    assumption_note: str = ""
-
-    @field_validator("shop_bands", "agent_bands")
-    @classmethod
-    def _bands(cls, v: tuple[Band, ...]) -> tuple[Band, ...]:
-        return _check_bands(v)
-
-    @model_validator(mode="after")
-    def _reaches_max(self) -> RefundItem:
-        for name in ("shop_bands", "agent_bands"):
-            bands = getattr(self, name)
-            top = max(b.points for b in bands)
-            if top != self.max_points:
-                raise ValueError(f"{name}: best band gives {top} points, not the item maximum {self.max_points}")
-            for i, b in enumerate(bands):
-                if b.points > self.max_points:
-                    raise ValueError(f"{name}[{i}].points: {b.points} is above the item maximum {self.max_points}")
-        return self
-
-    def band_for(self, rate: Decimal, scope: str | None = None) -> tuple[int, Band]:
-        """Index and band containing ``rate`` for ``scope`` (default: the configured scope)."""
-        bands = self.shop_bands if (scope or self.scope) == "shop" else self.agent_bands
-        for i, b in enumerate(bands):
-            if b.upper is None or rate <= b.upper:
-                return i, b
-        raise AssertionError("bands are validated to be open-ended")
-
-
-AttendanceCategory = Literal["ok", "rest", "late", "leave", "absent", "early", "missing_punch", "other_leave"]
-
-
-class AttendanceItem(Strict):
-    label: str
-    max_points: Points = Field(gt=0)
-    floor: Points = Decimal(0)
-    # DingTalk status text -> category. A cell is split on , ， ; ； 、 / and whitespace;
-    # each part takes the category of the LONGEST key it contains (旷工迟到 beats 旷工).
-    status_map: dict[str, AttendanceCategory]
-    # points deducted per counted event of a category; categories not listed deduct nothing
-    penalties: dict[AttendanceCategory, Points]
-    # categories whose runs of consecutive working days count as ONE event (rest days bridge)
-    merge_consecutive: tuple[AttendanceCategory, ...] = ("leave",)
-    unknown_status: Literal["incomplete", "ignore"] = "incomplete"
-
-    @field_validator("status_map")
-    @classmethod
-    def _non_empty_keys(cls, v: dict) -> dict:
-        for k in v:
-            if not k.strip():
-                raise ValueError("status_map: empty status text")
-        return v
-
-    @field_validator("penalties")
-    @classmethod
-    def _non_negative(cls, v: dict) -> dict:
-        for k, p in v.items():
-            if p < 0:
-                raise ValueError(f"{k}: a penalty is points deducted and must not be negative (got {p})")
-        return v
-
-
-class Items(Strict):
-    quality: QualityItem
-    refund_rate: RefundItem
-    complaints: ComplaintItem
-    cooperation: GradedItem
-    execution: GradedItem
-    attendance: AttendanceItem
 
 
 class FixedDeduction(Strict):
@@ -331,7 +197,9 @@ class RulesModel(Strict):
     version: int = Field(ge=1)
     name: str
     total_points: Points = Field(gt=0)
-    items: Items
+    # KPI item key -> its validated block (an ItemRules subclass from the item's module), in
+    # rules-file order. Built by scoring.rules.load_rules through the item registry.
+    items: dict[str, SerializeAsAny[ItemRules]]
     deductions: Deductions
     bonuses: Bonuses
     gate: Gate
@@ -351,8 +219,10 @@ class RulesModel(Strict):
         return v
 
     @model_validator(mode="after")
-    def _total(self) -> RulesModel:
-        s = sum((getattr(self.items, k).max_points for k in Items.model_fields), Decimal(0))
+    def _total(self, info: ValidationInfo) -> RulesModel:
+        if info.context and info.context.get("items_invalid"):
+            return self  # the bad item blocks are reported; their maxima are unknown
+        s = sum((it.max_points for it in self.items.values()), Decimal(0))
         if s != self.total_points:
             raise ValueError(f"total_points: {self.total_points} but the items' max_points add up to {s}")
         return self

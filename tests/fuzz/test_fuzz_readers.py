@@ -2,10 +2,10 @@
 
 Property, for every mutated file put alone in an inbox: ``stage_inbox`` either raises
 :class:`pipelines.ingest.IngestError` for a reason a user can act on (unreadable, undecodable,
-corrupt workbook), or succeeds with ``rows_read = loaded + quarantined + out_of_month +
+corrupt workbook, a known layout with required columns missing), or succeeds with ``rows_read = loaded + quarantined + out_of_month +
 duplicates`` for every file and kind, and the staged tables hold exactly the loaded rows.
 Anything else is a crash — including a reader exception that only the ingest's catch-all
-turned into "读取失败 (KeyError: ...)".
+turned into "读取失败 (KeyError: ...)", or a reader's sniff crash (``readers.SniffError``).
 
 ``KEFU_FUZZ_CASES`` cases in total (default 2000) spread evenly over the seeds, run by
 ``KEFU_FUZZ_WORKERS`` spawned processes (default 2) with single-threaded polars (tiny frames);

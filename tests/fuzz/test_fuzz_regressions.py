@@ -82,13 +82,10 @@ def test_workbook_with_unsupported_zip_version_is_a_clear_error(tmp_path):
     assert isinstance(e.value.__cause__, UnreadableFile)
 
 
-def test_lone_carriage_return_does_not_crash_the_flat_chat_diagnosis(tmp_path):
-    """A JSON / DingTalk file mutated to hold a lone CR made chat_flat.diagnose's csv.reader
-    raise 'new-line character seen in unquoted field' (reported as a sniff crash)."""
-    from tests.fuzz.harness import check
+def test_lone_carriage_return_in_an_unknown_text_file_is_not_a_sniff_crash(tmp_path):
+    """chat_flat's diagnose read the sample with csv.reader without newline='': a lone CR
+    raised csv.Error, reported as '识别格式 chat_flat 时出错' (a SniffError) for any text file."""
+    (tmp_path / "notes.txt").write_bytes("2026-10-05 说明\ttab\r更多文字 x\n第二行\n".encode("utf-8"))
+    results, _, _ = stage_inbox(MONTH, tmp_path)
+    assert results[0].status == "unrecognised"
 
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    rows = "姓名,部门,1,2\r\n张三,售后,正常,\r迟到\n李四,售后,正常,正常\r\n"
-    (inbox / "att.csv").write_bytes(rows.encode("utf-8"))
-    assert check(inbox, "kpi") in ("ok", "error")

@@ -73,7 +73,7 @@ def test_attendance_incomplete_cases(golden, rules):
 
 
 def test_attendance_classification_and_leave_runs(rules):
-    smap = rules.items.attendance.status_map
+    smap = rules.items["attendance"].status_map
     days = staged("attendance", [
         {"dingtalk_name": "x", "day": date(2026, 10, 1), "status": "旷工迟到"},
         {"dingtalk_name": "x", "day": date(2026, 10, 2), "status": "上班严重迟到30分钟，下班缺卡"},
@@ -168,7 +168,7 @@ def test_rules_file_accepts_a_deadline_calendar_and_rejects_a_bad_one():
     key = "    deadline_hours: 24"
     good = text.replace(key, key + '\n    deadline_calendar: {kind: working_hours, windows: ["09:00-18:00"]}', 1)
     rules = load_rules(good)
-    assert rules.items.complaints.deadline_calendar.windows == ["09:00-18:00"]
+    assert rules.items["complaints"].deadline_calendar.windows == ["09:00-18:00"]
     assert rules.hash != load_rules(text).hash
     bad = text.replace(key, key + "\n    deadline_calendar: {kind: moon_phases}", 1)
     with pytest.raises(RulesError, match="deadline_calendar"):

@@ -25,16 +25,16 @@ def edit(text: str, old: str, new: str) -> str:
 def test_default_rules_encode_the_policy(rules):
     assert rules.version == 1 and len(rules.hash) == 64
     assert rules.total_points == 130
-    assert [rules.items.__getattribute__(k).max_points for k in ("quality", "refund_rate", "complaints", "cooperation", "execution", "attendance")] == [20, 30, 20, 20, 20, 20]
-    assert [(b.upper, b.points, b.assumption) for b in rules.items.refund_rate.shop_bands] == [
+    assert [rules.items[k].max_points for k in ("quality", "refund_rate", "complaints", "cooperation", "execution", "attendance")] == [20, 30, 20, 20, 20, 20]
+    assert [(b.upper, b.points, b.assumption) for b in rules.items["refund_rate"].shop_bands] == [
         (D("0.05"), 30, False), (D("0.10"), 20, True), (D("0.15"), 10, True), (None, 0, True)
     ]  # fmt: skip
-    assert rules.items.refund_rate.scope == "shop"
-    assert "须由店铺确认" in rules.items.refund_rate.assumption_note
+    assert rules.items["refund_rate"].scope == "shop"
+    assert "须由店铺确认" in rules.items["refund_rate"].assumption_note
     assert dict(rules.base_salary) == {"普通售后客服": 2000, "高级售后客服": 2500, "售后组长": 3000}
     assert rules.gate.pass_ratio * rules.total_points == 91
     assert rules.options.cap_kpi_bonus and not rules.options.count_praise_candidates and rules.options.pro_rating == "none"
-    att = rules.items.attendance
+    att = rules.items["attendance"]
     assert {k: att.status_map[k] for k in ("严重迟到", "旷工迟到", "早退", "缺卡")} == {
         "严重迟到": "late", "旷工迟到": "late", "早退": "early", "缺卡": "missing_punch"
     }  # fmt: skip
@@ -102,3 +102,16 @@ def test_other_consistency_checks(rules_text):
 def test_hash_ignores_formatting_but_not_content(rules, rules_text):
     assert load_rules("# a new comment\n" + rules_text).hash == rules.hash
     assert load_rules(rules_text.replace("deadline_hours: 24", "deadline_hours: 48")).hash != rules.hash
+
+
+def test_item_blocks_are_checked_against_the_item_registry(rules_text):
+    toy = "  training:\n    label: 培训考试\n    max_points: 10\n\n"
+    assert problems(edit(rules_text, "\ndeductions:", "\n" + toy + "deductions:").replace("total_points: 130", "total_points: 140")) == [
+        "items.training: unknown KPI item (未知的考核项目; known: attendance, complaints, cooperation, execution, quality, refund_rate)"
+    ]
+    # a block left out disables its item; the maxima must still add up to total_points
+    without = edit(rules_text, COOP + "\n", "")
+    assert problems(without) == ["total_points: 130 but the items' max_points add up to 110"]
+    rules = load_rules(without.replace("total_points: 130", "total_points: 110"))
+    assert list(rules.items) == ["quality", "refund_rate", "complaints", "execution", "attendance"]
+    assert list(rules.kpi_items) == list(rules.items)

@@ -227,7 +227,7 @@ def sample_month(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def artifacts_dir() -> "Path":
+def artifacts_dir():
     """Where tests leave files a person looks at (screenshots): $KEFU_TEST_ARTIFACTS or
     tests/artifacts/ (git-ignored)."""
     import os

@@ -13,7 +13,12 @@ import openpyxl
 import polars as pl
 import pytest
 
-from pipelines.report import build_month_bundle, write_evidence_exports, write_payroll_xlsx, write_report
+from pipelines.report import (
+    build_month_bundle,
+    write_evidence_exports,
+    write_payroll_xlsx,
+    write_report,
+)
 from pipelines.report.bundle import MonthBundle
 from pipelines.report.excel import EVIDENCE_PER_AGENT_KIND
 from pipelines.report.totals import pay_totals
@@ -163,3 +168,10 @@ def test_money_with_more_than_two_decimals_is_a_rules_error() -> None:
             load_rules(text.replace(old, new))
         assert any(p.startswith(key) and "0.01" in p for p in e.value.problems), e.value.problems
     assert load_rules(text.replace("普通售后客服: 2000", "普通售后客服: 2000.50")).model.base_salary["普通售后客服"] == D("2000.50")
+
+
+def test_terminal_totals_line_matches_the_cards(bundle: MonthBundle) -> None:
+    from pipelines.report.totals import totals_line
+
+    assert totals_line(pay_totals(bundle.payroll)) == (
+        "工资总额 ¥5,361.54 = 底薪 ¥4,500.00 + KPI奖金 ¥861.54 (已定稿 2 人); 待补充 1 人, 底薪 ¥3,000.00 未计入")

@@ -3,11 +3,50 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 import polars as pl
+from pydantic import field_validator, model_validator
 
 from scoring.inputs import in_month
+from scoring.items.base import ItemContext, ItemResult, KpiItem, PayrollColumn
 from scoring.model import ItemScore, fmt
+from scoring.rules.model import Band, ItemRules, check_bands
+
+
+class RefundRules(ItemRules):
+    """Rules block ``items.refund_rate``."""
+
+    scope: Literal["shop", "agent"] = "shop"
+    success_status: str = "退款成功"
+    shop_bands: tuple[Band, ...]
+    agent_bands: tuple[Band, ...]
+    assumption_note: str = ""
+
+    @field_validator("shop_bands", "agent_bands")
+    @classmethod
+    def _bands(cls, v: tuple[Band, ...]) -> tuple[Band, ...]:
+        return check_bands(v)
+
+    @model_validator(mode="after")
+    def _reaches_max(self) -> RefundRules:
+        for name in ("shop_bands", "agent_bands"):
+            bands = getattr(self, name)
+            top = max(b.points for b in bands)
+            if top != self.max_points:
+                raise ValueError(f"{name}: best band gives {top} points, not the item maximum {self.max_points}")
+            for i, b in enumerate(bands):
+                if b.points > self.max_points:
+                    raise ValueError(f"{name}[{i}].points: {b.points} is above the item maximum {self.max_points}")
+        return self
+
+    def band_for(self, rate: Decimal, scope: str | None = None) -> tuple[int, Band]:
+        """Index and band containing ``rate`` for ``scope`` (default: the configured scope)."""
+        bands = self.shop_bands if (scope or self.scope) == "shop" else self.agent_bands
+        for i, b in enumerate(bands):
+            if b.upper is None or rate <= b.upper:
+                return i, b
+        raise AssertionError("bands are validated to be open-ended")
 
 
 def _bands_text(bands) -> str:
@@ -34,7 +73,7 @@ def shop_refund_rate(refunds: pl.DataFrame, orders: pl.DataFrame, month: str, su
     return ok, int(paid)
 
 
-def _score(agent, item, rate, num, den, ids, scope, note) -> ItemScore:
+def _score(agent: str, item: RefundRules, rate: Decimal, num: int, den: int, ids: list[str], scope: str, note: str) -> ItemScore:
     idx, band = item.band_for(rate, scope)
     bands = item.shop_bands if scope == "shop" else item.agent_bands
     flags = []
@@ -54,9 +93,10 @@ def _score(agent, item, rate, num, den, ids, scope, note) -> ItemScore:
     )
 
 
-def refund_scores(agents, refunds, orders, conversations, roster, rules, month: str):
+def refund_scores(ctx: ItemContext, item: RefundRules) -> ItemResult:
     """One :class:`ItemScore` per agent and a list of warnings."""
-    item = rules.items.refund_rate
+    agents, month, inp = ctx.agents, ctx.month, ctx.inputs
+    refunds, orders, conversations, roster = inp.refunds, inp.orders, inp.conversations, inp.roster
     warnings: list[str] = []
     out: dict[str, ItemScore] = {}
     if item.scope == "shop":
@@ -71,7 +111,7 @@ def refund_scores(agents, refunds, orders, conversations, roster, rules, month: 
             else:
                 rate = Decimal(len(ids)) / Decimal(paid)
                 out[agent] = _score(agent, item, rate, len(ids), paid, ids, "shop", " (退款成功且本月完结 ÷ 本月付款订单)")
-        return out, warnings
+        return ItemResult(out, warnings)
 
     cases = attribute_refunds(refunds.filter(in_month("applied_at", month)), conversations, roster)
     unattributed = cases.filter(pl.col("agent_account").is_null()).height
@@ -84,7 +124,16 @@ def refund_scores(agents, refunds, orders, conversations, roster, rules, month: 
         rate = Decimal(len(ok)) / Decimal(n) if n else Decimal(0)
         note = " (本月申请的退款中退款成功的比例)" if n else " (本月无归属于该客服的退款, 按0%计)"
         out[agent] = _score(agent, item, rate, len(ok), n, mine["refund_id"].to_list(), "agent", note)
-    return out, warnings
+    return ItemResult(out, warnings)
+
+
+ITEM = KpiItem(
+    key="refund_rate",
+    label="退款率",
+    rules_model=RefundRules,
+    score=refund_scores,
+    payroll_columns=(PayrollColumn("refund_rate", "value"), PayrollColumn("refund_pts", "points")),
+)
 
 
 def attribute_refunds(refunds: pl.DataFrame, conversations: pl.DataFrame, roster: pl.DataFrame) -> pl.DataFrame:
