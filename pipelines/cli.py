@@ -496,6 +496,9 @@ def bench(
         q = res["ratios"]
         console.print(f"median: kefu is {q['pandas_over_kefu']:.1f}x faster than pandas (target >= 5), "
                       f"{q['kefu_over_polars']:.2f}x the lean polars time (target <= 1.5)")
+        cpu = {i: [r["process_cpu_s"] for r in rows if r["impl"] == i] for i in ("pandas", "polars", "kefu")}
+        console.print("process CPU s (incl. imports): " + ", ".join(
+            f"{i} {' / '.join(f'{v:.2f}' for v in vs)}" for i, vs in cpu.items()))
     if as_json:
         as_json.write_text(_json.dumps(res, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 
