@@ -85,7 +85,24 @@ LockTimeoutOpt = typer.Option(None, "--lock-timeout", help="另一个运行占�
 WarehouseOpt = typer.Option(None, "--warehouse", "-w", help="DuckDB 数据仓库文件 (默认 data/warehouse.duckdb)")
 
 
+def _buyer_nicks(report) -> set[str]:
+    """Buyer nicks the console must not print: the staged buyers and the sheet names of
+    per-buyer chat workbooks."""
+    nicks: set[str] = set()
+    for kind in ("messages", "refunds", "complaints", "reviews"):
+        t = report.tables.get(kind)
+        if t is not None and "buyer" in t.columns:
+            nicks |= set(t["buyer"].drop_nulls().unique().to_list())
+    per_buyer = {f.file_name for f in report.files if f.layout == "qianniu_sheets"}
+    q = report.quarantine
+    if q.height:
+        nicks |= {s for f, s in zip(q["source_file"], q["source_sheet"], strict=True) if f in per_buyer and s}
+    return nicks
+
+
 def print_accounting(report) -> None:
+    from pipelines.report.mask import mask_lines
+
     t = Table(title=f"{report.month} 导入明细 (run {report.run_id})", show_lines=False)
     for col in ("文件", "格式", "表", "编码", "读入", "入库", "隔离", "非本月", "重复", "备注"):
         t.add_column(col, justify="right" if col in ("读入", "入库", "隔离", "非本月", "重复") else "left")
@@ -103,9 +120,12 @@ def print_accounting(report) -> None:
     if report.quarantine.height:
         q = report.quarantine
         console.print(f"[yellow]隔离 {q.height} 行[/] (详见仓库表 quarantine):")
+        lines = []
         for r in q.head(20).iter_rows(named=True):
             sheet = f"/{r['source_sheet']}" if r["source_sheet"] else ""
-            console.print(esc(f"  {r['source_file']}{sheet} 第{r['source_row']}行: {r['reason']}"))
+            lines.append(f"  {r['source_file']}{sheet} 第{r['source_row']}行: {r['reason']}")
+        for line in mask_lines(lines, _buyer_nicks(report)):  # a Qianniu sheet is named after its buyer
+            console.print(esc(line))
         if q.height > 20:
             console.print(f"  ... 另有 {q.height - 20} 行")
     if report.unknown_agents:
