@@ -85,7 +85,24 @@ LockTimeoutOpt = typer.Option(None, "--lock-timeout", help="另一个运行占�
 WarehouseOpt = typer.Option(None, "--warehouse", "-w", help="DuckDB 数据仓库文件 (默认 data/warehouse.duckdb)")
 
 
+def _buyer_nicks(report) -> set[str]:
+    """Buyer nicks the console must not print: the staged buyers and the sheet names of
+    per-buyer chat workbooks."""
+    nicks: set[str] = set()
+    for kind in ("messages", "refunds", "complaints", "reviews"):
+        t = report.tables.get(kind)
+        if t is not None and "buyer" in t.columns:
+            nicks |= set(t["buyer"].drop_nulls().unique().to_list())
+    per_buyer = {f.file_name for f in report.files if f.layout == "qianniu_sheets"}
+    q = report.quarantine
+    if q.height:
+        nicks |= {s for f, s in zip(q["source_file"], q["source_sheet"], strict=True) if f in per_buyer and s}
+    return nicks
+
+
 def print_accounting(report) -> None:
+    from pipelines.report.mask import mask_lines
+
     t = Table(title=f"{report.month} 导入明细 (run {report.run_id})", show_lines=False)
     for col in ("文件", "格式", "表", "编码", "读入", "入库", "隔离", "非本月", "重复", "备注"):
         t.add_column(col, justify="right" if col in ("读入", "入库", "隔离", "非本月", "重复") else "left")
@@ -103,9 +120,12 @@ def print_accounting(report) -> None:
     if report.quarantine.height:
         q = report.quarantine
         console.print(f"[yellow]隔离 {q.height} 行[/] (详见仓库表 quarantine):")
+        lines = []
         for r in q.head(20).iter_rows(named=True):
             sheet = f"/{r['source_sheet']}" if r["source_sheet"] else ""
-            console.print(esc(f"  {r['source_file']}{sheet} 第{r['source_row']}行: {r['reason']}"))
+            lines.append(f"  {r['source_file']}{sheet} 第{r['source_row']}行: {r['reason']}")
+        for line in mask_lines(lines, _buyer_nicks(report)):  # a Qianniu sheet is named after its buyer
+            console.print(esc(line))
         if q.height > 20:
             console.print(f"  ... 另有 {q.height - 20} 行")
     if report.unknown_agents:
@@ -204,17 +224,35 @@ def print_outcome(outcome) -> None:
 
 
 def _pay_table(job) -> Table:
+    """The payroll as the report shows it: Chinese verdicts (达标/未达标, 已定稿/待补充)."""
     from pipelines import warehouse as wh
+    from pipelines.report.labels import STATUS_LABELS
 
     pay = wh.read("payroll", month=job.month, path=job.warehouse)
-    t = Table(title=f"{job.month} KPI 考核与工资")
-    cols = [("agent", "客服账号"), ("name", "姓名"), ("role", "岗位"), ("total_score", "总分"), ("passed", "合格"),
+    t = Table(title=f"{job.month} KPI 考核与工资", caption=esc(_totals(pay)))
+    cols = [("agent", "客服账号"), ("name", "姓名"), ("role", "岗位"), ("total_score", "总分"), ("passed", "考核"),
             ("kpi_bonus", "KPI奖金"), ("base_salary", "基本工资"), ("salary", "工资"), ("status", "状态")]
     for key, label in cols:
         t.add_column(label, justify="right" if key in ("total_score", "kpi_bonus", "base_salary", "salary") else "left")
+
+    def cell(key, v):
+        if v is None:
+            return "-"
+        if key == "passed":
+            return "达标" if v else "未达标"
+        if key == "status":
+            return STATUS_LABELS.get(v, esc(v))
+        return esc(v)
+
     for r in pay.iter_rows(named=True):
-        t.add_row(*["-" if r.get(k) is None else ("是" if r[k] is True else "否" if r[k] is False else esc(r[k])) for k, _ in cols])
+        t.add_row(*[cell(k, r.get(k)) for k, _ in cols])
     return t
+
+
+def _totals(pay) -> str:
+    from pipelines.report.totals import pay_totals, totals_line
+
+    return totals_line(pay_totals(pay))
 
 
 @app.command()
@@ -414,9 +452,12 @@ def sla(
         tg = res.rules.targets
         def pct(v):
             return "-" if v is None else f"{v:.2%}"
-        t.add_row("服务及时率", pct(ov["timeliness"]), f"≥ {tg.timeliness_min:.0%}", "是" if ov["timeliness_met"] else "否")
-        t.add_row("用户满意度", pct(ov["satisfaction"]), f"≥ {tg.satisfaction_min:.0%}", "是" if ov["satisfaction_met"] else "否")
-        t.add_row("用户抱怨率", pct(ov["complaint_rate"]), f"< {tg.complaint_below:.0%}", "是" if ov["complaint_met"] else "否")
+        def met(v):  # the same words as sla_report.html
+            return "无数据" if v is None else ("达标" if v else "未达标")
+
+        t.add_row("服务及时率", pct(ov["timeliness"]), f"≥ {tg.timeliness_min:.0%}", met(ov["timeliness_met"]))
+        t.add_row("用户满意度", pct(ov["satisfaction"]), f"≥ {tg.satisfaction_min:.0%}", met(ov["satisfaction_met"]))
+        t.add_row("用户抱怨率", pct(ov["complaint_rate"]), f"< {tg.complaint_below:.0%}", met(ov["complaint_met"]))
     console.print(t)
     for n in res.notes:
         console.print(f"[yellow]提示:[/] {n}")
@@ -475,6 +516,9 @@ def bench(
         q = res["ratios"]
         console.print(f"median: kefu is {q['pandas_over_kefu']:.1f}x faster than pandas (target >= 5), "
                       f"{q['kefu_over_polars']:.2f}x the lean polars time (target <= 1.5)")
+        cpu = {i: [r["process_cpu_s"] for r in rows if r["impl"] == i] for i in ("pandas", "polars", "kefu")}
+        console.print("process CPU s (incl. imports): " + ", ".join(
+            f"{i} {' / '.join(f'{v:.2f}' for v in vs)}" for i, vs in cpu.items()))
     if as_json:
         as_json.write_text(_json.dumps(res, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 

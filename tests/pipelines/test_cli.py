@@ -212,3 +212,16 @@ def test_real_month_report_opens_clean_in_headless_chromium(month_run, tmp_path)
         page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         browser.close()
     assert (tmp_path / "report.png").stat().st_size > 50_000
+
+
+def test_terminal_verdicts_match_the_report(month_run):
+    """The terminal speaks the report's words: 达标/未达标, 已定稿/待补充, reconciled totals."""
+    from pipelines.report.totals import pay_totals, totals_line
+
+    base, inbox, wh, out, summary, res = month_run
+    pay = warehouse.read("payroll", month=MONTH, path=wh)
+    assert "待补充" in res.output and "已定稿" in res.output
+    assert "未达标" in res.output or "达标" in res.output
+    assert " final " not in res.output and " incomplete " not in res.output
+    line = totals_line(pay_totals(pay))
+    assert line.split(" = ")[0] in res.output.replace("\n", "")

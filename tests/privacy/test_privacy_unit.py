@@ -93,3 +93,29 @@ def test_mask_frame_masks_the_own_nick_in_sheet_names_and_conversation_ids():
     out = mask_frame(df).row(0, named=True)
     assert out == {"buyer": "l**9", "source_sheet": "l**9", "source_file": "chats.xlsx",
                    "conversation_id": "店|店:小雅|l**9|20261004193417", "excerpt": "好"}
+
+
+def test_console_quarantine_listing_masks_buyer_named_sheets(tmp_path, capsys):
+    """`kefu ingest/run` list quarantined rows as file/sheet/row: a Qianniu sheet is named
+    after its buyer, so the listing masks it."""
+    import openpyxl
+
+    from pipelines import cli
+    from pipelines.ingest import IngestReport, stage_inbox
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "tb_secretbuyer88"
+    ws.append(["客户名", "消息序号", "发送时间", "发送内容", "发送账号", "账号类型"])
+    ws.append(["tb_secretbuyer88", 1, "2026-10-05 10:00:00", "在吗", "tb_secretbuyer88", "客户"])
+    ws.append(["tb_secretbuyer88", 2, "不是时间", "你好", "店:小美", "客服"])
+    (tmp_path / "in").mkdir()
+    wb.save(tmp_path / "in" / "千牛聊天记录导出.xlsx")
+    results, tables, quarantine = stage_inbox("2026-10", tmp_path / "in")
+    assert quarantine.height == 1
+    report = IngestReport("2026-10", "r1", results, tables, quarantine, [], [])
+    cli.console.width = 200
+    with cli.console.capture() as cap:
+        cli.print_accounting(report)
+    out = cap.get()
+    assert "第3行" in out and "tb_secretbuyer88" not in out
