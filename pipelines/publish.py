@@ -72,8 +72,10 @@ def pause_point(name: str) -> None:
     if os.environ.get("KEFU_PAUSE_AT") != name:
         return
     marker = os.environ.get("KEFU_PAUSE_FILE")
-    if marker:
-        Path(marker).write_text(name, "utf-8")
+    if marker:  # written whole, then renamed: a watcher never reads it half-written
+        tmp = Path(marker).with_name(Path(marker).name + ".tmp")
+        tmp.write_text(name, "utf-8")
+        tmp.replace(marker)
     deadline = time.monotonic() + float(os.environ.get("KEFU_PAUSE_MAX_S", "300"))
     while time.monotonic() < deadline:  # pragma: no cover - ended by the test's SIGKILL
         time.sleep(0.2)
