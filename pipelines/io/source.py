@@ -20,7 +20,7 @@ from pathlib import Path
 
 import polars as pl
 
-from .encoding import decode
+from .encoding import UndecodableFile, decode
 
 
 class UnreadableFile(ValueError):
@@ -102,7 +102,7 @@ class SourceFile:
             return "xls"
         try:
             txt = self.text[:2000].lstrip()
-        except Exception:
+        except (UndecodableFile, UnicodeError):
             return "binary"
         if "\x00" in txt:
             return "binary"

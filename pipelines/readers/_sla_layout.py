@@ -10,7 +10,8 @@ from __future__ import annotations
 import polars as pl
 
 from pipelines.io.headers import apply_header, find_header_row, norm_header
-from pipelines.io.source import SourceFile
+from pipelines.io.encoding import UndecodableFile
+from pipelines.io.source import SourceFile, UnreadableFile
 from pipelines.readers.base import Batch
 from contracts.sla import SLA_TABLES
 
@@ -84,7 +85,7 @@ def sniff_kinds(src: SourceFile, kinds: tuple[str, ...]) -> float:
     """0 when no sheet is one of ``kinds``; else 0.6..1.0 growing with headers found."""
     try:
         sheets = src.head_sheets()
-    except Exception:
+    except (UnreadableFile, UndecodableFile, OSError):  # not a readable table: not this layout
         return 0.0
     best = 0.0
     for grid in sheets.values():

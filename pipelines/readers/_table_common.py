@@ -332,10 +332,6 @@ def finish(frame: pl.DataFrame, exprs: Mapping[str, pl.Expr], sheet: str | None,
     return frame.select(cols)
 
 
-def simple_columns(frame: pl.DataFrame, aliases: Mapping[str, Sequence[str]], key: Callable[[str | None], str] = header_key) -> dict[str, pl.Expr]:
-    """canonical -> blank_to_null(source column) for every alias found."""
-    return {canon: blank_to_null(pl.col(src)) for canon, src in resolve(frame.columns, aliases, key).items()}
-
 
 def concat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
     """Vertical concat tolerant of differing column sets (missing -> null)."""
@@ -348,18 +344,7 @@ def concat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
 _MONTH_RE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})")
 
 
-def month_of(text: str | None) -> str | None:
-    """First 'YYYY-MM' found in ``text`` ('2026年10月', '2026-10-01', '2026/10')."""
-    if not text:
-        return None
-    m = _MONTH_RE.search(text)
-    if not m:
-        return None
-    mo = int(m.group(2))
-    return f"{m.group(1)}-{mo:02d}" if 1 <= mo <= 12 else None
 
-
-# --------------------------------------------------------------------------- agent stats
 _STATS_RATES = ("reply_rate", "response_3min_rate")
 _STATS_SECONDS = ("first_response_s", "avg_response_s")
 _STATS_TEXT = ("agent_nick", "group_name")

@@ -9,7 +9,7 @@ then out-of-month, then duplicate (first occurrence in file order wins).
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 import polars as pl
@@ -41,14 +41,6 @@ class Counts:
         return self.rows_read == self.loaded + self.quarantined + self.out_of_month + self.duplicates
 
 
-@dataclass
-class Staged:
-    """Result of staging one kind: loaded rows, quarantined rows, counts per source file."""
-
-    kind: str
-    loaded: pl.DataFrame
-    quarantine: pl.DataFrame
-    counts: dict[str, Counts] = field(default_factory=dict)
 
 
 def month_bounds(month: str) -> tuple[datetime, datetime]:
