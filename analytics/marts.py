@@ -126,9 +126,54 @@ def conversations_mart(sess: Sessions, escal: pl.DataFrame, reasons: pl.DataFram
     ).sort("month", "agent_account", "start_at", "conversation_id")
 
 
+def month_topics(docs_all: pl.DataFrame, tokens: pl.DataFrame, conversations: pl.DataFrame,
+                 settings: AnalyticsSettings, res: TextResources) -> tuple[pl.DataFrame, str]:
+    """(topics of each month's documents, message): ``docs_all`` (doc, conversation_id, text)
+    and its ``tokens`` (doc = position in ``docs_all``)."""
+    topic_frames, messages_ = [], []
+    docs_all = docs_all.join(conversations.select("conversation_id", "month"),
+                             on="conversation_id", maintain_order="left")
+    for (mo,), docs in docs_all.group_by("month", maintain_order=True):
+        ids = docs.select(pl.col("doc").alias("gdoc")).with_row_index("doc").with_columns(pl.col("doc").cast(pl.Int64))
+        month_tokens = tokens.join(ids, left_on="doc", right_on="gdoc", how="inner").select(
+            pl.col("doc_right").alias("doc"), "token")
+        docs = docs.drop("doc").with_row_index("doc").with_columns(pl.col("doc").cast(pl.Int64))
+        tf, msg = discover_topics(docs, settings, res.segmenter, res.stopwords, tokens=month_tokens)
+        topic_frames.append(tf.with_columns(pl.lit(mo).alias("month")))
+        messages_.append(f"{mo}: {msg}")
+    topics = pl.concat(topic_frames) if topic_frames else pl.DataFrame(schema=TOPIC_SCHEMA | {"month": pl.String})
+    return topics, "; ".join(messages_)
+
+
+def month_with_indicators(month: pl.DataFrame, quality: pl.DataFrame, know: pl.DataFrame,
+                          roster: pl.DataFrame | None) -> pl.DataFrame:
+    """agent_month_metrics plus the quality and knowledge indicators and the roster's name/role."""
+    month = (month.join(quality, on=["month", "agent_account"], how="left")
+             .join(know, on=["month", "agent_account"], how="left"))
+    fill0 = ["conversations_with_reply", "polite_openings", "forbidden_hits", "knowledge_gap_replies",
+             "escalation_conversations", "buyer_negative_turns", "praise_candidates", "product_questions",
+             "product_gap_questions"]
+    month = month.with_columns(pl.col(c).fill_null(0) for c in fill0)
+    if roster is not None and roster.height:
+        month = month.join(roster.select("agent_account", "name", "role").unique("agent_account"),
+                           on="agent_account", how="left").with_columns(pl.col("name").is_not_null().alias("in_roster"))
+    return month
+
+
 def build_chat_marts(messages: pl.DataFrame, refunds: pl.DataFrame | None, orders: pl.DataFrame | None,
-                     roster: pl.DataFrame | None, settings: AnalyticsSettings, res: TextResources) -> ChatMarts:
-    """All chat marts for the staged frames. ``orders`` is accepted for future links (unused now)."""
+                     roster: pl.DataFrame | None, settings: AnalyticsSettings, res: TextResources,
+                     partitions: int | None = None) -> ChatMarts:
+    """All chat marts for the staged frames. ``orders`` is accepted for future links (unused now).
+
+    ``partitions``: process the month in that many partitions of its buyers (default: from the
+    row count, :func:`analytics.partition.partition_count`); the marts are the same for any
+    number (docs/analytics.md §9).
+    """
+    from analytics.partition import build_partitioned, partition_count
+
+    k = partition_count(messages.height) if partitions is None else partitions
+    if k > 1:
+        return build_partitioned(messages, refunds, roster, settings, res, k)
     sess = build_sessions(messages, settings)
     norm = normalized_messages(sess.messages, settings)
     hits = build_text_hits(norm, res.lexicons)
@@ -143,28 +188,8 @@ def build_chat_marts(messages: pl.DataFrame, refunds: pl.DataFrame | None, order
     tokens = tokenize(docs_all["text"], res.segmenter, res.stopwords).with_columns(pl.col("doc").cast(pl.Int64))
     reasons, report = classify_reasons(sess, norm, refunds, settings, res.segmenter, res.stopwords,
                                        docs=docs_all, tokens=tokens)
-    topic_frames, messages_ = [], []
-    docs_all = docs_all.join(sess.conversations.select("conversation_id", "month"),
-                             on="conversation_id", maintain_order="left")
-    for (mo,), docs in docs_all.group_by("month", maintain_order=True):
-        ids = docs.select(pl.col("doc").alias("gdoc")).with_row_index("doc").with_columns(pl.col("doc").cast(pl.Int64))
-        month_tokens = tokens.join(ids, left_on="doc", right_on="gdoc", how="inner").select(
-            pl.col("doc_right").alias("doc"), "token")
-        docs = docs.drop("doc").with_row_index("doc").with_columns(pl.col("doc").cast(pl.Int64))
-        tf, msg = discover_topics(docs, settings, res.segmenter, res.stopwords, tokens=month_tokens)
-        topic_frames.append(tf.with_columns(pl.lit(mo).alias("month")))
-        messages_.append(f"{mo}: {msg}")
-    topics = pl.concat(topic_frames) if topic_frames else pl.DataFrame(schema=TOPIC_SCHEMA | {"month": pl.String})
-
-    month = (month.join(quality, on=["month", "agent_account"], how="left")
-             .join(know, on=["month", "agent_account"], how="left"))
-    fill0 = ["conversations_with_reply", "polite_openings", "forbidden_hits", "knowledge_gap_replies",
-             "escalation_conversations", "buyer_negative_turns", "praise_candidates", "product_questions",
-             "product_gap_questions"]
-    month = month.with_columns(pl.col(c).fill_null(0) for c in fill0)
-    if roster is not None and roster.height:
-        month = month.join(roster.select("agent_account", "name", "role").unique("agent_account"),
-                           on="agent_account", how="left").with_columns(pl.col("name").is_not_null().alias("in_roster"))
+    topics, topics_message = month_topics(docs_all, tokens, sess.conversations, settings, res)
+    month = month_with_indicators(month, quality, know, roster)
     escal = escalations(sess, hits)
     evidence = combine([*response_evidence(questions, settings), q_ev, k_ev])
     marts = {
@@ -178,4 +203,4 @@ def build_chat_marts(messages: pl.DataFrame, refunds: pl.DataFrame | None, order
         "topics": topics.select("month", *TOPIC_SCHEMA),
         "evidence": evidence,
     }
-    return ChatMarts(marts, report, "; ".join(messages_), lexicon_versions(res.lexicons), sess)
+    return ChatMarts(marts, report, topics_message, lexicon_versions(res.lexicons), sess)

@@ -113,15 +113,17 @@ def _predict(fitted, tokens: pl.DataFrame, docs: np.ndarray):
 def classify_reasons(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFrame | None,
                      settings: AnalyticsSettings, segmenter: Segmenter,
                      stopwords: frozenset[str] = frozenset(), *, docs: pl.DataFrame | None = None,
-                     tokens: pl.DataFrame | None = None) -> tuple[pl.DataFrame, ReasonReport]:
+                     tokens: pl.DataFrame | None = None,
+                     links: pl.DataFrame | None = None) -> tuple[pl.DataFrame, ReasonReport]:
     """(conversation_reasons mart, report). See module docstring.
 
     ``docs`` (:func:`conversation_docs`) and ``tokens`` (:func:`analytics.segment.tokenize` of
     its text) may be passed in when the caller already built them (they are shared with
-    topic discovery, so conversations are segmented once)."""
+    topic discovery, so conversations are segmented once); ``links`` likewise
+    (:func:`link_refunds`, e.g. merged from partitions of the month's buyers)."""
     c = settings.text.classifier
     docs = conversation_docs(sess, norm_msgs) if docs is None else docs
-    links = link_refunds(sess, norm_msgs, refunds, settings)
+    links = link_refunds(sess, norm_msgs, refunds, settings) if links is None else links
     terms = settings.text.after_sales_terms
     base = (sess.conversations.filter(pl.col("buyer_msgs") > 0)
             .select("month", "conversation_id", "shop", "agent_account", "buyer", "start_at")

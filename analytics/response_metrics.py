@@ -132,8 +132,12 @@ def _assemble(parts: list[pl.DataFrame], keys: list[str], agents: pl.DataFrame) 
     return out.with_columns([pl.col(c).fill_null(0) for c in _INT_COLS if c in out.columns])
 
 
-def agent_day_metrics(sess: Sessions, settings: AnalyticsSettings) -> pl.DataFrame:
-    """One row per (month, agent_account, day) with the response metrics of that day."""
+def agent_day_metrics(sess: Sessions, settings: AnalyticsSettings,
+                      message_figures: pl.DataFrame | None = None) -> pl.DataFrame:
+    """One row per (month, agent_account, day) with the response metrics of that day.
+
+    ``message_figures``: :func:`_message_figures_day` if the caller has it (summed over
+    partitions of the month's buyers: its counts are additive)."""
     s = settings.sessions
     q = sess.questions
     agents = sess.agents()
@@ -144,7 +148,8 @@ def agent_day_metrics(sess: Sessions, settings: AnalyticsSettings) -> pl.DataFra
     )
     parts = [
         _conversation_figures(sess.conversations, DAY_K), bd, _question_figures(q, DAY_K, s),
-        _message_figures_day(sess), _transfer_figures(sess.transfers, agents, DAY_K), concurrency(sess.conversations),
+        _message_figures_day(sess) if message_figures is None else message_figures,
+        _transfer_figures(sess.transfers, agents, DAY_K), concurrency(sess.conversations),
     ]
     out = _assemble(parts, DAY_K, agents).with_columns(_reply_rate())
     return out.select("month", "agent_account", "day", *COLUMN_ORDER[2:]).sort(DAY)

@@ -305,12 +305,19 @@ def _conversations(rows: pl.DataFrame, threads: pl.DataFrame, long_minutes: floa
         (pl.col("service_duration_s") > long_minutes * 60).alias("is_long"))
 
 
-def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings) -> Sessions:
-    """Conversations, questions and transfers of a staged ``messages`` frame (one or more months)."""
+def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
+                   accounts: pl.DataFrame | None = None) -> Sessions:
+    """Conversations, questions and transfers of a staged ``messages`` frame (one or more months).
+
+    ``accounts``: the distinct (shop, agent_account) transfer names are resolved against; by
+    default those of ``messages``. A partition of the month's buyers passes the whole month's.
+    """
     s = settings.sessions
     msgs = classify_messages(messages, settings)
     groups = _thread_groups(msgs)
-    transfers = resolve_transfers(msgs, groups.select("shop", "agent_account").unique())
+    if accounts is None:
+        accounts = groups.select("shop", "agent_account").unique()
+    transfers = resolve_transfers(msgs, accounts)
     rows, threads = _thread_rows(msgs, transfers, groups)
     rows = _resolve_carries(_add_conversations(rows, s.silence_gap_minutes, s.windows))
     convs = _conversations(rows, threads, s.long_conversation_minutes)

@@ -1,0 +1,50 @@
+"""Issue 13 (memory): chat marts built in partitions of the month's buyers are the marts of the
+one-piece build, frame for frame, exact floats included (analytics/partition.py)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from analytics.marts import build_chat_marts
+from analytics.partition import partition_count
+from tests.analytics.chatkit import resources, settings  # noqa: F401
+from tests.analytics.test_reasons import _stage_bundled_month
+
+
+def _assert_same(one, many) -> None:
+    assert one.reasons == many.reasons
+    assert one.topics_message == many.topics_message
+    assert one.lexicons.equals(many.lexicons)
+    assert list(one.marts) == list(many.marts)
+    for name, frame in one.marts.items():
+        assert frame.height > 0, name
+        assert_frame_equal(frame, many.marts[name], check_exact=True, check_column_order=True), name
+
+
+def test_a_generated_month_in_7_partitions_gives_the_marts_of_one_piece(settings, resources):  # noqa: F811
+    from pipelines.bench import sample_frames
+
+    messages, refunds = sample_frames(20_000, seed=3)
+    one = build_chat_marts(messages, refunds, None, None, settings, resources, partitions=1)
+    many = build_chat_marts(messages, refunds, None, None, settings, resources, partitions=7)
+    assert one.reasons.status == "trained"  # the classifier ran on the merged documents
+    _assert_same(one, many)
+
+
+def test_the_bundled_month_with_transfers_and_a_roster_in_7_partitions(settings, resources):  # noqa: F811
+    messages, refunds = _stage_bundled_month()
+    assert (messages["event"] == "transfer").sum() > 0  # transfers cross threads, not buyers
+    accounts = messages["agent_account"].unique().sort().to_list()
+    roster = pl.DataFrame({"agent_account": accounts[:3], "name": ["甲", "乙", "丙"][:len(accounts[:3])],
+                           "role": ["普通售后客服"] * len(accounts[:3])})
+    one = build_chat_marts(messages, refunds, None, roster, settings, resources, partitions=1)
+    many = build_chat_marts(messages, refunds, None, roster, settings, resources, partitions=7)
+    assert one.marts["agent_month_metrics"]["in_roster"].sum() > 0
+    _assert_same(one, many)
+
+
+@pytest.mark.parametrize("rows, k", [(0, 1), (249_999, 1), (250_000, 2), (1_000_000, 8), (10_000_000, 16)])
+def test_partition_count_follows_the_row_count(rows, k):
+    assert partition_count(rows) == k
