@@ -144,32 +144,35 @@ def build_partitioned(messages: pl.DataFrame, refunds: pl.DataFrame | None, rost
         for name, frame in out.items():
             pieces.setdefault(name, []).append(frame)
         del out
-    p = {name: pl.concat(frames, how="vertical_relaxed") for name, frames in pieces.items()}
-    del pieces
+    # no rechunk: each merged frame is copied once, by its final sort, and its pieces are freed
+    p = {name: pl.concat(pieces.pop(name), how="vertical_relaxed", rechunk=False) for name in list(pieces)}
+    rows = {"questions": p.pop("questions").sort("month", "agent_account", "asked_at", "question_id"),
+            "text_hits": p.pop("text_hits").sort("msg_idx", "lexicon", "term"),
+            "product_questions": p.pop("product_questions").sort("question_id", "item")}
 
     day, month, sess = _merged_metrics(p, settings)
     # documents in the one-piece order, tokenised once (classifier and topics share them)
-    docs_all = (p["docs"].sort("first_b").drop("first_b")
+    docs_all = (p.pop("docs").sort("first_b").drop("first_b")
                 .with_row_index("doc").with_columns(pl.col("doc").cast(pl.Int64)).select("doc", "conversation_id", "text"))
     tokens = tokenize(docs_all["text"], res.segmenter, res.stopwords).with_columns(pl.col("doc").cast(pl.Int64))
     reasons, report = classify_reasons(sess, None, refunds, settings, res.segmenter, res.stopwords,
-                                       docs=docs_all, tokens=tokens, links=p["links"])
+                                       docs=docs_all, tokens=tokens, links=p.pop("links"))
     topics, topics_message = month_topics(docs_all, tokens, sess.conversations, settings, res)
 
     know = p["know"].group_by("month", "agent_account").agg(pl.col("product_questions", "product_gap_questions").sum())
     month = month_with_indicators(month, _merged_quality(p["quality"]), know, roster)
     kind_rank = pl.col("kind").replace_strict({kd: i for i, kd in enumerate(KINDS)}, return_dtype=pl.Int32)
-    ev_quality = p["ev_quality"].sort(kind_rank, maintain_order=True)
-    ev_response = p["ev_response"].sort(kind_rank, maintain_order=True)
+    ev_quality = p.pop("ev_quality").sort(kind_rank, maintain_order=True)
+    ev_response = p.pop("ev_response").sort(kind_rank, maintain_order=True)
     marts = {
-        "conversations": conversations_mart(sess, p["escal"], reasons),
-        "questions": p["questions"].sort("month", "agent_account", "asked_at", "question_id"),
+        "conversations": conversations_mart(sess, p.pop("escal"), reasons),
+        "questions": rows["questions"],
         "agent_day_metrics": day,
         "agent_month_metrics": month,
-        "text_hits": p["text_hits"].sort("msg_idx", "lexicon", "term"),
+        "text_hits": rows["text_hits"],
         "conversation_reasons": reasons,
-        "product_questions": p["product_questions"].sort("question_id", "item"),
+        "product_questions": rows["product_questions"],
         "topics": topics.select("month", *TOPIC_SCHEMA),
-        "evidence": combine([ev_response, ev_quality, p["ev_knowledge"]]),
+        "evidence": combine([ev_response, ev_quality, p.pop("ev_knowledge")]),
     }
     return ChatMarts(marts, report, topics_message, lexicon_versions(res.lexicons), sess)
