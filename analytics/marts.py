@@ -50,6 +50,10 @@ class TextResources:
 
 @dataclass
 class ChatMarts:
+    """The marts, the classifier report and topics message, the lexicon versions, and the
+    sessions (built in partitions: only merged conversations, question metric columns and
+    transfers; see analytics.partition)."""
+
     marts: dict[str, pl.DataFrame]
     reasons: ReasonReport
     topics_message: str
