@@ -155,7 +155,7 @@ def check_inbox(
         now_hashes = {f.sha256 for f in files}
         loaded_prev = prev_files.filter(pl.col("status") == "loaded") if prev_files.height else prev_files
         prev_names = sorted(set(loaded_prev["file_name"].to_list())) if loaded_prev.height else []
-        prev_hash = dict(zip(loaded_prev["file_name"], loaded_prev["sha256"])) if loaded_prev.height else {}
+        prev_hash = dict(zip(loaded_prev["file_name"], loaded_prev["sha256"], strict=True)) if loaded_prev.height else {}
         diff.files_removed = [n for n in prev_names if n not in now_names and prev_hash.get(n) not in now_hashes]
         diff.files_added = sorted(f.file_name for f in files if f.status == "loaded" and f.file_name not in prev_hash and f.sha256 not in set(prev_hash.values()))
         prev_kinds = set(loaded_prev["kind"].drop_nulls().to_list()) if loaded_prev.height else set()
