@@ -9,6 +9,11 @@ import polars as pl
 from .table import POLARS_TYPES, Table
 
 
+# Columns the warehouse adds to every published table (the partition key of a many-shop
+# warehouse; see pipelines/publish.py): not part of any table's contract, always allowed.
+WAREHOUSE_COLUMNS: dict[str, pl.DataType] = {"shop_key": pl.String()}
+
+
 class ContractError(ValueError):
     """A frame does not match its table's contract (a bug in the code that computed it)."""
 
@@ -19,7 +24,7 @@ def problems(table: Table, frame: pl.DataFrame) -> list[str]:
     want = table.schema()
     out = [f"缺少列 {c} ({t})" for c, t in want.items() if c not in frame.columns]
     for c, got in frame.schema.items():
-        expected = want.get(c) or _open_type(table, c)
+        expected = want.get(c) or _open_type(table, c) or WAREHOUSE_COLUMNS.get(c)
         if expected is None:
             out.append(f"多出列 {c} ({got})")
         elif got != expected:

@@ -278,13 +278,14 @@ def run(
         if shops:
             from pipelines.flows import shops_kpi
 
-            results = shops_kpi(month, str(shops), str(out), str(rules) if rules else None, dask_address, workers)
+            results = shops_kpi(month, str(shops), str(out), str(rules) if rules else None, dask_address, workers, str(warehouse) if warehouse else None)
             t = Table(title=f"{month} 多店铺")
             for c in ("店铺", "人数", "未定稿", "工资合计", "报表"):
                 t.add_column(c)
             for r in results:
                 t.add_row(esc(Path(r["shop_dir"]).name), str(r["agents"]), str(r["incomplete"]), esc(r["salary_total"]), esc(r["outputs"]["report.html"]))
             console.print(t)
+            console.print(esc(f"多店铺汇总: {(out / 'shops' / month / 'shops.html').absolute()}"))
             if any(r["incomplete"] for r in results):
                 raise typer.Exit(EXIT_INCOMPLETE)
             return

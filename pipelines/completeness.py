@@ -92,13 +92,14 @@ def _present_kinds(files) -> dict[str, int]:
     return rows
 
 
-def last_load(warehouse_path, month: str, domain: str) -> tuple[str | None, pl.DataFrame]:
-    """The month's last successful ingest run of ``domain`` and its per-file rows."""
+def last_load(warehouse_path, month: str, domain: str, shop: str = "") -> tuple[str | None, pl.DataFrame]:
+    """The month's last successful ingest run of ``domain`` (for ``shop``) and its per-file rows."""
     try:
         runs = warehouse.query(
-            "SELECT run_id FROM runs WHERE month = ? AND step = ? AND status = 'ok' ORDER BY ended_at DESC LIMIT 1",
+            "SELECT run_id FROM runs WHERE month = ? AND step = ? AND status = 'ok' "
+            "AND coalesce(json_extract_string(details, '$.shop'), '') = ? ORDER BY ended_at DESC LIMIT 1",
             warehouse_path,
-            [month, f"ingest-{domain}"],
+            [month, f"ingest-{domain}", shop],
         )
     except (FileNotFoundError, duckdb.CatalogException):  # no warehouse / no runs yet: nothing was loaded
         return None, pl.DataFrame()
@@ -109,8 +110,8 @@ def last_load(warehouse_path, month: str, domain: str) -> tuple[str | None, pl.D
     return run_id, files
 
 
-def table_rows(warehouse_path, month: str, tables: list[str]) -> dict[str, int]:
-    """Rows per table of ``month`` now in the warehouse (0 for a missing table)."""
+def table_rows(warehouse_path, month: str, tables: list[str], shop: str = "") -> dict[str, int]:
+    """Rows per table of ``month`` (and ``shop``) now in the warehouse (0 for a missing table)."""
     out: dict[str, int] = {}
     try:
         existing = set(warehouse.tables(warehouse_path))
@@ -120,7 +121,10 @@ def table_rows(warehouse_path, month: str, tables: list[str]) -> dict[str, int]:
         if t not in existing:
             out[t] = 0
             continue
-        out[t] = int(warehouse.query(f'SELECT count(*) AS n FROM "{t}" WHERE month = ?', warehouse_path, [month])["n"][0])
+        cols = set(warehouse.query(f'SELECT * FROM "{t}" LIMIT 0', warehouse_path).columns)
+        key = f"AND coalesce({warehouse.SHOP_KEY}, '') = ?" if warehouse.SHOP_KEY in cols else "AND ? = ?"
+        params = [month, shop] if warehouse.SHOP_KEY in cols else [month, shop, shop]
+        out[t] = int(warehouse.query(f'SELECT count(*) AS n FROM "{t}" WHERE month = ? {key}', warehouse_path, params)["n"][0])
     return out
 
 
@@ -132,6 +136,7 @@ def check_inbox(
     domain: str = "kpi",
     allow_missing: set[str] | None = None,
     replace: bool = False,
+    shop: str = "",
 ) -> LoadDiff:
     """Refuse (IncompleteInbox) an inbox that is not a whole month; else return the diff
     against the month's last load. ``files`` are ingest FileResults, ``tables`` the staged
@@ -143,19 +148,19 @@ def check_inbox(
         for name, (label, kinds) in REQUIRED_KPI.items():
             if name not in allow and not any(present.get(k, 0) > 0 for k in kinds):
                 problems.append(f"缺少 {label} [{name}]")
-    prev_run, prev_files = last_load(warehouse_path, month, domain)
+    prev_run, prev_files = last_load(warehouse_path, month, domain, shop)
     diff = LoadDiff(prev_run)
     if prev_run is not None:
         now_names = {f.file_name for f in files}
         now_hashes = {f.sha256 for f in files}
         loaded_prev = prev_files.filter(pl.col("status") == "loaded") if prev_files.height else prev_files
         prev_names = sorted(set(loaded_prev["file_name"].to_list())) if loaded_prev.height else []
-        prev_hash = dict(zip(loaded_prev["file_name"], loaded_prev["sha256"])) if loaded_prev.height else {}
+        prev_hash = dict(zip(loaded_prev["file_name"], loaded_prev["sha256"], strict=True)) if loaded_prev.height else {}
         diff.files_removed = [n for n in prev_names if n not in now_names and prev_hash.get(n) not in now_hashes]
         diff.files_added = sorted(f.file_name for f in files if f.status == "loaded" and f.file_name not in prev_hash and f.sha256 not in set(prev_hash.values()))
         prev_kinds = set(loaded_prev["kind"].drop_nulls().to_list()) if loaded_prev.height else set()
         gone_kinds = sorted(k for k in prev_kinds if present.get(k, 0) == 0)
-        before = table_rows(warehouse_path, month, sorted(tables))
+        before = table_rows(warehouse_path, month, sorted(tables), shop)
         diff.rows = {t: (before.get(t, 0), tables[t].height) for t in tables}
         if not replace:
             for k in gone_kinds:

@@ -46,7 +46,9 @@ def io_errors_only(task, task_run, state) -> bool:
 @task(name="lock-warehouse", retries=2, retry_delay_seconds=5, retry_condition_fn=io_errors_only, cache_policy=NO_CACHE)
 def lock_task(job: monthly.MonthJob) -> WarehouseLock:
     """Take the warehouse lock (waits up to the lock timeout; retried while another run holds it)."""
-    return WarehouseLock(job.warehouse, f"prefect monthly_kpi {job.month}").acquire(job.lock_timeout)
+    from pipelines.publish import run_lock_path
+
+    return WarehouseLock(run_lock_path(job.warehouse, job.shop), f"prefect monthly_kpi {job.month} {job.shop}".strip()).acquire(job.lock_timeout)
 
 
 @task(name="ingest", retries=2, retry_delay_seconds=2, retry_condition_fn=io_errors_only, cache_policy=NO_CACHE)
@@ -94,7 +96,7 @@ def monthly_kpi(
     started = datetime.now()
     lock = lock_task(job)
     try:
-        build = new_build(job.month, job.warehouse, job.out)
+        build = new_build(job.month, job.warehouse, job.out, shop=job.shop)
         try:
             rep = ingest_task(job, build) if inbox else None
             ana = analytics_task(job, build)
@@ -125,9 +127,11 @@ def scheduled_monthly_kpi(
 
 @task(name="shop-month", retries=1, retry_delay_seconds=2, retry_condition_fn=io_errors_only)
 def shop_month_task(job: monthly.MonthJob) -> dict:
-    """One shop's whole month (the shops' warehouses are separate files, so they run in parallel)."""
+    """One shop's whole month: computed in parallel with the other shops, published into the
+    shared warehouse under its shop key (publishes take turns on the warehouse lock)."""
     o = monthly.run_month(job)
     return {
+        "shop": job.shop,
         "shop_dir": str(job.inbox),
         "agents": o.score.agents,
         "incomplete": len(o.score.incomplete),
@@ -136,13 +140,26 @@ def shop_month_task(job: monthly.MonthJob) -> dict:
     }
 
 
-def shops_kpi(month: str, shops_dir: str, out: str = "out", rules: str | None = None, dask_address: str | None = None, workers: int = 2):
+def shops_kpi(
+    month: str, shops_dir: str, out: str = "out", rules: str | None = None, dask_address: str | None = None,
+    workers: int = 2, warehouse: str | None = None,
+):
     """Fan out one month over every shop inbox in ``shops_dir`` (``shops_dir/<shop>/``) on Dask.
 
-    Each shop gets its own warehouse ``<out>/<shop>/warehouse.duckdb`` and outputs under
-    ``<out>/<shop>/<month>/``. ``dask_address`` uses a running cluster; otherwise a local
-    cluster of ``workers`` processes is started."""
+    Every shop writes into ONE warehouse (``warehouse``, default ``<out>/warehouse.duckdb``)
+    under its shop key (the folder name), outputs under ``<out>/<shop>/<month>/``, and a group
+    summary of all shops goes to ``<out>/shops/<month>/``. ``dask_address`` uses a running
+    cluster; otherwise a local cluster of ``workers`` processes is started."""
+    import logging
+
     from prefect_dask import DaskTaskRunner
+
+    from pipelines.report.group import write_group_summary
+
+    # a local cluster's workers closing their comms at shutdown is not an error of the run
+    for name in ("distributed.comm", "distributed.core", "distributed.worker", "distributed.nanny", "distributed.batched"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    wh = Path(warehouse) if warehouse else Path(out) / "warehouse.duckdb"
 
     runner = (
         DaskTaskRunner(address=dask_address)
@@ -155,12 +172,13 @@ def shops_kpi(month: str, shops_dir: str, out: str = "out", rules: str | None = 
         shops = sorted(p for p in Path(shops_dir).iterdir() if p.is_dir())
         futures = []
         for shop in shops:
-            shop_out = Path(out) / shop.name
-            job = monthly.MonthJob(month, inbox=shop, warehouse=shop_out / "warehouse.duckdb", rules=rules, out=shop_out)
+            job = monthly.MonthJob(month, inbox=shop, warehouse=wh, rules=rules, out=Path(out) / shop.name, shop=shop.name)
             futures.append(shop_month_task.submit(job))
         return [f.result() for f in futures]
 
-    return _shops_kpi()
+    results = _shops_kpi()
+    write_group_summary(wh, month, Path(out) / "shops" / month)
+    return results
 
 
 @task(name="sla", retries=1, retry_delay_seconds=2, retry_condition_fn=io_errors_only)

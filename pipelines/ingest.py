@@ -209,7 +209,7 @@ def stage_into(
     results, tables, quarantine = stage_inbox(build.month, inbox, kinds)
     pause_point("inbox-read")
     try:
-        diff = check_inbox(results, tables, build.warehouse_path, build.month, domain, allow_missing, replace)
+        diff = check_inbox(results, tables, build.warehouse_path, build.month, domain, allow_missing, replace, build.shop)
     except IncompleteInbox as e:
         raise IngestError(str(e)) from e
     unknown_agents, unknown_names = roster_gaps(tables) if domain == "kpi" else ([], [])
@@ -219,6 +219,7 @@ def stage_into(
         started,
         details={
             "inbox": str(inbox),
+            "shop": build.shop,
             "unknown_agents": unknown_agents,
             "unrecognised": [f.file_name for f in results if f.status == "unrecognised"],
             "replaced_run": diff.previous_run,

@@ -88,6 +88,7 @@ class MonthJob:
     allow_missing: frozenset[str] = frozenset()  # required kinds the user accepts missing
     replace: bool = False  # accept any difference from the month's last load
     lock_timeout: float | None = None  # seconds to wait for another run (None: KEFU_LOCK_TIMEOUT)
+    shop: str = ""  # the shop's key in a many-shop warehouse (kefu run --shops); "" for one shop
 
     def __post_init__(self):
         from scoring import DEFAULT_RULES_PATH
@@ -161,7 +162,7 @@ def step_analytics(job: MonthJob, build: MonthBuild) -> AnalyticsSummary:
     settings = AnalyticsSettings.from_yaml_text(job.settings.read_text("utf-8"))
     resources = load_text_resources(settings)
     messages = build.read("messages")
-    if "messages" not in build.replaced and last_load(job.warehouse, job.month, "kpi")[0] is None:
+    if "messages" not in build.replaced and last_load(job.warehouse, job.month, "kpi", job.shop)[0] is None:
         messages = None  # tables exist for other months only
     if messages is None:
         raise MonthNotLoaded(f"{job.month} 尚未导入 (先运行 kefu ingest 或 kefu run --inbox)")
@@ -337,7 +338,7 @@ def month_bundle(job: MonthJob, build: MonthBuild | None = None):
     if build is not None:
         return build_month_bundle(job.month, build.read_other_month)
     committed = _committed(job)
-    return build_month_bundle(job.month, lambda table, month: committed(table) if month == job.month else _committed(MonthJob(month, warehouse=job.warehouse))(table))
+    return build_month_bundle(job.month, lambda table, month: committed(table) if month == job.month else _committed(MonthJob(month, warehouse=job.warehouse, shop=job.shop))(table))
 
 
 def step_report(job: MonthJob, build: MonthBuild) -> dict[str, Path]:
@@ -367,7 +368,7 @@ class MonthOutcome:
 
 def open_month(job: MonthJob, what: str = ""):
     """The run's build under the warehouse lock (see :func:`pipelines.publish.month_build`)."""
-    return month_build(job.month, job.warehouse, job.out, "kpi", what or f"kefu run {job.month}", job.lock_timeout)
+    return month_build(job.month, job.warehouse, job.out, "kpi", what or f"kefu run {job.month}", job.lock_timeout, job.shop)
 
 
 def run_month(job: MonthJob, on_step=None) -> MonthOutcome:
@@ -415,7 +416,7 @@ def report_month(job: MonthJob) -> dict[str, Path]:
 def _committed(job: MonthJob):
     def read(table: str) -> pl.DataFrame | None:
         try:
-            return warehouse.read(table, month=job.month, path=job.warehouse)
+            return warehouse.read(table, month=job.month, path=job.warehouse, shop=job.shop)
         except KeyError:
             return None
 

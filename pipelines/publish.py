@@ -29,6 +29,7 @@ to be killed: the reliability tests kill real runs there (docs/reliability.md).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -50,6 +51,7 @@ from pipelines.lock import warehouse_lock
 BUILD_DIR = ".kefu-build"
 RUNS_DIR = ".runs"
 KEEP_RUNS = 3  # published run folders kept per month besides the current one
+SHOP_KEY = warehouse.SHOP_KEY
 
 PAUSE_POINTS = (
     "locked",           # lock taken, nothing read yet
@@ -85,6 +87,7 @@ def pause_point(name: str) -> None:
 PUBLICATIONS_DDL = """
 CREATE TABLE IF NOT EXISTS publications (
     month VARCHAR,
+    shop_key VARCHAR,
     domain VARCHAR,
     run_id VARCHAR,
     out_dir VARCHAR,
@@ -104,6 +107,7 @@ class MonthBuild:
     out: Path
     domain: str = "kpi"
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    shop: str = ""  # the shop key of a many-shop warehouse ("" for a one-shop warehouse)
     replaced: dict[str, Path] = field(default_factory=dict)
     appended: list[tuple[str, Path]] = field(default_factory=list)
     runs: list[warehouse.RunRecord] = field(default_factory=list)
@@ -130,7 +134,7 @@ class MonthBuild:
         self.trace.append((self.step, "write", table))
         if "month" not in frame.columns:
             frame = frame.with_columns(pl.lit(self.month).alias("month"))
-        frame = contracts.check(table, frame)
+        frame = contracts.check(table, frame).with_columns(pl.lit(self.shop, pl.String).alias(SHOP_KEY))
         path = self.tables_dir / f"{table}.parquet"
         frame.write_parquet(path)
         self.replaced[table] = path
@@ -142,7 +146,7 @@ class MonthBuild:
     def append(self, table: str, frame: pl.DataFrame) -> None:
         """Rows appended to a history table (every run kept) on publish."""
         self.trace.append((self.step, "append", table))
-        frame = contracts.check(table, frame)
+        frame = contracts.check(table, frame).with_columns(pl.lit(self.shop, pl.String).alias(SHOP_KEY))
         path = self.tables_dir / f"{table}.append{len(self.appended)}.parquet"
         frame.write_parquet(path)
         self.appended.append((table, path))
@@ -152,9 +156,10 @@ class MonthBuild:
         warehouse's committed month; None when neither has the table."""
         self.trace.append((self.step, "read", table))
         if table in self.replaced:
-            return pl.read_parquet(self.replaced[table], columns=columns)
+            df = pl.read_parquet(self.replaced[table], columns=columns).drop(SHOP_KEY, strict=False)
+            return df
         try:
-            df = warehouse.read(table, month=self.month, path=self.warehouse_path)
+            df = warehouse.read(table, month=self.month, path=self.warehouse_path, shop=self.shop)
         except (KeyError, FileNotFoundError):
             return None
         return df.select(columns) if columns else df
@@ -165,7 +170,7 @@ class MonthBuild:
             return self.read(table)
         self.trace.append((self.step, "read", table))
         try:
-            return warehouse.read(table, month=month, path=self.warehouse_path)
+            return warehouse.read(table, month=month, path=self.warehouse_path, shop=self.shop)
         except (KeyError, FileNotFoundError, ValueError):
             return None
 
@@ -191,12 +196,13 @@ class MonthBuild:
             _carry_over(month_link, self.outputs)
             self.outputs.rename(run_dir)
         pause_point("outputs-moved")
-        with _write_connection(self.warehouse_path) as con:
+        with warehouse_lock(self.warehouse_path, f"publish {self.month} {self.shop}".strip()), _write_connection(self.warehouse_path) as con:
             con.execute(PUBLICATIONS_DDL)
+            con.execute("ALTER TABLE publications ADD COLUMN IF NOT EXISTS shop_key VARCHAR")
             con.execute("BEGIN TRANSACTION")
             try:
                 for i, (table, path) in enumerate(sorted(self.replaced.items())):
-                    _replace_month_from_parquet(con, table, self.month, path)
+                    _replace_month_from_parquet(con, table, self.month, self.shop, path)
                     if i == 0:
                         pause_point("mid-transaction")
                 for table, path in self.appended:
@@ -204,8 +210,9 @@ class MonthBuild:
                 for run in self.runs:
                     warehouse._record_run(con, run)
                 con.execute(
-                    "INSERT INTO publications VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [self.month, self.domain, self.run_id, str(self.out.resolve()), str(run_dir.resolve()) if run_dir else None, sorted(self.replaced), datetime.now()],
+                    "INSERT INTO publications BY NAME SELECT ? AS month, ? AS shop_key, ? AS domain, ? AS run_id, ? AS out_dir, "
+                    "? AS run_dir, ?::VARCHAR[] AS tables, ? AS published_at",
+                    [self.month, self.shop, self.domain, self.run_id, str(self.out.resolve()), str(run_dir.resolve()) if run_dir else None, sorted(self.replaced), datetime.now()],
                 )
                 pause_point("before-commit")
                 con.execute("COMMIT")
@@ -234,20 +241,13 @@ class MonthBuild:
 
 @contextmanager
 def _write_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection, waiting (up to the lock timeout) while an analyst's
-    read-only connection holds DuckDB's own file lock."""
-    from pipelines.lock import timeout_from_env
-
-    deadline = time.monotonic() + timeout_from_env()
-    while True:
-        try:
-            cm = warehouse.connect(path)
-            con = cm.__enter__()
-            break
-        except duckdb.IOException as e:
-            if "lock" not in str(e).lower() or time.monotonic() > deadline:
-                raise OSError(f"数据仓库 {path} 被其他程序打开 (例如 notebook), 无法写入: {e}") from e
-            time.sleep(0.5)
+    """A read-write connection; :func:`warehouse.connect` waits (up to the lock timeout)
+    while an analyst's or another shop's connection holds DuckDB's file lock."""
+    try:
+        cm = warehouse.connect(path)
+        con = cm.__enter__()
+    except duckdb.IOException as e:
+        raise OSError(f"数据仓库 {path} 被其他程序打开 (例如 notebook), 无法写入: {e}") from e
     try:
         yield con
     finally:
@@ -275,9 +275,10 @@ def _ensure_table(con, table: str, path: Path) -> None:
             con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{col}" {dtype}')
 
 
-def _replace_month_from_parquet(con, table: str, month: str, path: Path) -> None:
+def _replace_month_from_parquet(con, table: str, month: str, shop: str, path: Path) -> None:
     _ensure_table(con, table, path)
-    con.execute(f'DELETE FROM "{table}" WHERE month = ?', [month])
+    # rows written before shops existed have no shop key: they are the one-shop warehouse's ('')
+    con.execute(f'DELETE FROM "{table}" WHERE month = ? AND coalesce("{SHOP_KEY}", \'\') = ?', [month, shop])
     con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM read_parquet({_sql_path(path)})')
 
 
@@ -359,12 +360,17 @@ def recover_outputs(warehouse_path: Path | str | None, out: Path, month: str) ->
 
 
 @contextmanager
-def month_build(month: str, warehouse_path, out, domain: str = "kpi", what: str = "", lock_timeout: float | None = None) -> Iterator[MonthBuild]:
+def month_build(
+    month: str, warehouse_path, out, domain: str = "kpi", what: str = "", lock_timeout: float | None = None, shop: str = ""
+) -> Iterator[MonthBuild]:
     """Take the warehouse lock, recover a half-published earlier run, and hand out a fresh
-    build; the build is discarded (nothing published) if the block raises."""
+    build; the build is discarded (nothing published) if the block raises.
+
+    A shop of a many-shop warehouse (``shop``) holds only its own run lock while it computes,
+    so shops run in parallel; its publish takes the warehouse lock (:meth:`MonthBuild.publish`)."""
     wh = warehouse.resolve(warehouse_path)
-    with warehouse_lock(wh, what or f"kefu {domain} {month}", lock_timeout):
-        build = new_build(month, wh, out, domain)
+    with warehouse_lock(run_lock_path(wh, shop), what or f"kefu {domain} {month} {shop}".strip(), lock_timeout):
+        build = new_build(month, wh, out, domain, shop)
         try:
             yield build
         except BaseException:
@@ -372,14 +378,21 @@ def month_build(month: str, warehouse_path, out, domain: str = "kpi", what: str 
             raise
 
 
-def new_build(month: str, warehouse_path, out, domain: str = "kpi") -> MonthBuild:
+def run_lock_path(wh: Path, shop: str) -> Path:
+    """What a run locks: the warehouse itself, or for a shop ``<warehouse>.shop-<hash>``."""
+    if not shop:
+        return wh
+    return wh.with_name(f"{wh.name}.shop-{hashlib.sha256(shop.encode('utf-8')).hexdigest()[:10]}")
+
+
+def new_build(month: str, warehouse_path, out, domain: str = "kpi", shop: str = "") -> MonthBuild:
     """A fresh build, after recovering a half-published earlier run and removing dead
     builds. Call only while holding the warehouse lock."""
     pause_point("locked")
     wh = warehouse.resolve(warehouse_path)
     recover_outputs(wh, Path(out), month)
     cleanup_builds(Path(out), wh)
-    return MonthBuild(month, wh, Path(out), domain)
+    return MonthBuild(month, wh, Path(out), domain, shop=shop)
 
 
 def failure_log(warehouse_path, record: dict) -> None:

@@ -27,6 +27,7 @@ import duckdb
 import polars as pl
 
 DEFAULT_PATH = Path(os.environ.get("KEFU_WAREHOUSE", "data/warehouse.duckdb"))
+SHOP_KEY = "shop_key"  # partition column of every published table: the shop of a many-shop warehouse ('' for one shop)
 
 RUNS_DDL = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -88,13 +89,30 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> Iterator
     if read_only and not p.exists():
         raise FileNotFoundError(f"warehouse {p} does not exist yet: run `kefu ingest` first")
     p.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(p), read_only=read_only)
+    con = _connect_waiting(p, read_only)
     try:
         if not read_only:
             con.execute(RUNS_DDL)
         yield con
     finally:
         con.close()
+
+
+def _connect_waiting(p: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """DuckDB allows one writing process per file and no readers beside it: wait (up to the
+    lock timeout) while another run publishes, instead of failing on its file lock."""
+    import time
+
+    from pipelines.lock import timeout_from_env
+
+    deadline = time.monotonic() + timeout_from_env()
+    while True:
+        try:
+            return duckdb.connect(str(p), read_only=read_only)
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
 
 
 def _existing_columns(con, table: str) -> dict[str, str] | None:
@@ -217,9 +235,12 @@ def read(
     path: str | Path | None = None,
     as_: Literal["polars", "pandas"] = "polars",
     where: str | None = None,
+    shop: str | None = None,
 ):
     """Read a warehouse table (optionally one month) as a polars (default) or pandas frame.
 
+    ``shop``: only that shop's rows of a many-shop warehouse (``''`` is the one-shop
+    default), without the ``shop_key`` column; None: every shop, with the column.
     ``where`` is an extra SQL condition written by the caller (not user input)."""
     with connect(path, read_only=True) as con:
         if _existing_columns(con, table) is None:
@@ -231,11 +252,17 @@ def read(
                 raise ValueError(f"table {table!r} has no month column; read it without month= (run_files: join runs on run_id)")
             conds.append("month = ?")
             params.append(month)
+        has_shop = SHOP_KEY in _existing_columns(con, table)
+        if shop is not None and has_shop:
+            conds.append(f"coalesce({SHOP_KEY}, '') = ?")
+            params.append(shop)
         if where:
             conds.append(where)
         if conds:
             sql += " WHERE " + " AND ".join(conds)
         df = con.sql(sql, params=params or None).pl()
+    if shop is not None and has_shop:
+        df = df.drop(SHOP_KEY)
     return df.to_pandas() if as_ == "pandas" else df
 
 

@@ -61,20 +61,27 @@ def test_sla_flow(prefect_harness, tmp_path):
     assert warehouse.read("ticket_sla", month=MONTH, path=tmp_path / "w.duckdb").height > 0
 
 
-def test_two_shops_fan_out_over_a_local_dask_cluster(prefect_harness, tmp_path):
+def test_two_shops_fan_out_over_a_local_dask_cluster_into_one_warehouse(prefect_harness, tmp_path, capfd):
     from pipelines.flows import shops_kpi
 
     shops = tmp_path / "shops"
     for name in ("shop_a", "shop_b"):
         shutil.copytree(SAMPLE_INBOX, shops / name)
-    results = shops_kpi(MONTH, str(shops), str(tmp_path / "out"), None, None, workers=2)
-    assert sorted(r["shop_dir"].rsplit("/", 1)[-1] for r in results) == ["shop_a", "shop_b"]
+    wh = tmp_path / "shared.duckdb"
+    results = shops_kpi(MONTH, str(shops), str(tmp_path / "out"), None, None, workers=2, warehouse=str(wh))
+    assert sorted(r["shop"] for r in results) == ["shop_a", "shop_b"]
     totals = {r["salary_total"] for r in results}
     assert len(totals) == 1  # same inputs, same pay
+    pay = warehouse.read("payroll", month=MONTH, path=wh)
+    assert sorted(pay["shop_key"].unique().to_list()) == ["shop_a", "shop_b"]
+    assert pay.height == 16
     for name in ("shop_a", "shop_b"):
-        wh = tmp_path / "out" / name / "warehouse.duckdb"
-        assert warehouse.read("payroll", month=MONTH, path=wh).height > 0
+        assert warehouse.read("payroll", month=MONTH, path=wh, shop=name).height == 8
         assert (tmp_path / "out" / name / MONTH / "report.html").exists()
+    summary = (tmp_path / "out" / "shops" / MONTH / "shops.csv").read_text("utf-8-sig")
+    assert "shop_a" in summary and "shop_b" in summary
+    captured = capfd.readouterr()
+    assert "Traceback" not in captured.out + captured.err
 
 
 def test_serve_deployment_schedule_and_parameters():
