@@ -110,7 +110,7 @@ def _predict(fitted, tokens: pl.DataFrame, docs: np.ndarray):
     return model.classes_[best], proba[np.arange(len(best)), best]
 
 
-def classify_reasons(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFrame | None,
+def classify_reasons(sess: Sessions, norm_msgs: pl.DataFrame | None, refunds: pl.DataFrame | None,
                      settings: AnalyticsSettings, segmenter: Segmenter,
                      stopwords: frozenset[str] = frozenset(), *, docs: pl.DataFrame | None = None,
                      tokens: pl.DataFrame | None = None,
@@ -122,8 +122,11 @@ def classify_reasons(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFr
     topic discovery, so conversations are segmented once); ``links`` likewise
     (:func:`link_refunds`, e.g. merged from partitions of the month's buyers)."""
     c = settings.text.classifier
-    docs = conversation_docs(sess, norm_msgs) if docs is None else docs
-    links = link_refunds(sess, norm_msgs, refunds, settings) if links is None else links
+    if docs is None or links is None:
+        if norm_msgs is None:
+            raise ValueError("classify_reasons needs norm_msgs unless docs and links are given")
+        docs = conversation_docs(sess, norm_msgs) if docs is None else docs
+        links = link_refunds(sess, norm_msgs, refunds, settings) if links is None else links
     terms = settings.text.after_sales_terms
     base = (sess.conversations.filter(pl.col("buyer_msgs") > 0)
             .select("month", "conversation_id", "shop", "agent_account", "buyer", "start_at")
