@@ -156,8 +156,11 @@ def shops_kpi(
 
     from pipelines.report.group import write_group_summary
 
-    # a local cluster's workers closing their comms at shutdown is not an error of the run
-    for name in ("distributed.comm", "distributed.core", "distributed.worker", "distributed.nanny", "distributed.batched"):
+    # A local cluster's workers losing the scheduler at shutdown (heartbeat, closed comms) is
+    # not an error of the run: quiet in this process and, through the environment dask reads
+    # when a worker process starts, in the workers too.
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "critical")
+    for name in ("distributed", "distributed.comm", "distributed.core", "distributed.worker", "distributed.nanny", "distributed.batched"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     wh = Path(warehouse) if warehouse else Path(out) / "warehouse.duckdb"
 
