@@ -99,26 +99,25 @@ def seconds(v: object) -> str:
     return f"{m}分{r:02d}秒"
 
 
-def count(v: object) -> str:
-    """Integer count with thousands separators; ``—`` if absent."""
+def _number(v: object, fmt) -> str:
+    """``fmt(float(v))``; ``—`` when absent or NaN, the text itself when not a number."""
     if v is None:
         return "—"
     try:
-        f = float(v)
+        f = float(v)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return str(v)
-    return "—" if f != f else f"{round(f):,}"
+    return "—" if f != f else fmt(f)
+
+
+def count(v: object) -> str:
+    """Integer count with thousands separators; ``—`` if absent."""
+    return _number(v, lambda f: f"{round(f):,}")
 
 
 def ratio(v: object) -> str:
     """A plain ratio to 2 decimals (答问比 1.23)."""
-    if v is None:
-        return "—"
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return str(v)
-    return "—" if f != f else f"{f:.2f}"
+    return _number(v, lambda f: f"{f:.2f}")
 
 
 def by_kind(kind: str, v: object) -> str:
