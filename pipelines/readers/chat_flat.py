@@ -104,7 +104,7 @@ class ChatFlatReader(Reader):
     def sniff(self, src: SourceFile) -> float:
         fmt = src.format
         if fmt == "text":
-            sample = src.text[:20000]
+            sample = src.head_text(20000)
             rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=_delimiter(sample)))[:30]
             return 0.9 if _find_header(rows) else 0.0
         if fmt in ("xlsx", "xls"):
@@ -117,7 +117,7 @@ class ChatFlatReader(Reader):
         """A header row with 4 of the 5 required column groups (one renamed or deleted)."""
         fmt = src.format
         if fmt == "text":
-            sample = src.text[:20000]
+            sample = src.head_text(20000)
             sheets = [list(csv.reader(io.StringIO(sample, newline=""), delimiter=_delimiter(sample)))[:30]]
         elif fmt in ("xlsx", "xls"):
             sheets = [grid.head(30).drop("_row").rows() for grid in src.sheets().values()]
@@ -136,7 +136,7 @@ class ChatFlatReader(Reader):
         notes: list[str] = []
         frames = []
         if src.format == "text":
-            frames.append(_read_csv(src.text, notes))
+            frames.append(_read_csv(src, notes))
         else:
             for name, grid in src.sheets().items():
                 f = _read_grid(grid, name, notes)
@@ -161,10 +161,12 @@ def _named(df: pl.DataFrame, mapping: dict[int, str], cols: list[str]) -> pl.Dat
     return df.select(keep + [pl.col("source_row"), blank.alias("_blank")])
 
 
-def _read_csv(text: str, notes: list[str]) -> pl.DataFrame | None:
-    if "\r" in text and "\n" not in text:  # classic-Mac line ends: polars would see one line
-        text = text.replace("\r", "\n")
-    sample = text[:20000]
+def _read_csv(src: SourceFile, notes: list[str]) -> pl.DataFrame | None:
+    """The file's UTF-8 bytes straight into ``pl.read_csv`` (a UTF-8 file is never decoded
+    to a ``str``); the header is found in a decoded prefix."""
+    data, sample = src.utf8, src.head_text(20000)
+    if b"\r" in data and b"\n" not in data:  # classic-Mac line ends: polars would see one line
+        data, sample = data.replace(b"\r", b"\n"), sample.replace("\r", "\n")
     delim = _delimiter(sample)
     found = _find_header(list(csv.reader(io.StringIO(sample, newline=""), delimiter=delim))[:30])
     if found is None:
@@ -173,7 +175,7 @@ def _read_csv(text: str, notes: list[str]) -> pl.DataFrame | None:
     if idx:
         notes.append(f"跳过表头上方标题行 {idx} 行")
     df = pl.read_csv(
-        io.BytesIO(text.encode("utf-8")),
+        data,
         skip_rows=idx,
         separator=delim,
         infer_schema=False,
