@@ -210,9 +210,9 @@ def messages_from_flat(df: pl.DataFrame) -> pl.DataFrame:
     for c in ALIASES:
         if c not in df.columns:
             df = df.with_columns(pl.lit(None, dtype=pl.String).alias(c))
-    role_raw = pl.col("sender_role").str.strip_chars().replace("", None)
+    role_raw = pl.col("__role_raw")
     event_raw = pl.col("event").str.strip_chars().replace("", None)
-    auto_raw = pl.col("is_auto_reply").str.strip_chars().str.to_lowercase().replace("", None)
+    auto_raw = pl.col("__auto_raw")
     read_raw = pl.col("read_status").str.strip_chars().replace("", None)
     df = df.with_columns(
         shop=pl.col("shop").str.strip_chars().replace("", None),
@@ -223,24 +223,27 @@ def messages_from_flat(df: pl.DataFrame) -> pl.DataFrame:
         transfer_to=cc.norm_account(pl.col("transfer_to")),
         transfer_reason=pl.col("transfer_reason").str.strip_chars().replace("", None),
         _role_hint=_mapped("sender_role", ROLE_VALUES),
+        __role_raw=pl.col("sender_role").str.strip_chars().replace("", None),
+        __auto_raw=pl.col("is_auto_reply").str.strip_chars().str.to_lowercase().replace("", None),
         event=pl.when(event_raw.is_null()).then(None).otherwise(
             pl.coalesce(_mapped("event", EVENT_VALUES), event_raw)
         ),
-        _auto_hint=pl.when(auto_raw.is_in(list(TRUE_VALUES))).then(True).when(auto_raw.is_in(list(FALSE_VALUES))).then(False),
         read_status=pl.coalesce(_mapped("read_status", READ_VALUES), read_raw),
-        _reason=pl.concat_str(
-            [
-                pl.when(role_raw.is_not_null() & _mapped("sender_role", ROLE_VALUES).is_null()).then(
-                    pl.format("发送方角色无法识别: '{}'", role_raw)
-                ),
-                pl.when(auto_raw.is_not_null() & ~auto_raw.is_in(list(TRUE_VALUES + FALSE_VALUES))).then(
-                    pl.format("自动回复取值无法识别: '{}'", pl.col("is_auto_reply"))
-                ),
-            ],
-            separator="; ",
-            ignore_nulls=True,
-        ).replace("", None),
     )
+    bad_role = role_raw.is_not_null() & pl.col("_role_hint").is_null()
+    bad_auto = auto_raw.is_not_null() & ~auto_raw.is_in(list(TRUE_VALUES + FALSE_VALUES))
+    df = df.with_columns(
+        _auto_hint=pl.when(auto_raw.is_in(list(TRUE_VALUES))).then(True).when(auto_raw.is_in(list(FALSE_VALUES))).then(False),
+    )
+    # reason texts only for the rows that get one (polars would format every row)
+    df = cc.on_subset(df, bad_role | bad_auto, _reason=pl.concat_str(
+        [
+            pl.when(bad_role).then(pl.format("发送方角色无法识别: '{}'", role_raw)),
+            pl.when(bad_auto).then(pl.format("自动回复取值无法识别: '{}'", pl.col("is_auto_reply"))),
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    ).replace("", None))
     df = cc.with_sent_at(df, "sent_at")
     df = cc.events_from_text(df)
     # with no role column: the buyer column names the buyer, the agent column the agent
@@ -256,7 +259,7 @@ def messages_from_flat(df: pl.DataFrame) -> pl.DataFrame:
         )
     )
     df = cc.flag_lost_speaker(
-        df, pl.col("sender").is_null() & pl.col("_role_hint").is_null() & role_raw.is_null(), "发言人丢失: 发送方和发送方角色都为空"
+        df, pl.col("sender").is_null() & pl.col("_role_hint").is_null() & pl.col("__role_raw").is_null(), "发言人丢失: 发送方和发送方角色都为空"
     )
     df = cc.resolve_roles(df)
     role = pl.col("sender_role")
