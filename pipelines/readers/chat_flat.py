@@ -244,7 +244,7 @@ def messages_from_flat(df: pl.DataFrame) -> pl.DataFrame:
         separator="; ",
         ignore_nulls=True,
     ).replace("", None))
-    df = cc.with_sent_at(df, "sent_at")
+    df = cc.with_sent_at(df, "sent_at", typed=True)
     df = cc.events_from_text(df)
     # with no role column: the buyer column names the buyer, the agent column the agent
     df = df.with_columns(

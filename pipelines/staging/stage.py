@@ -292,7 +292,13 @@ def raw_json(frame: pl.DataFrame) -> pl.Series:
     cols = [c for c in frame.columns if not c.startswith("_") and c not in ("source_file", "source_sheet", "source_row")]
     if not cols:
         return pl.Series("_raw", [None] * frame.height, dtype=pl.String)
-    return frame.select(pl.struct(cols).struct.json_encode().alias("_raw")).to_series()
+    # a time a reader already typed is shown as the text it normalised it to
+    shown = [pl.col(c).dt.to_string(_TEXT_FORMATS[frame.schema[c].__class__]).alias(c)
+             if frame.schema[c].__class__ in _TEXT_FORMATS else pl.col(c) for c in cols]
+    return frame.select(pl.struct(shown).struct.json_encode().alias("_raw")).to_series()
+
+
+_TEXT_FORMATS = {pl.Datetime: "%Y-%m-%d %H:%M:%S", pl.Date: "%Y-%m-%d"}
 
 
 def in_month(table: Table, month: str) -> pl.Expr:
