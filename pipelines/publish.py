@@ -6,6 +6,9 @@ A :class:`MonthBuild` is one run's work area under ``<out>/.kefu-build/<month>-<
   marts, scores, payroll) and the history rows it appends. Later steps read them from here
   (``build.read``), falling back to the warehouse's committed month for tables this run
   did not compute, so nothing is read back from DuckDB that was just computed in memory.
+  A table too big to hold at once is written in parts (``tables/<table>/part-NNNNN.parquet``,
+  :meth:`MonthBuild.write_part`) and read part by part (:meth:`MonthBuild.parts`,
+  :meth:`MonthBuild.scan`); the publish inserts the parts in order, streamed by DuckDB.
 * ``outputs/``: the files of the month (payroll.csv, report.html, payroll.xlsx, ...).
 
 :meth:`MonthBuild.publish` then
@@ -132,16 +135,100 @@ class MonthBuild:
     def write(self, table: str, frame: pl.DataFrame) -> None:
         """This run's rows of ``table`` for the month (replace the month's rows on publish)."""
         self.trace.append((self.step, "write", table))
-        if "month" not in frame.columns:
-            frame = frame.with_columns(pl.lit(self.month).alias("month"))
-        frame = contracts.check(table, frame).with_columns(pl.lit(self.shop, pl.String).alias(SHOP_KEY))
+        self._drop_parts(table)
         path = self.tables_dir / f"{table}.parquet"
-        frame.write_parquet(path)
+        self._conformed(table, frame).write_parquet(path)
         self.replaced[table] = path
 
     def write_all(self, frames: dict[str, pl.DataFrame]) -> None:
         for table, frame in frames.items():
             self.write(table, frame)
+
+    def _conformed(self, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+        if "month" not in frame.columns:
+            frame = frame.with_columns(pl.lit(self.month).alias("month"))
+        return contracts.check(table, frame).with_columns(pl.lit(self.shop, pl.String).alias(SHOP_KEY))
+
+    # --- tables written in parts (months too big to hold at once)
+
+    def start_parts(self, table: str) -> None:
+        """Begin (or restart) writing ``table`` in parts: it is this run's table from now on,
+        with no rows until :meth:`write_part` adds some."""
+        self.trace.append((self.step, "write", table))
+        self._drop_parts(table)
+        self.replaced.pop(table, None)
+        (self.tables_dir / table).mkdir()
+        self.replaced[table] = self.tables_dir / table
+
+    def write_part(self, table: str, frame: pl.DataFrame) -> Path:
+        """Add ``frame`` as the next part of ``table`` (contract-checked like :meth:`write`).
+        Parts keep the order they were written in: reads and the publish concatenate them so."""
+        if not self._parted(table):
+            self.start_parts(table)
+        folder = self.replaced[table]
+        path = folder / f"part-{len(list(folder.glob('part-*.parquet'))):05d}.parquet"
+        self._conformed(table, frame).write_parquet(path)
+        return path
+
+    def parts(self, table: str) -> list[Path] | None:
+        """This run's parquet files of ``table`` in order (one for a table written whole);
+        for a table this run did not compute, the committed month exported once to parquet
+        by DuckDB (streamed, so a big month is never held in memory); None if neither exists.
+        Files hold the ``shop_key`` column."""
+        self.trace.append((self.step, "read", table))
+        if table in self.replaced:
+            return self._files(table)
+        cached = self.dir / "committed" / f"{table}.parquet"
+        if not cached.exists():
+            cached.parent.mkdir(exist_ok=True)
+            tmp = cached.with_suffix(".tmp")
+            try:
+                with warehouse.connect(self.warehouse_path, read_only=True) as con:
+                    cols = warehouse._existing_columns(con, table)
+                    if cols is None or "month" not in cols:
+                        return None
+                    cond = "month = ?"
+                    params: list = [self.month]
+                    if SHOP_KEY in cols:
+                        cond += f" AND coalesce({SHOP_KEY}, '') = ?"
+                        params.append(self.shop)
+                    con.execute(f"COPY (SELECT * FROM \"{table}\" WHERE {cond}) TO {_sql_path(tmp)} (FORMAT parquet)", params)
+            except FileNotFoundError:
+                return None
+            tmp.rename(cached)
+        return [cached]
+
+    def scan(self, table: str, columns: list[str] | None = None) -> pl.LazyFrame | None:
+        """The month's ``table`` as a lazy frame over its parquet files (see :meth:`parts`),
+        without the shop key; only ``columns`` if given."""
+        files = self.parts(table)
+        if files is None:
+            return None
+        lf = pl.scan_parquet(files).drop(SHOP_KEY, strict=False)
+        return lf.select(columns) if columns else lf
+
+    def scratch(self, name: str) -> Path:
+        """A folder for a step's temporary files; removed with the build."""
+        path = self.dir / "scratch" / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _parted(self, table: str) -> bool:
+        return table in self.replaced and self.replaced[table].is_dir()
+
+    def _files(self, table: str) -> list[Path]:
+        path = self.replaced[table]
+        if not path.is_dir():
+            return [path]
+        files = sorted(path.glob("part-*.parquet"))
+        if not files:  # no rows: one empty part keeps the schema
+            files = [path / "part-00000.parquet"]
+            self._conformed(table, contracts.contract(table).empty()).write_parquet(files[0])
+        return files
+
+    def _drop_parts(self, table: str) -> None:
+        if self._parted(table):
+            shutil.rmtree(self.replaced.pop(table))
 
     def append(self, table: str, frame: pl.DataFrame) -> None:
         """Rows appended to a history table (every run kept) on publish."""
@@ -156,8 +243,7 @@ class MonthBuild:
         warehouse's committed month; None when neither has the table."""
         self.trace.append((self.step, "read", table))
         if table in self.replaced:
-            df = pl.read_parquet(self.replaced[table], columns=columns).drop(SHOP_KEY, strict=False)
-            return df
+            return pl.read_parquet(self._files(table), columns=columns).drop(SHOP_KEY, strict=False)
         try:
             df = warehouse.read(table, month=self.month, path=self.warehouse_path, shop=self.shop)
         except (KeyError, FileNotFoundError):
@@ -196,13 +282,14 @@ class MonthBuild:
             _carry_over(month_link, self.outputs)
             self.outputs.rename(run_dir)
         pause_point("outputs-moved")
-        with warehouse_lock(self.warehouse_path, f"publish {self.month} {self.shop}".strip()), _write_connection(self.warehouse_path) as con:
+        with warehouse_lock(self.warehouse_path, f"publish {self.month} {self.shop}".strip()), \
+                _write_connection(self.warehouse_path, spill_to=self.scratch("duckdb-spill")) as con:
             con.execute(PUBLICATIONS_DDL)
             con.execute("ALTER TABLE publications ADD COLUMN IF NOT EXISTS shop_key VARCHAR")
             con.execute("BEGIN TRANSACTION")
             try:
-                for i, (table, path) in enumerate(sorted(self.replaced.items())):
-                    _replace_month_from_parquet(con, table, self.month, self.shop, path)
+                for i, table in enumerate(sorted(self.replaced)):
+                    _replace_month_from_parquet(con, table, self.month, self.shop, self._files(table))
                     if i == 0:
                         pause_point("mid-transaction")
                 for table, path in self.appended:
@@ -239,51 +326,83 @@ class MonthBuild:
 # --- helpers
 
 
+# The publish's DuckDB memory: beyond it an insert spills to the build's scratch folder
+# instead of growing the process (a 10M-message month is published in this much).
+PUBLISH_MEMORY_LIMIT = os.environ.get("KEFU_PUBLISH_MEMORY", "1GB")
+# Tables read only through sorts or aggregations (the chat marts and the scores): inserted in
+# parallel without keeping their row order (SQL without ORDER BY has none). Every other table
+# keeps it, inserted by ONE thread: readers may rely on it (analytics numbers the staged
+# messages in their stored order: msg_idx), and DuckDB's parallel *ordered* insert costs a
+# second pass at checkpoint (+60% CPU for 5M messages) where one thread costs no more CPU
+# than the parallel unordered insert. Figures: docs/benchmarks.md (helper pubreport).
+UNORDERED_TABLES = frozenset(contracts.MARTS) | frozenset(contracts.SCORES)
+
+
 @contextmanager
-def _write_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def _write_connection(path: Path, spill_to: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection; :func:`warehouse.connect` waits (up to the lock timeout)
-    while an analyst's or another shop's connection holds DuckDB's file lock."""
+    while an analyst's or another shop's connection holds DuckDB's file lock. With
+    ``spill_to``, DuckDB's memory is capped (:data:`PUBLISH_MEMORY_LIMIT`) and spills there."""
     try:
         cm = warehouse.connect(path)
         con = cm.__enter__()
     except duckdb.IOException as e:
         raise OSError(f"数据仓库 {path} 被其他程序打开 (例如 notebook), 无法写入: {e}") from e
     try:
+        if spill_to is not None:
+            con.execute(f"SET memory_limit = '{PUBLISH_MEMORY_LIMIT}'")
+            con.execute(f"SET temp_directory = {_sql_path(spill_to)}")
         yield con
     finally:
         cm.__exit__(None, None, None)
 
 
-def _sql_path(path: Path) -> str:
+def _insert_settings(con, table: str) -> None:
+    """Keep the row order except in :data:`UNORDERED_TABLES`."""
+    ordered = table not in UNORDERED_TABLES
+    con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
+    if ordered:
+        con.execute("SET threads = 1")
+    else:
+        con.execute("RESET threads")
+
+
+def _sql_path(path: Path | list[Path]) -> str:
+    """A SQL literal naming one file, or a list of files read in that order."""
+    if isinstance(path, list):
+        return "[" + ", ".join(_sql_path(p) for p in path) + "]"
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def _parquet_columns(con, path: Path) -> dict[str, str]:
+def _parquet_columns(con, path: Path | list[Path]) -> dict[str, str]:
     rows = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_path(path)})").fetchall()
     return {r[0]: r[1] for r in rows}
 
 
-def _ensure_table(con, table: str, path: Path) -> None:
+def _ensure_table(con, table: str, path: Path | list[Path]) -> bool:
+    """Create ``table`` (no rows) or add the incoming columns it lacks; True if it existed."""
     existing = warehouse._existing_columns(con, table)
-    incoming = _parquet_columns(con, path)
     if existing is None:
         con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM read_parquet({_sql_path(path)}) LIMIT 0')
-        return
-    for col, dtype in incoming.items():
+        return False
+    for col, dtype in _parquet_columns(con, path).items():
         if col not in existing:
             dtype = "VARCHAR" if dtype == '"NULL"' or dtype.upper() == "NULL" else dtype
             con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{col}" {dtype}')
+    return True
 
 
-def _replace_month_from_parquet(con, table: str, month: str, shop: str, path: Path) -> None:
-    _ensure_table(con, table, path)
-    # rows written before shops existed have no shop key: they are the one-shop warehouse's ('')
-    con.execute(f'DELETE FROM "{table}" WHERE month = ? AND coalesce("{SHOP_KEY}", \'\') = ?', [month, shop])
+def _replace_month_from_parquet(con, table: str, month: str, shop: str, path: Path | list[Path]) -> None:
+    if _ensure_table(con, table, path):  # a table just created has no rows to delete
+        # rows written before shops existed have no shop key: they are the one-shop warehouse's ('')
+        con.execute(f'DELETE FROM "{table}" WHERE month = ? AND coalesce("{SHOP_KEY}", \'\') = ?', [month, shop])
+    _insert_settings(con, table)
     con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM read_parquet({_sql_path(path)})')
 
 
 def _append_from_parquet(con, table: str, path: Path) -> None:
     _ensure_table(con, table, path)
+    _insert_settings(con, table)
     con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM read_parquet({_sql_path(path)})')
 
 
