@@ -147,11 +147,12 @@ class ChatFlatReader(Reader):
         frames = [f for f in frames if f is not None]
         if not frames:
             raise ValueError("没有找到聊天记录表头(需要: 客服账号, 买家, 发送方或发送方角色, 发送时间, 内容)")
-        df = pl.concat(frames, how="diagonal_relaxed")
-        blank = df.filter(pl.col("_blank")).height
+        df = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
+        blank = int(df.get_column("_blank").sum())
         if blank:
             notes.append(f"跳过空行 {blank} 行")
-        return [Batch("messages", messages_from_flat(df.filter(~pl.col("_blank"))), notes)]
+            df = df.filter(~pl.col("_blank"))
+        return [Batch("messages", messages_from_flat(df), notes)]
 
 
 def _named(df: pl.DataFrame, mapping: dict[int, str], cols: list[str]) -> pl.DataFrame:
