@@ -81,6 +81,15 @@ def norm_account(e: pl.Expr) -> pl.Expr:
     return e.cast(pl.String).str.strip_chars().str.replace_all("：", ":", literal=True).replace("", None)
 
 
+def per_value(s: pl.Series, fn) -> pl.Series:
+    """``fn`` (expression → expression, null for null) worked out once per distinct value
+    of ``s`` and mapped back: for the columns an export repeats on every row (shop,
+    agent account, role), hashing beats string work on every row."""
+    values = s.drop_nulls().unique()
+    done = pl.DataFrame({"v": values}).select(fn(pl.col("v"))).to_series()
+    return s.replace_strict(values, done, default=None, return_dtype=done.dtype)
+
+
 def shop_of(e: pl.Expr) -> pl.Expr:
     """``店铺名:子账号`` -> ``店铺名``; an account without a colon is itself the shop."""
     return e.str.split(":").list.first()
