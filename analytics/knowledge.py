@@ -14,6 +14,7 @@ import yaml
 from analytics.evidence import evidence_rows
 from analytics.lexicon import match_terms
 from analytics.sessions import Sessions
+from analytics.text_hits import message_columns
 from analytics.textnorm import normalize_term
 
 
@@ -63,8 +64,7 @@ def knowledge_summary(pq: pl.DataFrame, norm_msgs: pl.DataFrame, excerpt_chars: 
     ind = per_q.group_by("month", "agent_account").agg(
         pl.len().cast(pl.Int64).alias("product_questions"),
         pl.col("knowledge_gap").sum().cast(pl.Int64).alias("product_gap_questions"))
-    ref = norm_msgs.select("msg_idx", "text", "source_file", "source_sheet", "source_row")
-    flagged = pq.filter("knowledge_gap").join(ref, on="msg_idx", how="left")
+    flagged = message_columns(pq.filter("knowledge_gap"), norm_msgs, ["text", "source_file", "source_sheet", "source_row"])
     ev = evidence_rows(flagged, "product_gap",
                        pl.format("{} {}: {}", pl.col("item_kind").replace({"product": "商品", "promotion": "活动"}),
                                  pl.col("item"), pl.col("gap_reason")),

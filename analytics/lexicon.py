@@ -83,15 +83,14 @@ def match_terms(frame: pl.DataFrame, terms: list[str], text_col: str = "norm_tex
     """Distinct (msg_idx, term) pairs where ``term`` occurs in ``text_col`` (overlaps included)."""
     if not terms or frame.height == 0:
         return pl.DataFrame(schema={"msg_idx": pl.Int64, "term": pl.String})
-    return (
-        frame.select(
-            "msg_idx",
-            pl.col(text_col).str.extract_many(terms, overlapping=True).alias("term"),
-        )
-        .explode("term")
-        .drop_nulls("term")
-        .unique(maintain_order=True)
-    )
+    found = pl.col(text_col).str.extract_many(terms, overlapping=True)
+    if _strictly_increasing(frame["msg_idx"]):  # one row per message: dedupe inside each message's list
+        return frame.select("msg_idx", found.list.unique(maintain_order=True).alias("term")).explode("term").drop_nulls("term")
+    return frame.select("msg_idx", found.alias("term")).explode("term").drop_nulls("term").unique(maintain_order=True)
+
+
+def _strictly_increasing(idx: pl.Series) -> bool:
+    return idx.null_count() == 0 and bool((idx.diff().drop_nulls() > 0).all())
 
 
 def match_lexicons(messages: pl.DataFrame, lexicons: dict[str, Lexicon]) -> pl.DataFrame:
@@ -101,18 +100,19 @@ def match_lexicons(messages: pl.DataFrame, lexicons: dict[str, Lexicon]) -> pl.D
     for anything that must never be matched (auto-replies, system lines, recalls).
     Returns one row per (msg_idx, lexicon, term), sorted by msg_idx, lexicon, term.
     """
+    # (lexicon, term) pairs numbered in sorted order: hits are sorted on two integers
+    owners = pl.DataFrame(
+        [{"term": t, "lexicon": lx.name, "role": lx.applies_to} for lx in lexicons.values() for t in lx.terms],
+        schema={"term": pl.String, "lexicon": pl.String, "role": pl.String},
+    ).unique(["lexicon", "term"]).sort("lexicon", "term").with_row_index("owner")
     parts = []
     for role in ROLES:
-        lex = [lx for lx in lexicons.values() if lx.applies_to == role]
-        terms = sorted({t for lx in lex for t in lx.terms})
+        own = owners.filter(pl.col("role") == role)
+        terms = sorted(set(own["term"].to_list()))
         if not terms:
             continue
         found = match_terms(messages.filter(pl.col("match_role") == role), terms)
-        owners = pl.DataFrame(
-            [{"term": t, "lexicon": lx.name} for lx in lex for t in lx.terms],
-            schema={"term": pl.String, "lexicon": pl.String},
-        )
-        parts.append(found.join(owners, on="term", how="inner").select(HIT_SCHEMA.keys()))
+        parts.append(found.join(own.select("term", "lexicon", "owner"), on="term", how="inner"))
     if not parts:
         return pl.DataFrame(schema=HIT_SCHEMA)
-    return pl.concat(parts).cast(HIT_SCHEMA).sort("msg_idx", "lexicon", "term")
+    return pl.concat(parts).sort("msg_idx", "owner").select(HIT_SCHEMA.keys()).cast(HIT_SCHEMA)
