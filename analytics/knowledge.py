@@ -15,7 +15,7 @@ from analytics.evidence import evidence_rows
 from analytics.lexicon import match_terms
 from analytics.sessions import Sessions
 from analytics.text_hits import message_columns
-from analytics.textnorm import normalize_term
+from analytics.textnorm import normalize_terms
 
 
 def parse_catalogue(text: str, opencc_config: str = "t2s") -> pl.DataFrame:
@@ -27,9 +27,10 @@ def parse_catalogue(text: str, opencc_config: str = "t2s") -> pl.DataFrame:
             if not isinstance(entry, dict) or not entry.get("name"):
                 raise ValueError(f"products.yaml {section}: 每项需要 name")
             for term in [entry["name"], *(entry.get("aliases") or [])]:
-                rows.append({"term": normalize_term(str(term), opencc_config), "item": str(entry["name"]), "item_kind": kind})
-    return pl.DataFrame(rows, schema={"term": pl.String, "item": pl.String, "item_kind": pl.String}).unique(
-        "term", keep="first", maintain_order=True)
+                rows.append({"term": str(term), "item": str(entry["name"]), "item_kind": kind})
+    frame = pl.DataFrame(rows, schema={"term": pl.String, "item": pl.String, "item_kind": pl.String})
+    frame = frame.with_columns(pl.Series("term", normalize_terms(frame["term"].to_list(), opencc_config), dtype=pl.String))
+    return frame.unique("term", keep="first", maintain_order=True)
 
 
 def product_questions(sess: Sessions, norm_msgs: pl.DataFrame, text_hits: pl.DataFrame,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from analytics.textnorm import normalize_term
+from analytics.textnorm import normalize_terms
 
 ROLES = ("agent", "buyer")
 _META = re.compile(r"^#\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
@@ -35,7 +35,7 @@ class Lexicon:
 def parse_lexicon(name: str, text: str, opencc_config: str = "t2s") -> Lexicon:
     """Parse one lexicon file's text. Raises ValueError on missing metadata or no terms."""
     meta: dict[str, str] = {}
-    terms: list[str] = []
+    raw_terms: list[str] = []
     for raw in text.splitlines():
         line = raw.strip()
         if not line:
@@ -45,9 +45,8 @@ def parse_lexicon(name: str, text: str, opencc_config: str = "t2s") -> Lexicon:
             if m:
                 meta[m.group(1).lower()] = m.group(2)
             continue
-        term = normalize_term(line.split("\t")[0].strip(), opencc_config)
-        if term and term not in terms:
-            terms.append(term)
+        raw_terms.append(line.split("\t")[0].strip())
+    terms = [t for t in dict.fromkeys(normalize_terms(raw_terms, opencc_config)) if t]
     missing = [k for k in ("version", "applies_to", "provenance") if not meta.get(k)]
     if missing:
         raise ValueError(f"词库 {name} 缺少表头: {', '.join(missing)}")

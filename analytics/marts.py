@@ -23,7 +23,7 @@ from analytics.segment import Segmenter, parse_userdict, tokenize
 from analytics.sessions import Sessions, build_sessions, question_order
 from analytics.settings import AnalyticsSettings
 from analytics.text_hits import build_text_hits, normalized_messages
-from analytics.textnorm import normalize_term
+from analytics.textnorm import normalize_terms
 from analytics.topics import TOPIC_SCHEMA, discover_topics
 
 
@@ -41,8 +41,8 @@ class TextResources:
                    userdict_text: str, products_text: str) -> "TextResources":
         """Build from file contents (names as in ``settings.text``)."""
         cfg = settings.text.opencc_config
-        stop = frozenset(normalize_term(w.strip(), cfg) for w in stopwords_text.splitlines()
-                         if w.strip() and not w.strip().startswith("#"))
+        stop = frozenset(normalize_terms([w.strip() for w in stopwords_text.splitlines()
+                                          if w.strip() and not w.strip().startswith("#")], cfg))
         return cls(load_lexicons(lexicon_texts, cfg), stop,
                    Segmenter(parse_userdict(userdict_text), settings.text.segmenter),
                    parse_catalogue(products_text, cfg))

@@ -155,8 +155,13 @@ def _t2s_candidates(texts: pl.Series, config: str) -> pl.Series:
 
 def normalize_term(term: str, config: str = "t2s") -> str:
     """Normalise one lexicon term exactly like message text (used when loading lexicons)."""
-    s = pl.Series([term])
-    return to_simplified(pl.select(normalize_expr(pl.lit(s))).to_series(), config)[0]
+    return normalize_terms([term], config)[0]
+
+
+def normalize_terms(terms: list[str], config: str = "t2s") -> list[str]:
+    """:func:`normalize_term` of each term, in one conversion."""
+    s = pl.Series(terms, dtype=pl.String)
+    return to_simplified(pl.select(normalize_expr(pl.lit(s))).to_series(), config).to_list()
 
 
 @lru_cache(maxsize=1)
