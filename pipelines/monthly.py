@@ -346,8 +346,8 @@ def month_bundle(job: MonthJob, build: MonthBuild | None = None):
     committed earlier months for trends (pipelines.report.bundle)."""
     from pipelines.report.bundle import build_month_bundle
 
-    if build is not None:
-        return build_month_bundle(job.month, build.read_other_month)
+    if build is not None:  # the big marts lazily, over the build's parquet parts
+        return build_month_bundle(job.month, build.read_other_month, scan=build.scan, scratch=build.scratch("report"))
     committed = _committed(job)
     return build_month_bundle(job.month, lambda table, month: committed(table) if month == job.month else _committed(MonthJob(month, warehouse=job.warehouse, shop=job.shop))(table))
 
