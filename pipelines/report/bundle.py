@@ -141,9 +141,12 @@ def rules_of_run(meta: dict) -> Any:
 
 def _sorted(df: Frame | None, *keys: str) -> Frame | None:
     """Warehouse reads have no order: sort by the keys present, then (small frames) every column.
-    Frames the renderers only aggregate are left unsorted (their outputs are sorted), and so are
-    lazy frames (the renderers sort the rows they show)."""
-    if df is None or isinstance(df, pl.LazyFrame) or df.height == 0:
+    Frames the renderers only aggregate are left unsorted (their outputs are sorted). A lazy
+    frame is sorted by the keys only (the evidence: 1.2M rows at 10M messages, keys unique)
+    and collected: one sort, so the renderers only rank it (``evidence_sorted``)."""
+    if isinstance(df, pl.LazyFrame):  # the evidence (sorted by its keys, which are unique): sorted once here
+        return df.sort(present, nulls_last=True, maintain_order=True).collect() if (present := [k for k in keys if k in columns_of(df)]) else df.collect()
+    if df is None or df.height == 0:
         return df
     present = [k for k in keys if k in df.columns]
     rest = [] if df.height > 200_000 else [  # big frames: the keys given are unique there
@@ -187,15 +190,14 @@ def evidence_order(ev: Frame) -> list[str]:
     return [k for k in ("agent_account", "kind", "at", "evidence_id") if k in have]
 
 
-def build_month_bundle(month: str, read: Reader, scan: Scanner | None = None,
-                       scratch: Path | None = None) -> MonthBundle | None:
+def build_month_bundle(month: str, read: Reader, scan: Scanner | None = None) -> MonthBundle | None:
     """Everything the reports of ``month`` show, read through ``read(table, month)``.
 
     ``read`` returns that month's rows of a warehouse table, or None when the table does not
     exist. With ``scan`` (``scan(table)``: the month's table as a lazy frame, or None), the
-    :data:`BIG_TABLES` of the month are lazy frames, never read whole; with ``scratch`` (a
-    folder for temporary files) the evidence is sorted once, into a parquet file there.
-    Returns None when the month has neither a roster nor messages nor payroll.
+    :data:`BIG_TABLES` of the month are lazy frames, never read whole, except the evidence:
+    sorted once (:func:`evidence_order`) and held, so the renderers only rank it. Returns
+    None when the month has neither a roster nor messages nor payroll.
     """
     def get(table: str, m: str = month) -> Frame | None:
         if scan is not None and m == month and table in BIG_TABLES:
@@ -229,7 +231,7 @@ def build_month_bundle(month: str, read: Reader, scan: Scanner | None = None,
         payroll=_sorted(payroll, "agent"),
         kpi_items=_sorted(get("kpi_items"), "agent_account", "item"),
         kpi_adjustments=_sorted(get("kpi_adjustments"), "agent_account", "kind", "item", "record_id"),
-        evidence=_sorted(evidence := get("evidence"), "agent_account", "kind", "at", "evidence_id"),
+        evidence=_sorted(get("evidence"), "agent_account", "kind", "at", "evidence_id"),
         agent_month_metrics=_sorted(get("agent_month_metrics"), "agent_account"),
         # only aggregated (then sorted) by the renderers: their row order does not matter
         questions=get("questions"),
@@ -247,11 +249,7 @@ def build_month_bundle(month: str, read: Reader, scan: Scanner | None = None,
         meta={**meta, "pass_mark": _decimal(meta.get("pass_mark")), "total_points": _decimal(meta.get("total_points")),
               "kpi_pool": _decimal(meta.get("kpi_pool"))} if meta else None,
     )
-    bundle.evidence_sorted = not isinstance(evidence, pl.LazyFrame)
-    if isinstance(evidence, pl.LazyFrame) and scratch is not None:
-        path = Path(scratch) / "evidence-sorted.parquet"
-        evidence.sort(evidence_order(evidence), nulls_last=True, maintain_order=True).sink_parquet(path, row_group_size=100_000)
-        bundle.evidence, bundle.evidence_sorted = pl.scan_parquet(path), True
+    bundle.evidence_sorted = True
     bundle.inputs_hash = meta.get("inputs_hash") or content_hash(
         [bundle.payroll, bundle.kpi_items, bundle.kpi_adjustments, bundle.agent_month_metrics,
          _evidence_ids(bundle.evidence, bundle.evidence_sorted)])
