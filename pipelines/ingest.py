@@ -37,6 +37,7 @@ MANIFEST_NAMES = ("kefu-manifest.yaml", "kefu-manifest.yml", "manifest.yaml")
 # and deduped across files by key hash, so memory is bounded by the largest file, not by the
 # month. The other kinds are small (roster, attendance, ...) and stay in memory.
 STREAMED_KINDS = frozenset({"messages", "orders", "refunds"})
+NICK_KINDS = ("messages", "refunds", "complaints", "reviews")  # staged buyer nicks the console masks
 
 
 class IngestError(Exception):
@@ -76,7 +77,7 @@ class IngestReport:
     def buyer_nicks(self) -> set[str]:
         """Every staged buyer nick (outputs mask them wherever they appear)."""
         nicks: set[str] = set(self.buyers.drop_nulls().to_list()) if self.buyers is not None else set()
-        for kind in ("messages", "refunds", "complaints", "reviews"):
+        for kind in NICK_KINDS:
             t = self.tables.get(kind)
             if t is not None and "buyer" in t.columns:
                 nicks |= set(t["buyer"].drop_nulls().unique().to_list())
@@ -379,7 +380,7 @@ def message_agents(messages: pl.LazyFrame | pl.DataFrame | None) -> set[str]:
 def streamed_buyers(staged: StagedInbox) -> pl.Series:
     """Distinct buyer nicks of the streamed kinds (the console masks them: see
     :meth:`IngestReport.buyer_nicks`)."""
-    found = [lf.select(pl.col("buyer").unique()).collect()["buyer"] for k in sorted(staged.parts) if (lf := staged.lazy(k)) is not None and "buyer" in lf.collect_schema().names()]
+    found = [lf.select(pl.col("buyer").unique()).collect()["buyer"] for k in NICK_KINDS if (lf := staged.lazy(k)) is not None]
     return pl.concat(found).unique() if found else pl.Series("buyer", [], pl.String)
 
 

@@ -101,10 +101,12 @@ def dedupe_parts(
     dropped_files: list[pl.Series] = []
     for b in range(buckets):
         rows = cand if buckets == 1 else cand.filter(cand_h % buckets == b)
+        if not len(rows):
+            continue
         got, dropped = _first_of_bucket(table, key, parts, starts, rows)
         losers.append(dropped)
         dropped_files.append(got)
-    lost = pl.concat(losers).sort()
+    lost = pl.concat(losers).sort()  # a bucket holds every repeat of its keys: never empty
     files = pl.concat(dropped_files)
     per_file = dict(files.value_counts().iter_rows()) if len(files) else {}
     for i in range(len(parts)):
