@@ -37,6 +37,9 @@ MANIFEST_NAMES = ("kefu-manifest.yaml", "kefu-manifest.yml", "manifest.yaml")
 # and deduped across files by key hash, so memory is bounded by the largest file, not by the
 # month. The other kinds are small (roster, attendance, ...) and stay in memory.
 STREAMED_KINDS = frozenset({"messages", "orders", "refunds"})
+# Rows of one batch staged at once, and the most rows of a streamed kind in one part: the
+# staging intermediates (several times the source text) are bounded by this, not by the file.
+SLICE_ROWS = 500_000
 NICK_KINDS = ("messages", "refunds", "complaints", "reviews")  # staged buyer nicks the console masks
 
 
@@ -121,10 +124,14 @@ def inbox_files(inbox: Path) -> list[Path]:
     )
 
 
-def iter_inbox(month: str, inbox: Path, kinds: frozenset[str] | None = None) -> Iterator[tuple[FileResult, dict[str, pl.DataFrame], list[pl.DataFrame]]]:
-    """Read and stage the inbox ONE FILE AT A TIME, in file order: yields (its result, its
-    staged rows per kind (its batches concatenated in order), its quarantine frames), so a
-    caller holds one file's rows at a time. Only files whose reader produces ``kinds``
+def iter_inbox(
+    month: str, inbox: Path, kinds: frozenset[str] | None = None
+) -> Iterator[tuple[FileResult, str | None, pl.DataFrame | None, pl.DataFrame | None]]:
+    """Read and stage the inbox ONE FILE AT A TIME, in file order, each batch in slices of
+    :data:`SLICE_ROWS` rows: yields (file result, kind, staged rows, quarantine rows) per
+    slice, then (file result, None, None, None) when the file is done, so a caller holds
+    one file's source rows and one slice's staged rows at a time (staging is row by row:
+    slicing changes no value, order or count). Only files whose reader produces ``kinds``
     (default: the KPI tables) are read; files of the other domain (SLA workbooks in a KPI
     inbox and vice versa) are listed with status ``other_domain``. Raises IngestError on a
     file that cannot be read at all."""
@@ -160,11 +167,11 @@ def iter_inbox(month: str, inbox: Path, kinds: frozenset[str] | None = None) -> 
                         raise readers.MissingColumns(broken[0].description, broken[1])
             encoding = src.encoding if fmt in ("text", "json") else None
             if reader is None:
-                yield FileResult(rel, src.sha256, None, encoding, status="unrecognised", notes=[f"无法识别的文件 (格式: {fmt})"]), {}, []
+                yield FileResult(rel, src.sha256, None, encoding, status="unrecognised", notes=[f"无法识别的文件 (格式: {fmt})"]), None, None, None
                 continue
             if not set(reader.kinds) & kinds:
                 other = "SLA(kefu sla)" if set(reader.kinds) & SLA_KINDS else "KPI(kefu ingest)"
-                yield FileResult(rel, src.sha256, reader.layout, encoding, status="other_domain", notes=[f"属于{other}, 本次不导入"]), {}, []
+                yield FileResult(rel, src.sha256, reader.layout, encoding, status="other_domain", notes=[f"属于{other}, 本次不导入"]), None, None, None
                 continue
             batches = reader.read(src)
         except (UnreadableFile, UndecodableFile, OSError, readers.MissingColumns, readers.SniffError) as e:
@@ -174,20 +181,17 @@ def iter_inbox(month: str, inbox: Path, kinds: frozenset[str] | None = None) -> 
         except Exception as e:  # a reader bug or a file it could not parse at all
             raise IngestError(f"{rel}: 读取失败 ({type(e).__name__}: {e})") from e
         fr = FileResult(rel, src.sha256, reader.layout, encoding)
-        staged: dict[str, list[pl.DataFrame]] = {}
-        quarantines: list[pl.DataFrame] = []
-        for b in batches:
-            loaded, quarantine, counts = stage_batch(b.kind, b.frame, month, rel)
-            staged.setdefault(b.kind, []).append(loaded)
-            quarantines.append(quarantine)
-            fr.counts.setdefault(b.kind, Counts()).add(counts)
+        batches = list(batches)
+        while batches:
+            b = batches.pop(0)  # each batch's source rows are freed once staged
+            for start in range(0, max(b.frame.height, 1), SLICE_ROWS):
+                loaded, quarantine, counts = stage_batch(b.kind, b.frame.slice(start, SLICE_ROWS), month, rel)
+                fr.counts.setdefault(b.kind, Counts()).add(counts)
+                yield fr, b.kind, loaded, quarantine
+                del loaded, quarantine
             fr.notes.extend(b.notes)
-        del batches
-        yield fr, {k: _concat(v) for k, v in staged.items()}, quarantines
-
-
-def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
-    return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical_relaxed")
+            del b
+        yield fr, None, None, None
 
 
 @dataclass
@@ -195,7 +199,8 @@ class StagedInbox:
     """One inbox staged and deduped (see :func:`stage_files`).
 
     ``tables``: the in-memory kinds (every kind but :data:`STREAMED_KINDS`, which live in
-    ``parts``: one part per file, in file order); ``rows``: rows per kind after dedupe."""
+    ``parts``: one part per file or file slice, in file order); ``rows``: rows per kind
+    after dedupe."""
 
     results: list[FileResult]
     tables: dict[str, pl.DataFrame]
@@ -223,8 +228,9 @@ class StagedInbox:
 def stage_files(month: str, inbox: str | Path, kinds: frozenset[str] | None = None, build=None) -> StagedInbox:
     """Read, stage and dedupe an inbox file by file, holding one file's rows at a time.
 
-    Rows of :data:`STREAMED_KINDS` go, as soon as their file is staged, into ``build`` (a
-    :class:`pipelines.publish.MonthBuild`, as ordered parts of the table) or into memory
+    Rows of :data:`STREAMED_KINDS` go, as soon as their slice is staged, into ``build`` (a
+    :class:`pipelines.publish.MonthBuild`, as ordered parts of the table: one per file, or
+    per :data:`SLICE_ROWS` rows of a big file) or into memory
     (``build`` None); only their key hashes stay (8 bytes a row) for the dedupe across
     files (:mod:`pipelines.staging.dedupe_parts`). Raises IngestError for an unreadable
     file or roster/ratings rows that disagree."""
@@ -239,20 +245,34 @@ def stage_files(month: str, inbox: str | Path, kinds: frozenset[str] | None = No
     if build is not None:
         for kind in streamed:
             build.start_parts(kind)  # the run's table from now on, even with no rows
-    for fr, staged, quarantine in iter_inbox(month, Path(inbox), kinds):
-        results.append(fr)
-        quarantines.extend(q for q in quarantine if q.height)
-        for kind, frame in staged.items():
-            if kind not in parts:
-                small.setdefault(kind, []).append(frame)
-            elif frame.height:
-                hashes[kind].append(key_hashes(kind, frame))
-                kept[kind] += frame.height
-                if build is None:
-                    parts[kind].frames.append(frame)
-                else:
-                    parts[kind].paths.append(build.write_part(kind, frame))
-        del staged
+    buffered: dict[str, list[pl.DataFrame]] = {k: [] for k in streamed}
+
+    def flush(kind: str) -> None:  # the buffered slices of one file become one part
+        frame = pl.concat(buffered[kind], how="vertical_relaxed") if len(buffered[kind]) > 1 else buffered[kind][0]
+        buffered[kind].clear()
+        hashes[kind].append(key_hashes(kind, frame))
+        kept[kind] += frame.height
+        if build is None:
+            parts[kind].frames.append(frame)
+        else:
+            parts[kind].paths.append(build.write_part(kind, frame))
+
+    for fr, kind, loaded, quarantine in iter_inbox(month, Path(inbox), kinds):
+        if kind is None:  # the file is done
+            results.append(fr)
+            for k in streamed:
+                if buffered[k]:
+                    flush(k)
+            continue
+        if quarantine.height:
+            quarantines.append(quarantine)
+        if kind not in parts:
+            small.setdefault(kind, []).append(loaded)
+        elif loaded.height:
+            buffered[kind].append(loaded)
+            if sum(f.height for f in buffered[kind]) >= SLICE_ROWS:
+                flush(kind)
+        del loaded, quarantine
     conflicts = [c for kind in MUST_AGREE if kind in kinds for c in conflicting_duplicates(kind, small.get(kind, []))]
     if conflicts:
         raise IngestError("同一客服账号有多行且内容不一致(请只保留一行):\n" + "\n".join(f"  - {c}" for c in conflicts))
