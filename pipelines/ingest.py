@@ -173,7 +173,7 @@ def iter_inbox(
                 other = "SLA(kefu sla)" if set(reader.kinds) & SLA_KINDS else "KPI(kefu ingest)"
                 yield FileResult(rel, src.sha256, reader.layout, encoding, status="other_domain", notes=[f"属于{other}, 本次不导入"]), None, None, None
                 continue
-            batches = reader.read(src)
+            batches = list(reader.read(src))
         except (UnreadableFile, UndecodableFile, OSError, readers.MissingColumns, readers.SniffError) as e:
             raise IngestError(f"{rel}: {e}") from e
         except IngestError:
@@ -181,7 +181,7 @@ def iter_inbox(
         except Exception as e:  # a reader bug or a file it could not parse at all
             raise IngestError(f"{rel}: 读取失败 ({type(e).__name__}: {e})") from e
         fr = FileResult(rel, src.sha256, reader.layout, encoding)
-        batches = list(batches)
+        del src  # its cached bytes and decoded text (several times the file) before staging
         while batches:
             b = batches.pop(0)  # each batch's source rows are freed once staged
             for start in range(0, max(b.frame.height, 1), SLICE_ROWS):
