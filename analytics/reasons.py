@@ -23,15 +23,11 @@ from datetime import timedelta
 
 import numpy as np
 import polars as pl
-from sklearn.feature_extraction.text import TfidfTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import train_test_split
 
 from analytics.segment import Segmenter, tokenize
 from analytics.sessions import Sessions
 from analytics.settings import AnalyticsSettings
-from analytics.vectorize import build_vocabulary, count_matrix
+from analytics.vectorize import build_vocabulary, count_matrix, single_threaded
 
 
 @dataclass
@@ -93,19 +89,24 @@ def link_refunds(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFrame 
 
 
 def _fit(tokens: pl.DataFrame, docs: np.ndarray, labels: np.ndarray, min_df: int, seed: int):
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.linear_model import LogisticRegression
+
     vocab = build_vocabulary(tokens, docs, min_df)
     if vocab.height == 0:
         vocab = build_vocabulary(tokens, docs, 1)
     tf = TfidfTransformer(sublinear_tf=True)
     x = tf.fit_transform(count_matrix(tokens, docs, vocab))
     model = LogisticRegression(max_iter=2000, class_weight="balanced", random_state=seed)
-    model.fit(x, labels)
+    with single_threaded():
+        model.fit(x, labels)
     return vocab, tf, model
 
 
 def _predict(fitted, tokens: pl.DataFrame, docs: np.ndarray):
     vocab, tf, model = fitted
-    proba = model.predict_proba(tf.transform(count_matrix(tokens, docs, vocab)))
+    with single_threaded():
+        proba = model.predict_proba(tf.transform(count_matrix(tokens, docs, vocab)))
     best = proba.argmax(axis=1)
     return model.classes_[best], proba[np.arange(len(best)), best]
 
@@ -150,6 +151,10 @@ def classify_reasons(sess: Sessions, norm_msgs: pl.DataFrame | None, refunds: pl
                                 pl.lit(None, pl.String).alias("predicted_reason"),
                                 pl.lit(None, pl.Float64).alias("confidence"))
         return out.select(out_cols).sort("conversation_id"), report
+
+    # scikit-learn (~1 s to import) only when a classifier is fitted
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.model_selection import train_test_split
 
     if tokens is None:
         tokens = tokenize(docs["text"], segmenter, stopwords)

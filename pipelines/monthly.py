@@ -89,6 +89,8 @@ class MonthJob:
     replace: bool = False  # accept any difference from the month's last load
     lock_timeout: float | None = None  # seconds to wait for another run (None: KEFU_LOCK_TIMEOUT)
     shop: str = ""  # the shop's key in a many-shop warehouse (kefu run --shops); "" for one shop
+    dask_address: str | None = None  # run the analytics partitions on this Dask cluster (pipelines.dask_map)
+    partitions: int | None = None  # buyer partitions of the chat analytics (None: from the month's size)
 
     def __post_init__(self):
         from scoring import DEFAULT_RULES_PATH
@@ -207,22 +209,33 @@ def _analytics_from_stats(job: MonthJob, build: MonthBuild, stats: pl.DataFrame,
 
 
 def scoring_inputs(build: MonthBuild):
+    """What scoring reads; of the big marts (evidence, conversations) only the columns it
+    uses (scoring.inputs), scanned from the build's parquet parts."""
     from scoring import ScoringInputs
+    from scoring.inputs import CONVERSATION_COLUMNS, EVIDENCE_COLUMNS
 
     _read = build.read
+
+    def narrow(table: str, columns) -> pl.DataFrame | None:
+        lf = build.scan(table)
+        if lf is None:
+            return None
+        have = lf.collect_schema().names()
+        return lf.select([c for c in columns if c in have]).collect()
+
     roster = _read("roster")
     return ScoringInputs(
         roster=roster if roster is not None else pl.DataFrame(),
         ratings=_read("ratings"),
         agent_month_metrics=_read("agent_month_metrics"),
-        evidence=_read("evidence"),
+        evidence=narrow("evidence", EVIDENCE_COLUMNS),
         refunds=_read("refunds"),
         orders=_read("orders"),
         complaints=_read("complaints"),
         reviews=_read("reviews"),
         attendance=_read("attendance"),
         attendance_summary=_read("attendance_summary"),
-        conversations=_read("conversations"),
+        conversations=narrow("conversations", CONVERSATION_COLUMNS),
         quarantine=_read("quarantine"),
     )
 
