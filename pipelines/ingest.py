@@ -39,7 +39,7 @@ MANIFEST_NAMES = ("kefu-manifest.yaml", "kefu-manifest.yml", "manifest.yaml")
 STREAMED_KINDS = frozenset({"messages", "orders", "refunds"})
 # Rows of one batch staged at once, and the most rows of a streamed kind in one part: the
 # staging intermediates (several times the source text) are bounded by this, not by the file.
-SLICE_ROWS = 500_000
+SLICE_ROWS = 250_000
 NICK_KINDS = ("messages", "refunds", "complaints", "reviews")  # staged buyer nicks the console masks
 
 

@@ -45,7 +45,7 @@ def whole_inbox_path(inbox) -> tuple[dict[str, pl.DataFrame], dict[str, dict[str
     return tables, dups
 
 
-@pytest.mark.parametrize("slice_rows", [500_000, 97])
+@pytest.mark.parametrize("slice_rows", [250_000, 97])
 def test_streamed_tables_equal_the_whole_inbox_path_row_for_row(inbox, tmp_path, monkeypatch, slice_rows):
     """Also with big files cut in slices of 97 rows (staged and written slice by slice)."""
     monkeypatch.setattr("pipelines.ingest.SLICE_ROWS", slice_rows)
