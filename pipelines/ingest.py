@@ -173,17 +173,14 @@ def iter_inbox(
                 other = "SLA(kefu sla)" if set(reader.kinds) & SLA_KINDS else "KPI(kefu ingest)"
                 yield FileResult(rel, src.sha256, reader.layout, encoding, status="other_domain", notes=[f"属于{other}, 本次不导入"]), None, None, None
                 continue
-            batches = list(reader.read(src))
-        except (UnreadableFile, UndecodableFile, OSError, readers.MissingColumns, readers.SniffError) as e:
-            raise IngestError(f"{rel}: {e}") from e
+            batches = reader.read(src)
         except IngestError:
             raise
-        except Exception as e:  # a reader bug or a file it could not parse at all
-            raise IngestError(f"{rel}: 读取失败 ({type(e).__name__}: {e})") from e
+        except Exception as e:
+            raise _read_error(rel, e) from e
         fr = FileResult(rel, src.sha256, reader.layout, encoding)
         del src  # its cached bytes and decoded text (several times the file) before staging
-        while batches:
-            b = batches.pop(0)  # each batch's source rows are freed once staged
+        for b in _each_batch(rel, batches):
             for start in range(0, max(b.frame.height, 1), SLICE_ROWS):
                 loaded, quarantine, counts = stage_batch(b.kind, b.frame.slice(start, SLICE_ROWS), month, rel)
                 fr.counts.setdefault(b.kind, Counts()).add(counts)
@@ -191,7 +188,35 @@ def iter_inbox(
                 del loaded, quarantine
             fr.notes.extend(b.notes)
             del b
+        del batches
         yield fr, None, None, None
+
+
+def _read_error(rel: str, e: Exception) -> IngestError:
+    if isinstance(e, (UnreadableFile, UndecodableFile, OSError, readers.MissingColumns, readers.SniffError)):
+        return IngestError(f"{rel}: {e}")
+    return IngestError(f"{rel}: 读取失败 ({type(e).__name__}: {e})")  # a reader bug or a file it could not parse at all
+
+
+def _each_batch(rel: str, batches) -> Iterator:
+    """A reader's batches one at a time: a list is emptied as it goes (each batch's source
+    rows are freed once staged); any other iterable is read lazily (a reader may yield a
+    big file in chunks of rows), its errors naming the file like any read error."""
+    if isinstance(batches, list):
+        while batches:
+            yield batches.pop(0)
+        return
+    it = iter(batches)
+    while True:
+        try:
+            b = next(it)
+        except StopIteration:
+            return
+        except IngestError:
+            raise
+        except Exception as e:
+            raise _read_error(rel, e) from e
+        yield b
 
 
 @dataclass

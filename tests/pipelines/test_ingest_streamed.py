@@ -93,3 +93,31 @@ def test_report_keeps_buyers_and_roster_gaps_without_the_frames(inbox, tmp_path)
     from pipelines.ingest import roster_gaps
 
     assert (rep.unknown_agents, rep.unknown_attendance_names) == roster_gaps(tables)
+
+
+def test_a_reader_yielding_chunks_is_read_lazily_with_the_same_result(inbox, monkeypatch):
+    """A reader may yield a big file's rows in chunks (a generator): same tables; a read error
+    in the middle of the file still names the file."""
+    from pipelines.ingest import IngestError
+    from pipelines.readers.chat_flat import ChatFlatReader
+
+    want, _ = whole_inbox_path(inbox)
+    whole = ChatFlatReader.read
+
+    def in_chunks(self, src):
+        for b in whole(self, src):
+            for start in range(0, b.frame.height, 50):
+                yield type(b)(b.kind, b.frame.slice(start, 50), b.notes if start == 0 else [])
+
+    monkeypatch.setattr(ChatFlatReader, "read", in_chunks)
+    _, tables, _ = stage_inbox(MONTH, inbox)
+    for kind in STREAMED_KINDS:
+        assert_frame_equal(tables[kind], want[kind])
+
+    def broken(self, src):
+        yield from list(in_chunks(self, src))[:2]
+        raise ValueError("第 101 行无法解析")
+
+    monkeypatch.setattr(ChatFlatReader, "read", broken)
+    with pytest.raises(IngestError, match=r"\.csv: 读取失败 \(ValueError: 第 101 行无法解析\)"):
+        stage_inbox(MONTH, inbox)
