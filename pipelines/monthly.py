@@ -89,6 +89,8 @@ class MonthJob:
     replace: bool = False  # accept any difference from the month's last load
     lock_timeout: float | None = None  # seconds to wait for another run (None: KEFU_LOCK_TIMEOUT)
     shop: str = ""  # the shop's key in a many-shop warehouse (kefu run --shops); "" for one shop
+    dask_address: str | None = None  # run the analytics partitions on this Dask cluster (pipelines.dask_map)
+    partitions: int | None = None  # buyer partitions of the chat analytics (None: from the month's size)
 
     def __post_init__(self):
         from scoring import DEFAULT_RULES_PATH
