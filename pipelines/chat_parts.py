@@ -15,10 +15,10 @@ whole-month frame is ever held:
    on the labelled documents only), topics (a seeded sample of documents).
 4. **Second pass** (:func:`finish_partition`): tag each partition's after-sales conversations
    with the fitted model and write its conversations and conversation_reasons.
-5. **Publishable parts** (:func:`write_sorted_parts`): each row mart's partition files are
-   merged in its total order (:data:`analytics.partition.ROW_MARTS`) by DuckDB (which spills
-   to disk beyond its memory limit) and streamed into the build as ordered parts, so the
-   published tables have the same rows in the same order as the one-piece build.
+5. **Publishable parts** (:func:`write_sorted_parts`): each partition wrote its row marts
+   sorted by their total orders (:data:`analytics.partition.ROW_MARTS`); they are merged
+   into the build as ordered parts, one part in memory at a time, so the published tables
+   have the same rows in the same order as the one-piece build.
 
 Tasks are top-level functions of picklable arguments (paths as strings, frames, settings,
 the data folder the text resources are read from), run through an injectable ``map`` (a plain
@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
@@ -45,8 +44,8 @@ from analytics.settings import AnalyticsSettings
 from pipelines.dask_map import Map, local_map
 
 SPLIT_BATCH_ROWS = 200_000  # messages read per record batch while splitting
-PART_ROWS = 250_000  # rows per published part of a row mart
-DUCKDB_MEMORY = "1GB"  # the merge-sort of a row mart spills to the scratch folder beyond this
+PART_ROWS = 100_000  # rows per published part of a row mart (about; the unit of the merge)
+ROW_GROUP_ROWS = 8_192  # row groups of a partition's row marts: the merge reads slices of them
 _CARRY = ("conversations_pre", "escal", "reasons_base")  # first pass -> second pass, per partition
 
 _RESOURCES: dict[str, Any] = {}
@@ -122,7 +121,9 @@ def run_partition(task: PartitionTask) -> dict[str, pl.DataFrame]:
     folder = Path(task.out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     out["conversations_pre"] = out.pop("conversations")
-    for name in (*FIRST_PASS_MARTS, *_CARRY):
+    for name in FIRST_PASS_MARTS:
+        _write_sorted(out.pop(name), name, folder / f"{name}.parquet")
+    for name in _CARRY:
         out.pop(name).write_parquet(folder / f"{name}.parquet")
     return {name: out[name] for name in SMALL}
 
@@ -133,35 +134,50 @@ def finish_partition(task: FinishTask) -> None:
     part = {name: pl.read_parquet(folder / f"{name}.parquet") for name in _CARRY}
     part["conversations"] = part.pop("conversations_pre")
     for name, frame in _finish(part, task.model, text_resources(task.settings, task.data_dir)).items():
-        frame.write_parquet(folder / f"{name}.parquet")
+        _write_sorted(frame, name, folder / f"{name}.parquet")
 
 
-def write_sorted_parts(build, table: str, files: list[Path], key: list[str], temp_dir: Path) -> int:
-    """Write ``table`` into the build as ordered parts: the rows of ``files`` sorted by ``key``
-    (a total order, nulls first as polars sorts), merged by DuckDB. Returns the row count."""
+def write_sorted_parts(build, table: str, files: list[Path], key: list[str]) -> int:
+    """Write ``table`` into the build as ordered parts: the rows of ``files`` (each sorted by
+    ``key``, a total order) merged in that order, :data:`PART_ROWS` rows at a time.
+
+    Boundaries are cut from a sample of the keys; since every file is sorted, the rows of one
+    part are one contiguous slice of each file, found by a sort of that file's key columns
+    with the boundaries. Memory: one file's key columns, or one part. Returns the row count."""
     build.start_parts(table)
-    order = ", ".join(f'"{c}" ASC NULLS FIRST' for c in key)
-    paths = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+    files = [f for f in files if pq.ParquetFile(f).metadata.num_rows]
+    total = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    if total == 0:
+        return 0
+    every = max(1, PART_ROWS // 64)
+    sample = pl.concat([pl.scan_parquet(f).select(key).gather_every(every).collect() for f in files]).sort(key)
+    n_parts = -(-total // PART_ROWS)
+    step = max(1, -(-sample.height // n_parts))
+    bounds = sample[step::step]
+    flag = "__bound_last"
+    slices = []
+    for f in files:
+        keys = pl.read_parquet(f, columns=key)
+        # rows of this file before each boundary: a boundary sorts before the row equal to it
+        before = (pl.concat([keys.with_columns(pl.lit(1, pl.Int8).alias(flag)), bounds.with_columns(pl.lit(0, pl.Int8).alias(flag))])
+                  .sort([*key, flag]).with_columns(pl.col(flag).cast(pl.Int64).cum_sum().alias("n"))
+                  .filter(pl.col(flag) == 0)["n"].to_list())
+        slices.append([0, *before, keys.height])
     rows = 0
-    with duckdb.connect() as con:
-        con.execute(f"SET memory_limit = '{DUCKDB_MEMORY}'")
-        con.execute("SET temp_directory = '" + str(temp_dir).replace("'", "''") + "'")
-        con.execute("SET preserve_insertion_order = true")
-        reader = con.sql(f"SELECT * FROM read_parquet({paths}) ORDER BY {order}").to_arrow_reader(PART_ROWS)
-        pending: list[pl.DataFrame] = []
-        pending_rows = 0
-        for batch in reader:  # DuckDB hands out vectors of 2,048 rows: gather them into parts
-            frame = pl.from_arrow(batch)
-            pending.append(frame)
-            pending_rows += frame.height
-            if pending_rows >= PART_ROWS:
-                build.write_part(table, pl.concat(pending))
-                rows += pending_rows
-                pending, pending_rows = [], 0
-        if pending:
-            build.write_part(table, pl.concat(pending))
-            rows += pending_rows
+    for j in range(bounds.height + 1):
+        pieces = [pl.scan_parquet(f).slice(pos[j], pos[j + 1] - pos[j]).collect()
+                  for f, pos in zip(files, slices, strict=True) if pos[j + 1] > pos[j]]
+        if pieces:
+            part = pl.concat(pieces).sort(key)
+            build.write_part(table, part)
+            rows += part.height
     return rows
+
+
+def _write_sorted(frame: pl.DataFrame, name: str, path: Path) -> None:
+    """A partition's row mart, sorted by its total order, in small row groups (the merge reads
+    slices of it)."""
+    frame.sort(ROW_MARTS[name]).write_parquet(path, row_group_size=ROW_GROUP_ROWS)
 
 
 @dataclass
@@ -195,7 +211,7 @@ def chat_marts_in_parts(build, k: int, refunds: pl.DataFrame | None, roster: pl.
         rows = {}
         for name in (*FIRST_PASS_MARTS, *SECOND_PASS_MARTS):
             rows[name] = write_sorted_parts(build, name, [Path(t.out_dir) / f"{name}.parquet" for t in tasks],
-                                            ROW_MARTS[name], scratch)
+                                            ROW_MARTS[name])
         return PartsOutcome(small_marts, rows, report, topics_message)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
