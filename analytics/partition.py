@@ -41,7 +41,7 @@ from analytics.settings import AnalyticsSettings
 from analytics.text_hits import build_text_hits, normalized_messages
 
 PARTITION_ROWS = 125_000  # messages per partition (the working set of one is ~100 MB)
-MAX_PARTITIONS = 16
+MAX_PARTITIONS = 128  # 16M messages; beyond, partitions grow (streamed, one at a time)
 ONE_PIECE_BELOW = 250_000
 
 # the staged message columns the chat marts read (others, e.g. sender, read_status, are unused)

@@ -43,7 +43,7 @@ from analytics.partition import finish_partition as _finish
 from analytics.settings import AnalyticsSettings
 from pipelines.dask_map import Map, local_map
 
-SPLIT_BATCH_ROWS = 200_000  # messages read per record batch while splitting
+SPLIT_BATCH_ROWS = 250_000  # messages read at a time while splitting
 PART_ROWS = 100_000  # rows per published part of a row mart (about; the unit of the merge)
 ROW_GROUP_ROWS = 8_192  # row groups of a partition's row marts: the merge reads slices of them
 _CARRY = ("conversations_pre", "escal", "reasons_base")  # first pass -> second pass, per partition
@@ -95,10 +95,9 @@ def split_messages(files: list[Path], k: int, scratch: Path) -> tuple[list[list[
     out: list[list[str]] = [[] for _ in range(k)]
     accounts, offset, batch_no = [], 0, 0
     for f in files:
-        reader = pq.ParquetFile(f)
-        cols = [c for c in MESSAGE_COLUMNS if c in reader.schema_arrow.names]
-        for batch in reader.iter_batches(batch_size=SPLIT_BATCH_ROWS, columns=cols):
-            df = pl.from_arrow(batch)
+        cols = [c for c in MESSAGE_COLUMNS if c in pl.read_parquet_schema(f)]
+        for lo in range(0, pq.ParquetFile(f).metadata.num_rows, SPLIT_BATCH_ROWS):
+            df = pl.scan_parquet(f).select(cols).slice(lo, SPLIT_BATCH_ROWS).collect()
             df = df.with_row_index("msg_idx", offset=offset).with_columns(pl.col("msg_idx").cast(pl.Int64), partition_of(k).alias("_p"))
             offset += df.height
             accounts.append(df.select("shop", "agent_account").unique())

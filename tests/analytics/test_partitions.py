@@ -45,6 +45,6 @@ def test_the_bundled_month_with_transfers_and_a_roster_in_7_partitions(settings,
     _assert_same(one, many)
 
 
-@pytest.mark.parametrize("rows, k", [(0, 1), (249_999, 1), (250_000, 2), (1_000_000, 8), (10_000_000, 16)])
+@pytest.mark.parametrize("rows, k", [(0, 1), (249_999, 1), (250_000, 2), (1_000_000, 8), (10_000_000, 80), (100_000_000, 128)])
 def test_partition_count_follows_the_row_count(rows, k):
     assert partition_count(rows) == k
