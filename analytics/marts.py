@@ -200,7 +200,7 @@ def build_chat_marts(messages: pl.DataFrame, refunds: pl.DataFrame | None, order
     t = settings.text.topics
     months = sess.conversations.select("conversation_id", "month")
     topic_docs = topic_sample(docs_all.join(months, on="conversation_id", how="left", maintain_order="left"),
-                              t.max_docs, t.seed).drop("month")
+                              t.max_docs, t.seed, "doc").drop("month")  # doc: the first-buyer-message order
     topics, topics_message = month_topics(topic_docs, tokens, sess.conversations, settings, res)
     month = month_with_indicators(month, quality, know, roster)
     escal = escalations(sess, hits)

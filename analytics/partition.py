@@ -85,17 +85,24 @@ def _to_month_idx(frame: pl.DataFrame, global_idx: pl.Series, cols: list[str]) -
     return frame.with_columns(pl.lit(global_idx).gather(pl.col(c)).alias(c) for c in cols)
 
 
-def topic_sample(docs: pl.DataFrame, max_docs: int, seed: int) -> pl.DataFrame:
+def topic_sample(docs: pl.DataFrame, max_docs: int, seed: int, order: str) -> pl.DataFrame:
     """The documents topic discovery sees: per month (column ``month``) all of them up to
     ``max_docs``, else the ``max_docs`` with the smallest seeded hash of their conversation_id
-    (a fixed sample, whatever the partitions or the row order). Row order is kept."""
+    (column ``topic_key`` if present), ties by ``order`` (the document's place in the month's
+    order): a fixed sample, whatever the partitions. Row order is kept, ``topic_key`` dropped."""
     counts = docs.group_by("month").len()
     if counts.height == 0 or counts["len"].max() <= max_docs:
-        return docs
-    key = pl.col("conversation_id").hash(seed=seed).alias("_key")
-    chosen = (docs.select("month", "conversation_id", key).sort("month", "_key", "conversation_id")
-              .group_by("month", maintain_order=True).head(max_docs).select("conversation_id"))
-    return docs.join(chosen, on="conversation_id", how="semi", maintain_order="left")
+        return docs.drop("topic_key", strict=False)
+    if "topic_key" not in docs.columns:
+        docs = docs.with_columns(topic_key(seed))
+    chosen = (docs.select("month", "topic_key", order).sort("month", "topic_key", order)
+              .group_by("month", maintain_order=True).head(max_docs).select(order))
+    return docs.join(chosen, on=order, how="semi", maintain_order="left").drop("topic_key")
+
+
+def topic_key(seed: int) -> pl.Expr:
+    """The seeded hash of a document's conversation_id that orders the topic sample."""
+    return pl.col("conversation_id").hash(seed=seed).alias("topic_key")
 
 
 def partition_marts(msgs: pl.DataFrame, global_idx: pl.Series, accounts: pl.DataFrame, refunds: pl.DataFrame | None,
@@ -111,11 +118,12 @@ def partition_marts(msgs: pl.DataFrame, global_idx: pl.Series, accounts: pl.Data
     * final row marts: questions, text_hits, product_questions, evidence;
     * finished by :func:`finish_partition` once the classifier is fitted: conversations
       (sessions' columns), escal (escalations), reasons_base (:func:`analytics.reasons.reasons_base`,
-      text kept for after-sales conversations only);
+      text kept for after-sales conversations only), topic_docs;
     * small, merged over partitions: q_metrics, conv_metrics, transfers, agents, msg_fig
       (:func:`merge_metrics`), quality, know (:func:`merge_indicators`), labelled (the
-      labelled documents, :func:`fit_labelled`), topic_docs (this partition's share of the
-      topic sample, with first_b, the month row number of its first buyer message).
+      labelled documents, :func:`fit_labelled`), topic_keys (month, topic_key, first_b: the
+      month row number of the first buyer message) of this partition's topic candidates,
+      topic_docs (those candidates with their text, for :func:`finish_partition`).
     """
     from analytics.marts import questions_mart, response_evidence
 
@@ -135,10 +143,11 @@ def partition_marts(msgs: pl.DataFrame, global_idx: pl.Series, accounts: pl.Data
     first_b = (norm.filter((pl.col("kind") == "B") & pl.col("conversation_id").is_not_null())
                .group_by("conversation_id", maintain_order=True).agg(pl.col("msg_idx").first().alias("first_b")))
     t = settings.text.topics
-    topic_docs = topic_sample(
+    topic_docs = _to_month_idx(
         docs.drop("doc").join(first_b, on="conversation_id", how="left", maintain_order="left")
         .join(sess.conversations.select("conversation_id", "month"), on="conversation_id", how="left", maintain_order="left"),
-        t.max_docs, t.seed)
+        global_idx, ["first_b"])
+    topic_docs = topic_sample(topic_docs, t.max_docs, t.seed, "first_b")  # this partition's candidates
     convs = sess.conversations.drop("conv_no", "agent_no", "first_agent_msg_idx", "first_buyer_msg_idx")
     return {
         "questions": _to_month_idx(questions, global_idx, ["ref_msg_idx", "answer_msg_idx"]),
@@ -156,7 +165,8 @@ def partition_marts(msgs: pl.DataFrame, global_idx: pl.Series, accounts: pl.Data
         "quality": quality,
         "know": know,
         "labelled": base.filter(pl.col("label").is_not_null()).select("conversation_id", "label", "text"),
-        "topic_docs": _to_month_idx(topic_docs, global_idx, ["first_b"]),
+        "topic_docs": topic_docs,
+        "topic_keys": topic_docs.select("month", topic_key(t.seed), "first_b"),
     }
 
 
@@ -207,9 +217,11 @@ def fit_labelled(labelled: pl.DataFrame, settings: AnalyticsSettings, res) -> tu
     return fit_reasons(labelled, None, settings, res.segmenter, res.stopwords)
 
 
-def finish_partition(part: dict[str, pl.DataFrame], model: ReasonModel, res) -> dict[str, pl.DataFrame]:
+def finish_partition(part: dict[str, pl.DataFrame], model: ReasonModel, topic_choice: pl.Series,
+                     res) -> dict[str, pl.DataFrame]:
     """A partition's conversations and conversation_reasons rows, from its conversations,
-    escal and reasons_base (:func:`partition_marts`) and the fitted ``model``."""
+    escal and reasons_base (:func:`partition_marts`) and the fitted ``model``; and its
+    documents of the month's topic sample (``topic_choice``: their first_b, :func:`merge_small`)."""
     from analytics.marts import conversations_mart
 
     base = part["reasons_base"]
@@ -221,39 +233,40 @@ def finish_partition(part: dict[str, pl.DataFrame], model: ReasonModel, res) -> 
     reasons = tag_reasons(base, model, tokens)
     sess = Sessions(rows=pl.DataFrame(), messages=pl.DataFrame(), conversations=part["conversations"],
                     questions=pl.DataFrame(), transfers=pl.DataFrame())
-    return {"conversations": conversations_mart(sess, part["escal"], reasons), "conversation_reasons": reasons}
+    return {"conversations": conversations_mart(sess, part["escal"], reasons), "conversation_reasons": reasons,
+            "topic_docs": part["topic_docs"].filter(pl.col("first_b").is_in(topic_choice.implode()))}
 
 
 def month_topics_of(topic_docs: pl.DataFrame, settings: AnalyticsSettings, res) -> tuple[pl.DataFrame, str]:
-    """(topics, message) of the partitions' topic_docs, concatenated: sampled again over the
-    month, put in the one-piece order (first buyer message) and segmented."""
+    """(topics mart, message) of the sampled documents the partitions returned
+    (:func:`finish_partition`), concatenated: put in the one-piece order (first buyer message)
+    and segmented."""
     from analytics.marts import month_topics
+    from analytics.topics import TOPIC_SCHEMA
 
-    t = settings.text.topics
-    docs = (topic_sample(topic_docs, t.max_docs, t.seed).sort("first_b")
-            .with_row_index("doc").with_columns(pl.col("doc").cast(pl.Int64)))
+    docs = topic_docs.sort("first_b").with_row_index("doc").with_columns(pl.col("doc").cast(pl.Int64))
     tokens = tokenize(docs["text"], res.segmenter, res.stopwords).with_columns(pl.col("doc").cast(pl.Int64))
-    return month_topics(docs.select("doc", "conversation_id", "text"), tokens,
-                        docs.select("conversation_id", "month"), settings, res)
+    topics, message = month_topics(docs.select("doc", "conversation_id", "text"), tokens,
+                                   docs.select("conversation_id", "month"), settings, res)
+    return topics.select("month", *TOPIC_SCHEMA), message
 
 
 # the small frames of partition_marts, concatenated over partitions before the merge
-SMALL = ("q_metrics", "conv_metrics", "transfers", "agents", "msg_fig", "quality", "know", "labelled", "topic_docs")
+SMALL = ("q_metrics", "conv_metrics", "transfers", "agents", "msg_fig", "quality", "know", "labelled", "topic_keys")
 
 
 def merge_small(small: dict[str, pl.DataFrame], roster: pl.DataFrame | None, settings: AnalyticsSettings,
-                res) -> tuple[dict[str, pl.DataFrame], ReasonModel, ReasonReport, str, Sessions]:
-    """(agent_day_metrics + agent_month_metrics + topics marts, reason model, its report, topics
-    message, merged sessions) from the partitions' small frames (:data:`SMALL`), concatenated."""
-    from analytics.topics import TOPIC_SCHEMA
-
+                res) -> tuple[dict[str, pl.DataFrame], ReasonModel, ReasonReport, pl.Series, Sessions]:
+    """(agent_day_metrics + agent_month_metrics marts, reason model, its report, the topic
+    sample's first_b, merged sessions) from the partitions' small frames (:data:`SMALL`),
+    concatenated."""
     day, month, sess = merge_metrics(small["q_metrics"], small["conv_metrics"], small["msg_fig"],
                                      small["transfers"], small["agents"], settings)
     month = merge_indicators(month, small["quality"], small["know"], roster)
     model, report = fit_labelled(small["labelled"], settings, res)
-    topics, message = month_topics_of(small["topic_docs"], settings, res)
-    marts = {"agent_day_metrics": day, "agent_month_metrics": month, "topics": topics.select("month", *TOPIC_SCHEMA)}
-    return marts, model, report, message, sess
+    t = settings.text.topics
+    choice = topic_sample(small["topic_keys"], t.max_docs, t.seed, "first_b")["first_b"]
+    return {"agent_day_metrics": day, "agent_month_metrics": month}, model, report, choice, sess
 
 
 def concat_parts(frames: list[pl.DataFrame]) -> pl.DataFrame:
@@ -275,13 +288,17 @@ def build_partitioned(messages: pl.DataFrame, refunds: pl.DataFrame | None, rost
         if global_idx.len():
             parts.append(partition_marts(messages[global_idx], global_idx, accounts, refunds, roster, settings, res))
     small = {name: concat_parts([p.pop(name) for p in parts]) for name in SMALL}
-    marts, model, report, topics_message, sess = merge_small(small, roster, settings, res)
+    marts, model, report, choice, sess = merge_small(small, roster, settings, res)
     rows: dict[str, list[pl.DataFrame]] = {name: [] for name in ROW_MARTS}
+    topic_docs = []
     for p in parts:
         for name in FIRST_PASS_MARTS:
             rows[name].append(p[name])
-        for name, frame in finish_partition(p, model, res).items():
+        done = finish_partition(p, model, choice, res)
+        topic_docs.append(done.pop("topic_docs"))
+        for name, frame in done.items():
             rows[name].append(frame)
+    marts["topics"], topics_message = month_topics_of(concat_parts(topic_docs), settings, res)
     for name, key in ROW_MARTS.items():
         marts[name] = concat_parts(rows.pop(name)).sort(key)
     marts = {name: marts[name] for name in CHAT_MART_ORDER}

@@ -38,7 +38,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from analytics.partition import (FIRST_PASS_MARTS, MESSAGE_COLUMNS, ROW_MARTS, SECOND_PASS_MARTS, SMALL, concat_parts,
-                                 merge_small, partition_marts, partition_of)
+                                 merge_small, month_topics_of, partition_marts, partition_of)
 from analytics.partition import finish_partition as _finish
 from analytics.settings import AnalyticsSettings
 from pipelines.dask_map import Map, local_map
@@ -46,7 +46,7 @@ from pipelines.dask_map import Map, local_map
 SPLIT_BATCH_ROWS = 250_000  # messages read at a time while splitting
 PART_ROWS = 100_000  # rows per published part of a row mart (about; the unit of the merge)
 ROW_GROUP_ROWS = 8_192  # row groups of a partition's row marts: the merge reads slices of them
-_CARRY = ("conversations_pre", "escal", "reasons_base")  # first pass -> second pass, per partition
+_CARRY = ("conversations_pre", "escal", "reasons_base", "topic_docs")  # first pass -> second pass, per partition
 
 _RESOURCES: dict[str, Any] = {}
 
@@ -79,10 +79,12 @@ class PartitionTask:
 
 @dataclass(frozen=True)
 class FinishTask:
-    """One partition's second pass: its folder, the fitted reason model, settings."""
+    """One partition's second pass: its folder, the fitted reason model, the topic sample
+    (first_b of its documents), settings."""
 
     out_dir: str
     model: Any  # analytics.reasons.ReasonModel
+    topic_choice: pl.Series
     settings: AnalyticsSettings
     data_dir: str
 
@@ -127,13 +129,17 @@ def run_partition(task: PartitionTask) -> dict[str, pl.DataFrame]:
     return {name: out[name] for name in SMALL}
 
 
-def finish_partition(task: FinishTask) -> None:
-    """Second pass of one partition: its conversations and conversation_reasons files."""
+def finish_partition(task: FinishTask) -> pl.DataFrame:
+    """Second pass of one partition: its conversations and conversation_reasons files;
+    returns its documents of the topic sample."""
     folder = Path(task.out_dir)
     part = {name: pl.read_parquet(folder / f"{name}.parquet") for name in _CARRY}
     part["conversations"] = part.pop("conversations_pre")
-    for name, frame in _finish(part, task.model, text_resources(task.settings, task.data_dir)).items():
+    done = _finish(part, task.model, task.topic_choice, text_resources(task.settings, task.data_dir))
+    topic_docs = done.pop("topic_docs")
+    for name, frame in done.items():
         _write_sorted(frame, name, folder / f"{name}.parquet")
+    return topic_docs
 
 
 def write_sorted_parts(build, table: str, files: list[Path], key: list[str]) -> int:
@@ -204,9 +210,11 @@ def chat_marts_in_parts(build, k: int, refunds: pl.DataFrame | None, roster: pl.
         small = {name: concat_parts([p[name] for p in small_parts]) for name in SMALL}
         del small_parts
         res = text_resources(settings, str(data_dir))
-        small_marts, model, report, topics_message, _ = merge_small(small, roster, settings, res)
+        small_marts, model, report, choice, _ = merge_small(small, roster, settings, res)
         del small
-        map_(finish_partition, [FinishTask(t.out_dir, model, settings, str(data_dir)) for t in tasks])
+        topic_docs = map_(finish_partition, [FinishTask(t.out_dir, model, choice, settings, str(data_dir)) for t in tasks])
+        small_marts["topics"], topics_message = month_topics_of(concat_parts(topic_docs), settings, res)
+        del topic_docs
         rows = {}
         for name in (*FIRST_PASS_MARTS, *SECOND_PASS_MARTS):
             rows[name] = write_sorted_parts(build, name, [Path(t.out_dir) / f"{name}.parquet" for t in tasks],
