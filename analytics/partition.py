@@ -96,8 +96,8 @@ def topic_sample(docs: pl.DataFrame, max_docs: int, seed: int, order: str) -> pl
     if "topic_key" not in docs.columns:
         docs = docs.with_columns(topic_key(seed))
     chosen = (docs.select("month", "topic_key", order).sort("month", "topic_key", order)
-              .group_by("month", maintain_order=True).head(max_docs).select(order))
-    return docs.join(chosen, on=order, how="semi", maintain_order="left").drop("topic_key")
+              .group_by("month", maintain_order=True).head(max_docs).select("month", order))
+    return docs.join(chosen, on=["month", order], how="semi", nulls_equal=True, maintain_order="left").drop("topic_key")
 
 
 def topic_key(seed: int) -> pl.Expr:
