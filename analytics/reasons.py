@@ -23,15 +23,11 @@ from datetime import timedelta
 
 import numpy as np
 import polars as pl
-from sklearn.feature_extraction.text import TfidfTransformer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import train_test_split
 
 from analytics.segment import Segmenter, tokenize
 from analytics.sessions import Sessions
 from analytics.settings import AnalyticsSettings
-from analytics.vectorize import build_vocabulary, count_matrix
+from analytics.vectorize import build_vocabulary, count_matrix, single_threaded
 
 
 @dataclass
@@ -93,19 +89,24 @@ def link_refunds(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFrame 
 
 
 def _fit(tokens: pl.DataFrame, docs: np.ndarray, labels: np.ndarray, min_df: int, seed: int):
+    from sklearn.feature_extraction.text import TfidfTransformer
+    from sklearn.linear_model import LogisticRegression
+
     vocab = build_vocabulary(tokens, docs, min_df)
     if vocab.height == 0:
         vocab = build_vocabulary(tokens, docs, 1)
     tf = TfidfTransformer(sublinear_tf=True)
     x = tf.fit_transform(count_matrix(tokens, docs, vocab))
     model = LogisticRegression(max_iter=2000, class_weight="balanced", random_state=seed)
-    model.fit(x, labels)
+    with single_threaded():
+        model.fit(x, labels)
     return vocab, tf, model
 
 
 def _predict(fitted, tokens: pl.DataFrame, docs: np.ndarray):
     vocab, tf, model = fitted
-    proba = model.predict_proba(tf.transform(count_matrix(tokens, docs, vocab)))
+    with single_threaded():
+        proba = model.predict_proba(tf.transform(count_matrix(tokens, docs, vocab)))
     best = proba.argmax(axis=1)
     return model.classes_[best], proba[np.arange(len(best)), best]
 
@@ -152,6 +153,10 @@ def fit_reasons(labelled: pl.DataFrame, tokens: pl.DataFrame | None, settings: A
         report.message = (f"已关联退款原因的会话 {report.labelled} 个 (可用类别 {kept.height} 个), 少于要求 "
                           f"(至少 {c.min_labelled} 个且至少 2 类各 {c.min_per_class} 个): 跳过退款原因分类")
         return ReasonModel(None, no_split), report
+
+    # scikit-learn (~1 s to import) only when a classifier is fitted
+    from sklearn.metrics import accuracy_score, f1_score
+    from sklearn.model_selection import train_test_split
 
     if tokens is None:
         tokens = tokenize(labelled["text"], segmenter, stopwords)

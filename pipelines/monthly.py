@@ -241,22 +241,33 @@ def _analytics_from_stats(job: MonthJob, build: MonthBuild, stats: pl.DataFrame,
 
 
 def scoring_inputs(build: MonthBuild):
+    """What scoring reads; of the big marts (evidence, conversations) only the columns it
+    uses (scoring.inputs), scanned from the build's parquet parts."""
     from scoring import ScoringInputs
+    from scoring.inputs import CONVERSATION_COLUMNS, EVIDENCE_COLUMNS
 
     _read = build.read
+
+    def narrow(table: str, columns) -> pl.DataFrame | None:
+        lf = build.scan(table)
+        if lf is None:
+            return None
+        have = lf.collect_schema().names()
+        return lf.select([c for c in columns if c in have]).collect()
+
     roster = _read("roster")
     return ScoringInputs(
         roster=roster if roster is not None else pl.DataFrame(),
         ratings=_read("ratings"),
         agent_month_metrics=_read("agent_month_metrics"),
-        evidence=_read("evidence"),
+        evidence=narrow("evidence", EVIDENCE_COLUMNS),
         refunds=_read("refunds"),
         orders=_read("orders"),
         complaints=_read("complaints"),
         reviews=_read("reviews"),
         attendance=_read("attendance"),
         attendance_summary=_read("attendance_summary"),
-        conversations=_read("conversations"),
+        conversations=narrow("conversations", CONVERSATION_COLUMNS),
         quarantine=_read("quarantine"),
     )
 

@@ -45,7 +45,7 @@ def header_key(h: str | None) -> str:
 def _text_head_rows(src: SourceFile) -> list[list[str]]:
     """First rows of a CSV-like text file, parsed from a prefix only (a large chat text
     file is never parsed as a whole CSV just to be rejected)."""
-    head = src.text[:_SNIFF_CHARS]
+    head = src.head_text(_SNIFF_CHARS)
     lines = head.splitlines()[:SNIFF_ROWS]
     sample = "\n".join(lines)
     delim = max([",", "\t", ";"], key=lambda d: sample.count(d))
