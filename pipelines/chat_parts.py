@@ -45,6 +45,7 @@ from pipelines.dask_map import Map, local_map
 
 SPLIT_BATCH_ROWS = 250_000  # messages read at a time while splitting
 PART_ROWS = 100_000  # rows per published part of a row mart (about; the unit of the merge)
+SCRATCH_COMPRESSION = "lz4"  # scratch files are read once or twice: fast over small
 ROW_GROUP_ROWS = 8_192  # row groups of a partition's row marts: the merge reads slices of them
 _CARRY = ("conversations_pre", "escal", "reasons_base", "topic_docs")  # first pass -> second pass, per partition
 
@@ -105,7 +106,7 @@ def split_messages(files: list[Path], k: int, scratch: Path) -> tuple[list[list[
             accounts.append(df.select("shop", "agent_account").unique())
             for (p,), g in df.partition_by("_p", as_dict=True, include_key=False).items():
                 path = dirs[p] / f"b{batch_no:06d}.parquet"
-                g.write_parquet(path)
+                g.write_parquet(path, compression=SCRATCH_COMPRESSION)
                 out[p].append(str(path))
             batch_no += 1
     acc = pl.concat(accounts).unique() if accounts else pl.DataFrame(schema={"shop": pl.String, "agent_account": pl.String})
@@ -125,7 +126,7 @@ def run_partition(task: PartitionTask) -> dict[str, pl.DataFrame]:
     for name in FIRST_PASS_MARTS:
         _write_sorted(out.pop(name), name, folder / f"{name}.parquet")
     for name in _CARRY:
-        out.pop(name).write_parquet(folder / f"{name}.parquet")
+        out.pop(name).write_parquet(folder / f"{name}.parquet", compression=SCRATCH_COMPRESSION)
     return {name: out[name] for name in SMALL}
 
 
@@ -182,7 +183,7 @@ def write_sorted_parts(build, table: str, files: list[Path], key: list[str]) -> 
 def _write_sorted(frame: pl.DataFrame, name: str, path: Path) -> None:
     """A partition's row mart, sorted by its total order, in small row groups (the merge reads
     slices of it)."""
-    frame.sort(ROW_MARTS[name]).write_parquet(path, row_group_size=ROW_GROUP_ROWS)
+    frame.sort(ROW_MARTS[name]).write_parquet(path, row_group_size=ROW_GROUP_ROWS, compression=SCRATCH_COMPRESSION)
 
 
 @dataclass
