@@ -46,6 +46,7 @@ def user_errors() -> Iterator[None]:
     from pipelines.ingest import IngestError
     from pipelines.lock import WarehouseBusy
     from analytics.sla.rules import RulesError as SlaRulesError
+    from pipelines.dask_map import DaskUnavailable
     from pipelines.monthly import MonthNotLoaded
     from scoring import RulesError, ScoringInputError
 
@@ -63,7 +64,7 @@ def user_errors() -> Iterator[None]:
     except WarehouseBusy as e:
         console.print(f"[red]{esc(e)}[/]")
         raise typer.Exit(EXIT_BUSY)
-    except (MonthNotLoaded, FileNotFoundError) as e:
+    except (MonthNotLoaded, FileNotFoundError, DaskUnavailable) as e:
         console.print(f"[red]{esc(e)}[/]")
         raise typer.Exit(EXIT_INPUT)
     except OSError as e:  # permissions, a full disk, a warehouse opened by another program

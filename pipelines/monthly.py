@@ -426,6 +426,10 @@ def run_month(job: MonthJob, on_step=None) -> MonthOutcome:
     functions). ``on_step(name)`` is called before each step (the CLI's progress bar)."""
     tick = on_step or (lambda name: None)
     started = datetime.now()
+    if job.dask_address:
+        from pipelines.dask_map import check_cluster
+
+        check_cluster(job.dask_address)
     try:
         with open_month(job) as build:
             rep = None
