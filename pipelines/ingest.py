@@ -5,8 +5,9 @@ file BEFORE touching the warehouse (an unreadable file fails the whole ingest, n
 stage each batch (quarantine, month filter); drop duplicates across files; then replace
 the month in one transaction and log the run with per-file accounting.
 
-Files are read and staged one at a time: the rows of the big kinds (:data:`STREAMED_KINDS`)
-go straight into the run's build as one part per file, in file order, and are deduped
+Files are read and staged one at a time (a big batch in slices of :data:`SLICE_ROWS` rows):
+the rows of the big kinds (:data:`STREAMED_KINDS`) go straight into the run's build as one
+part per file (or per slice of a big file), in file order, and are deduped
 across files by their key hashes afterwards (:mod:`pipelines.staging.dedupe_parts`), so the
 memory of an ingest is bounded by its largest file, not by the month.
 """
@@ -33,8 +34,8 @@ from pipelines.staging.dedupe_parts import FileParts, FrameParts, dedupe_parts, 
 SLA_KINDS = frozenset(SLA_TABLES)
 KPI_KINDS = frozenset(TABLES) - SLA_KINDS
 MANIFEST_NAMES = ("kefu-manifest.yaml", "kefu-manifest.yml", "manifest.yaml")
-# The big kinds: staged file by file straight into the build as ordered parts (one per file)
-# and deduped across files by key hash, so memory is bounded by the largest file, not by the
+# The big kinds: staged file by file straight into the build as ordered parts (one per file
+# or slice) and deduped across files by key hash, so memory is bounded by the largest file, not by the
 # month. The other kinds are small (roster, attendance, ...) and stay in memory.
 STREAMED_KINDS = frozenset({"messages", "orders", "refunds"})
 # Rows of one batch staged at once, and the most rows of a streamed kind in one part: the

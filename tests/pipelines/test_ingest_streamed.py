@@ -78,7 +78,7 @@ def test_in_memory_stage_inbox_gives_the_same_tables(inbox):
     for kind in STREAMED_KINDS:
         assert_frame_equal(tables[kind], want[kind])
     for f in results:
-        for kind, c in f.counts.items():
+        for c in f.counts.values():
             assert c.rows_read == c.loaded + c.quarantined + c.out_of_month + c.duplicates
 
 
