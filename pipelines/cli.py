@@ -88,11 +88,7 @@ WarehouseOpt = typer.Option(None, "--warehouse", "-w", help="DuckDB 数据仓库
 def _buyer_nicks(report) -> set[str]:
     """Buyer nicks the console must not print: the staged buyers and the sheet names of
     per-buyer chat workbooks."""
-    nicks: set[str] = set()
-    for kind in ("messages", "refunds", "complaints", "reviews"):
-        t = report.tables.get(kind)
-        if t is not None and "buyer" in t.columns:
-            nicks |= set(t["buyer"].drop_nulls().unique().to_list())
+    nicks: set[str] = report.buyer_nicks()  # the big kinds are not in report.tables (streamed)
     per_buyer = {f.file_name for f in report.files if f.layout == "qianniu_sheets"}
     q = report.quarantine
     if q.height:
