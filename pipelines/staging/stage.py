@@ -72,6 +72,26 @@ def unwrap_id(e: pl.Expr) -> pl.Expr:
     return e.replace("", None)
 
 
+def _on_rows(s: pl.Series, rows: pl.Series, fn) -> pl.Series:
+    """``s`` with ``fn`` (expression → expression) applied to the rows where ``rows`` holds."""
+    idx = rows.fill_null(False).arg_true()
+    if not len(idx):
+        return s
+    return s.scatter(idx, pl.select(fn(pl.lit(s.gather(idx)))).to_series())
+
+
+def unwrap_id_series(s: pl.Series) -> pl.Series:
+    """:func:`unwrap_id` of a materialised column, the same values, each regex run only on
+    the rows it can change: the wrapper ``="…"`` needs none (the strip that follows removes
+    ``=``, quotes and spaces from both ends anyway), only ``=`` + other whitespace + ``"``
+    does; ``^(\\d+)\\.0+$`` needs a dot."""
+    t = s.cast(pl.String).str.strip_chars().replace("", None)
+    t = _on_rows(t, t.str.starts_with("=") & ~t.str.starts_with('="'), lambda e: e.str.replace(r'^=\s*"(.*)"$', "$1"))
+    t = t.str.strip_chars("'\t =\"")
+    t = _on_rows(t, t.str.contains(".", literal=True), lambda e: e.str.replace(r"^(\d+)\.0+$", "$1"))
+    return t.replace("", None).alias(s.name)
+
+
 def is_scientific(e: pl.Expr) -> pl.Expr:
     return e.str.contains(r"^\d(\.\d+)?[eE]\+?\d+$")
 
@@ -214,7 +234,7 @@ def preparse_times(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     for col in table.cols:
         if col.type == "id" and col.name in frame.columns:
             # unwrapped once: the id checks below read it many times
-            adds.append(unwrap_id(pl.col(col.name).cast(pl.String)).alias(f"{_PRE}{col.name}"))
+            adds.append(unwrap_id_series(frame.get_column(col.name)).alias(f"{_PRE}{col.name}"))
             continue
         if col.type not in _STD_FORMATS or col.name not in frame.columns or frame.schema[col.name] != pl.String:
             continue
