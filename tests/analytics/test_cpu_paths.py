@@ -201,3 +201,22 @@ def test_message_columns_by_position_equals_the_join():
     joined = message_columns(frame, norm.reverse(), ["text", "source_row"])  # not row numbers: a join
     assert by_pos.equals(joined)
     assert by_pos["text"].to_list() == ["d", "a", None, "d"]
+
+
+def test_thread_numbers_equal_numbering_the_sorted_distinct_strings():
+    from analytics.sessions import THREAD, _thread_numbers
+
+    rng = random.Random(8)
+    pick = lambda xs: rng.choice(xs)  # noqa: E731
+    frame = lambda n, agents: pl.DataFrame(  # noqa: E731
+        [{"month": pick(["2026-10", "2026-09"]), "shop": pick(["店A", "店B", None]), "agent_account": pick(agents),
+          "buyer": pick(["买家1", "买家2", "b", "B", "买家10", None, ""])} for _ in range(n)],
+        schema={c: pl.String for c in THREAD})
+    msgs = frame(2000, ["店A:小美", "店A:阿杰", "店B:小美", None])
+    extra = frame(50, ["店A:新来的", "店A:小美"])  # a transfer to an account no message has
+    threads, nos = _thread_numbers([msgs, extra])
+    expected = pl.concat([msgs, extra]).unique().sort(THREAD, nulls_last=True).with_row_index("thread_no")
+    assert threads.equals(expected)
+    for f, no in zip([msgs, extra], nos, strict=True):
+        joined = f.join(expected, on=THREAD, how="left", nulls_equal=True, maintain_order="left")["thread_no"]
+        assert no.cast(pl.UInt32).equals(joined, check_names=False)
