@@ -187,22 +187,23 @@ def _thread_numbers(frames: list[pl.DataFrame]) -> tuple[pl.DataFrame, list[pl.S
         nos = [f.select(THREAD).join(threads, on=THREAD, how="left", nulls_equal=True, maintain_order="left")["thread_no"]
                for f in frames]
         return threads, nos
-    packed = []
+    packed: list[pl.Series] = []
     for i in range(len(frames)):
         k = ranks[0][i].cast(pl.UInt64)
-        for c in range(1, len(THREAD)):
-            k = k * (2 ** bits[c]) + ranks[c][i].cast(pl.UInt64)
+        for j in range(1, len(THREAD)):
+            k = k * (2 ** bits[j]) + ranks[j][i].cast(pl.UInt64)
         packed.append(k)
-    keys = pl.concat([k.unique() for k in packed]).unique().sort()
-    nos = [keys.search_sorted(k).cast(pl.UInt32) for k in packed]
+    distinct_keys = pl.concat([k.unique() for k in packed]).unique().sort()
+    numbers = [distinct_keys.search_sorted(k).cast(pl.UInt32) for k in packed]
     # unpack the distinct keys back into the four strings
-    cols, rest = {}, keys
-    for c in reversed(range(len(THREAD))):
-        r = rest % (2 ** bits[c])
-        rest = rest // (2 ** bits[c])
-        cols[THREAD[c]] = pl.select(pl.lit(distinct[c]).gather(pl.when(r < distinct[c].len()).then(r))).to_series()
+    cols: dict[str, pl.Series] = {}
+    rest = distinct_keys
+    for j in reversed(range(len(THREAD))):
+        r = rest % (2 ** bits[j])
+        rest = rest // (2 ** bits[j])
+        cols[THREAD[j]] = pl.select(pl.lit(distinct[j]).gather(pl.when(r < distinct[j].len()).then(r))).to_series()
     threads = pl.DataFrame({c: cols[c] for c in THREAD}).with_row_index("thread_no")
-    return threads, nos
+    return threads, numbers
 
 
 def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -284,9 +285,9 @@ def question_order(q: pl.DataFrame) -> pl.Series | None:
                                      .null_count()).row(0)):
         return None
     t = q["asked_at"].to_physical()
-    t0 = t.min()
-    t_bits = int(t.max() - t0).bit_length()
-    if int(q["agent_no"].max()).bit_length() + t_bits > 64:
+    t0 = int(t.min())  # type: ignore[arg-type]
+    t_bits = (int(t.max()) - t0).bit_length()  # type: ignore[arg-type]
+    if int(q["agent_no"].max()).bit_length() + t_bits > 64:  # type: ignore[arg-type]
         return None
     key = (q["agent_no"].cast(pl.UInt64) * (2 ** t_bits) + (t - t0).cast(pl.UInt64)).alias("k")
     tied = key.is_duplicated().arg_true()

@@ -18,7 +18,7 @@ import pytest
 
 import analytics.textnorm as tn
 from analytics.settings import TextSettings
-from tests.analytics.chatkit import resources, settings  # noqa: F401  (fixtures)
+from tests.analytics.chatkit import resources  # noqa: F401  (fixture)
 
 # traditional characters and phrases (回覆 and 捏坏 change only as phrases), full-width and
 # compatibility forms, upper case (Latin, Greek final sigma, Cyrillic), combining marks that
@@ -141,7 +141,7 @@ def test_question_order_equals_the_string_sort():
     rng = random.Random(2)
     agents = sorted(["店:小美", "店:阿杰", "店:Bob", "另一店:小美"])
     rows = []
-    for i in range(3000):
+    for _ in range(3000):
         a = rng.randrange(len(agents))
         rows.append({"month": "2026-10", "agent_account": agents[a], "agent_no": a,
                      "asked_at": datetime(2026, 10, 1) + timedelta(seconds=rng.randrange(50)),  # many ties
