@@ -18,7 +18,7 @@ import pytest
 
 import analytics.textnorm as tn
 from analytics.settings import TextSettings
-from tests.analytics.chatkit import resources  # noqa: F401  (fixture)
+from tests.analytics.chatkit import resources, settings  # noqa: F401  (fixtures)
 
 # traditional characters and phrases (回覆 and 捏坏 change only as phrases), full-width and
 # compatibility forms, upper case (Latin, Greek final sigma, Cyrillic), combining marks that
@@ -44,32 +44,32 @@ def _tricky_texts(n: int, seed: int) -> list[str | None]:
     return texts + texts[: n // 3]  # repeats, as in a real month
 
 
-def _full_normalisation(texts: pl.Series, settings: TextSettings) -> pl.DataFrame:
+def _full_normalisation(texts: pl.Series, text_settings: TextSettings) -> pl.DataFrame:
     """The definition: NFKC, lower case, OpenCC on every text, then the emoticons."""
-    simp = tn.to_simplified(pl.select(tn.normalize_expr(pl.lit(texts))).to_series(), settings.opencc_config)
+    simp = tn.to_simplified(pl.select(tn.normalize_expr(pl.lit(texts))).to_series(), text_settings.opencc_config)
     return pl.DataFrame({"s": simp}).select(
-        pl.col("s").str.replace_all(settings.emoticon_pattern, " ").alias("norm_text"),
-        pl.col("s").str.extract_all(settings.emoticon_pattern).alias("emoticons"))
+        pl.col("s").str.replace_all(text_settings.emoticon_pattern, " ").alias("norm_text"),
+        pl.col("s").str.extract_all(text_settings.emoticon_pattern).alias("emoticons"))
 
 
 @pytest.mark.parametrize("prefilter_bytes", [0, 10**12])  # prefilter tables used / not used
 def test_prefiltered_normalisation_equals_the_full_one(monkeypatch, prefilter_bytes):
     monkeypatch.setattr(tn, "_PREFILTER_BYTES", prefilter_bytes)
     texts = pl.Series("text", _tricky_texts(3000, seed=13), dtype=pl.String)
-    settings = TextSettings()
-    out = tn.normalize_texts(texts, settings)
-    assert out.equals(_full_normalisation(texts, settings), null_equal=True)
-    assert out.schema == _full_normalisation(texts, settings).schema
+    text_settings = TextSettings()
+    out = tn.normalize_texts(texts, text_settings)
+    assert out.equals(_full_normalisation(texts, text_settings), null_equal=True)
+    assert out.schema == _full_normalisation(texts, text_settings).schema
     # the set reached every branch: converted, full-width folded, untouched, null
     assert {"谢谢", "回复", "捏坯"} <= {w for t in out["norm_text"].drop_nulls() for w in ("谢谢", "回复", "捏坯") if w in t}
 
 
 def test_prefilter_sends_only_changing_texts_through_the_conversions():
-    settings = TextSettings()
+    text_settings = TextSettings()
     texts = pl.Series(["好的亲", "回覆", "淘寶", "ＡＢＣ", "abc😀", "坏了", "e\u0301"])
     variable = texts.str.contains(tn._unicode_variable()).to_list()
     assert variable == [False, False, False, True, False, False, True]
-    assert tn._t2s_candidates(texts, settings.opencc_config).to_list() == [False, True, True, False, False, False, False]
+    assert tn._t2s_candidates(texts, text_settings.opencc_config).to_list() == [False, True, True, False, False, False, False]
 
 
 def test_every_character_left_out_of_the_prefilter_is_unchanged_by_the_steps():
