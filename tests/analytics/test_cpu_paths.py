@@ -179,6 +179,9 @@ def test_count_matrix_with_repeated_documents_fills_one_row_per_request():
     assert count_matrix(tokens, [2, 0, 2], vocab).toarray().tolist() == [[0, 1, 2], [1, 0, 1], [0, 1, 2]]
     assert count_matrix(tokens, [1, 9], vocab).toarray().tolist() == [[1, 0, 0], [0, 0, 0]]
     assert count_matrix(tokens, [0], vocab.clear()).shape == (1, 0)
+    # sparse document numbers take the hash lookup instead of the lookup array: same matrix
+    far = tokens.with_columns(pl.col("doc") * 10**9)
+    assert count_matrix(far, [2 * 10**9, 0, 10**9], vocab).toarray().tolist() == [[0, 1, 2], [1, 0, 1], [1, 0, 0]]
 
 
 def test_match_terms_counts_a_repeated_term_once_per_message_in_either_path():
