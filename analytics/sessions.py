@@ -158,21 +158,62 @@ def _keys_table(frame: pl.DataFrame, cols: list[str], name: str) -> pl.DataFrame
             .with_row_index(name))
 
 
-def _thread_groups(msgs: pl.DataFrame) -> pl.DataFrame:
-    """The distinct threads of ``msgs`` with the row numbers of each (one hash pass)."""
-    return msgs.select(THREAD).with_row_index("r").group_by(THREAD).agg("r")
+def _ranks(parts: list[pl.Series]) -> tuple[pl.Series, list[pl.Series]]:
+    """(sorted distinct non-null values of ``parts``, each part's values as their rank in it;
+    null ranks after every value)."""
+    distinct = pl.concat([p.unique() for p in parts]).drop_nulls().unique().sort()
+    n = distinct.len()
+    rank = pl.int_range(n, dtype=pl.UInt32, eager=True)
+    return distinct, [p.replace_strict(distinct, rank, default=n, return_dtype=pl.UInt32) for p in parts]
 
 
-def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame,
-                 groups: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _thread_numbers(frames: list[pl.DataFrame]) -> tuple[pl.DataFrame, list[pl.Series]]:
+    """(threads, thread_no of each row of each frame): the distinct (month, shop,
+    agent_account, buyer) of ``frames`` numbered 0.. in sorted order (nulls last).
+
+    Each key column is ranked on its own (a hash lookup per row into its sorted distinct
+    values), the four ranks are packed into one integer whose order is the strings' order,
+    and only the distinct packed keys are sorted: no group-by or sort over strings per row.
+    """
+    distinct, ranks = [], []
+    for c in THREAD:
+        d, r = _ranks([f[c] for f in frames])
+        distinct.append(d)
+        ranks.append(r)
+    bits = [(d.len() + 1).bit_length() for d in distinct]
+    if sum(bits) > 64:  # cannot pack (never with real months): sort the strings
+        keys = pl.concat([f.select(THREAD) for f in frames]).unique().sort(THREAD, nulls_last=True)
+        threads = keys.with_row_index("thread_no")
+        nos = [f.select(THREAD).join(threads, on=THREAD, how="left", nulls_equal=True, maintain_order="left")["thread_no"]
+               for f in frames]
+        return threads, nos
+    packed: list[pl.Series] = []
+    for i in range(len(frames)):
+        k = ranks[0][i].cast(pl.UInt64)
+        for j in range(1, len(THREAD)):
+            k = k * (2 ** bits[j]) + ranks[j][i].cast(pl.UInt64)
+        packed.append(k)
+    distinct_keys = pl.concat([k.unique() for k in packed]).unique().sort()
+    numbers = [distinct_keys.search_sorted(k).cast(pl.UInt32) for k in packed]
+    # unpack the distinct keys back into the four strings
+    cols: dict[str, pl.Series] = {}
+    rest = distinct_keys
+    for j in reversed(range(len(THREAD))):
+        r = rest % (2 ** bits[j])
+        rest = rest // (2 ** bits[j])
+        cols[THREAD[j]] = pl.select(pl.lit(distinct[j]).gather(pl.when(r < distinct[j].len()).then(r))).to_series()
+    threads = pl.DataFrame({c: cols[c] for c in THREAD}).with_row_index("thread_no")
+    return threads, numbers
+
+
+def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows, threads): every thread row in thread order, and the thread table.
 
     The sort runs on small integer keys: ``thread_no`` numbers the distinct (month, shop,
     agent_account, buyer) in sorted order and ``file_no`` the source files, so the order is
     exactly the one of sorting by the strings, at a fraction of the cost. ``rows`` keeps only
-    what the session logic needs (no strings). ``groups``: :func:`_thread_groups` of ``msgs``.
+    what the session logic needs (no strings).
     """
-    groups = _thread_groups(msgs) if groups is None else groups
     has_t = transfers.height > 0
     common = ["sent_at", "source_file", "seq", "msg_idx"]
     extra = []
@@ -183,20 +224,16 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame,
         extra.append(transfers.filter(pl.col("to_agent").is_not_null() & (pl.col("to_agent") != pl.col("from_agent"))).select(
             "month", "shop", pl.col("to_agent").alias("agent_account"), "buyer", *common,
             pl.lit("I").cast(KIND).alias("kind"), pl.lit(0, pl.Int8).alias("tie"), "transfer_id"))
-    # thread numbers: sort only the distinct threads (those of messages and of transfer rows)
-    keys = pl.concat([groups.select(THREAD), *[e.select(THREAD) for e in extra]]).unique() if extra else groups.select(THREAD)
-    threads = keys.sort(THREAD, nulls_last=True).with_row_index("thread_no")
-    pos = (groups.join(threads, on=THREAD, how="left", nulls_equal=True)
-           .select("thread_no", "r").explode("r"))
-    thread_no = pl.repeat(0, msgs.height, dtype=pl.UInt32, eager=True).scatter(pos["r"], pos["thread_no"])
+    threads, nos = _thread_numbers([msgs, *extra])
+    thread_no = nos[0]
     base = msgs.select(*common, "kind").with_columns(
         thread_no.alias("thread_no"), pl.lit(1, pl.Int8).alias("tie"), pl.lit(None, pl.Int64).alias("transfer_id"))
     if has_t:
         base = base.filter(pl.col("kind") != "T")
     cols = ["thread_no", *common, pl.col("kind").cast(KIND), "tie", "transfer_id"]
     parts = [base.select(cols)]
-    for e in extra:
-        parts.append(e.join(threads, on=THREAD, how="left", nulls_equal=True, maintain_order="left").select(cols))
+    for e, no in zip(extra, nos[1:], strict=True):
+        parts.append(e.with_columns(no.alias("thread_no")).select(cols))
     rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
     threads = threads.join(_keys_table(threads, ["month", "agent_account"], "agent_no"),
                            on=["month", "agent_account"], how="left", nulls_equal=True, maintain_order="left")
@@ -248,9 +285,9 @@ def question_order(q: pl.DataFrame) -> pl.Series | None:
                                      .null_count()).row(0)):
         return None
     t = q["asked_at"].to_physical()
-    t0 = t.min()
-    t_bits = int(t.max() - t0).bit_length()
-    if int(q["agent_no"].max()).bit_length() + t_bits > 64:
+    t0 = int(t.min())  # type: ignore[arg-type]
+    t_bits = (int(t.max()) - t0).bit_length()  # type: ignore[arg-type]
+    if int(q["agent_no"].max()).bit_length() + t_bits > 64:  # type: ignore[arg-type]
         return None
     key = (q["agent_no"].cast(pl.UInt64) * (2 ** t_bits) + (t - t0).cast(pl.UInt64)).alias("k")
     tied = key.is_duplicated().arg_true()
@@ -364,11 +401,8 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
     """
     s = settings.sessions
     msgs = classify_messages(messages, settings)
-    groups = _thread_groups(msgs)
-    if accounts is None:
-        accounts = groups.select("shop", "agent_account").unique()
     transfers = resolve_transfers(msgs, accounts)
-    rows, threads = _thread_rows(msgs, transfers, groups)
+    rows, threads = _thread_rows(msgs, transfers)
     rows = _resolve_carries(_add_conversations(rows, s.silence_gap_minutes, s.windows))
     convs = _conversations(rows, threads, s.long_conversation_minutes)
 

@@ -27,12 +27,22 @@ def count_matrix(tokens: pl.DataFrame, docs: list[int] | pl.Series | np.ndarray,
         order = docs_s.to_frame().with_row_index("row")
         rc = (tokens.join(order, on="doc", how="inner").join(vocab, on="token", how="inner")
               .select(pl.col("row").cast(pl.Int64), "col"))
-    else:  # integer lookups instead of joins
-        rc = tokens.lazy().select(
-            pl.col("doc").replace_strict(docs_s, pl.int_range(n, dtype=pl.Int64, eager=True), default=None,
-                                         return_dtype=pl.Int64).alias("row"),
-            pl.col("token").replace_strict(vocab["token"], vocab["col"], default=None, return_dtype=pl.Int64).alias("col"),
-        ).drop_nulls().collect()
+    else:  # integer lookups instead of joins: the documents' rows first, then their tokens' columns
+        doc = tokens["doc"].cast(pl.Int64)
+        ends = [int(v or 0) for v in (doc.min(), doc.max(), docs_s.min(), docs_s.max())]  # type: ignore[arg-type]
+        top = max(ends[1], ends[3])
+        if doc.null_count() or min(ends[0], ends[2]) < 0 or top > 4 * (doc.len() + n):
+            row = doc.replace_strict(docs_s, pl.int_range(n, dtype=pl.Int64, eager=True), default=None,
+                                     return_dtype=pl.Int64)
+        else:  # document numbers are small: a lookup array
+            row_of = np.full(top + 1, -1, dtype=np.int64)
+            row_of[docs_s.to_numpy()] = np.arange(n, dtype=np.int64)
+            looked_up = pl.Series(row_of[doc.to_numpy()])
+            row = looked_up.set(looked_up < 0, None)
+        rc = (tokens.select("token").with_columns(row.alias("row")).drop_nulls("row")
+              .select("row", pl.col("token").replace_strict(vocab["token"], vocab["col"], default=None,
+                                                            return_dtype=pl.Int64).alias("col"))
+              .drop_nulls())
     if width == 0 or rc.height == 0:
         return sparse.csr_matrix((n, width), dtype=np.float64)
     # one sorted key per (row, col): the counts come out in canonical CSR order (sorted column

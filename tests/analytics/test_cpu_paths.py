@@ -44,32 +44,32 @@ def _tricky_texts(n: int, seed: int) -> list[str | None]:
     return texts + texts[: n // 3]  # repeats, as in a real month
 
 
-def _full_normalisation(texts: pl.Series, settings: TextSettings) -> pl.DataFrame:
+def _full_normalisation(texts: pl.Series, text_settings: TextSettings) -> pl.DataFrame:
     """The definition: NFKC, lower case, OpenCC on every text, then the emoticons."""
-    simp = tn.to_simplified(pl.select(tn.normalize_expr(pl.lit(texts))).to_series(), settings.opencc_config)
+    simp = tn.to_simplified(pl.select(tn.normalize_expr(pl.lit(texts))).to_series(), text_settings.opencc_config)
     return pl.DataFrame({"s": simp}).select(
-        pl.col("s").str.replace_all(settings.emoticon_pattern, " ").alias("norm_text"),
-        pl.col("s").str.extract_all(settings.emoticon_pattern).alias("emoticons"))
+        pl.col("s").str.replace_all(text_settings.emoticon_pattern, " ").alias("norm_text"),
+        pl.col("s").str.extract_all(text_settings.emoticon_pattern).alias("emoticons"))
 
 
 @pytest.mark.parametrize("prefilter_bytes", [0, 10**12])  # prefilter tables used / not used
 def test_prefiltered_normalisation_equals_the_full_one(monkeypatch, prefilter_bytes):
     monkeypatch.setattr(tn, "_PREFILTER_BYTES", prefilter_bytes)
     texts = pl.Series("text", _tricky_texts(3000, seed=13), dtype=pl.String)
-    settings = TextSettings()
-    out = tn.normalize_texts(texts, settings)
-    assert out.equals(_full_normalisation(texts, settings), null_equal=True)
-    assert out.schema == _full_normalisation(texts, settings).schema
+    text_settings = TextSettings()
+    out = tn.normalize_texts(texts, text_settings)
+    assert out.equals(_full_normalisation(texts, text_settings), null_equal=True)
+    assert out.schema == _full_normalisation(texts, text_settings).schema
     # the set reached every branch: converted, full-width folded, untouched, null
     assert {"谢谢", "回复", "捏坯"} <= {w for t in out["norm_text"].drop_nulls() for w in ("谢谢", "回复", "捏坯") if w in t}
 
 
 def test_prefilter_sends_only_changing_texts_through_the_conversions():
-    settings = TextSettings()
+    text_settings = TextSettings()
     texts = pl.Series(["好的亲", "回覆", "淘寶", "ＡＢＣ", "abc😀", "坏了", "e\u0301"])
     variable = texts.str.contains(tn._unicode_variable()).to_list()
     assert variable == [False, False, False, True, False, False, True]
-    assert tn._t2s_candidates(texts, settings.opencc_config).to_list() == [False, True, True, False, False, False, False]
+    assert tn._t2s_candidates(texts, text_settings.opencc_config).to_list() == [False, True, True, False, False, False, False]
 
 
 def test_every_character_left_out_of_the_prefilter_is_unchanged_by_the_steps():
@@ -141,7 +141,7 @@ def test_question_order_equals_the_string_sort():
     rng = random.Random(2)
     agents = sorted(["店:小美", "店:阿杰", "店:Bob", "另一店:小美"])
     rows = []
-    for i in range(3000):
+    for _ in range(3000):
         a = rng.randrange(len(agents))
         rows.append({"month": "2026-10", "agent_account": agents[a], "agent_no": a,
                      "asked_at": datetime(2026, 10, 1) + timedelta(seconds=rng.randrange(50)),  # many ties
@@ -179,6 +179,9 @@ def test_count_matrix_with_repeated_documents_fills_one_row_per_request():
     assert count_matrix(tokens, [2, 0, 2], vocab).toarray().tolist() == [[0, 1, 2], [1, 0, 1], [0, 1, 2]]
     assert count_matrix(tokens, [1, 9], vocab).toarray().tolist() == [[1, 0, 0], [0, 0, 0]]
     assert count_matrix(tokens, [0], vocab.clear()).shape == (1, 0)
+    # sparse document numbers take the hash lookup instead of the lookup array: same matrix
+    far = tokens.with_columns(pl.col("doc") * 10**9)
+    assert count_matrix(far, [2 * 10**9, 0, 10**9], vocab).toarray().tolist() == [[0, 1, 2], [1, 0, 1], [1, 0, 0]]
 
 
 def test_match_terms_counts_a_repeated_term_once_per_message_in_either_path():
@@ -201,3 +204,22 @@ def test_message_columns_by_position_equals_the_join():
     joined = message_columns(frame, norm.reverse(), ["text", "source_row"])  # not row numbers: a join
     assert by_pos.equals(joined)
     assert by_pos["text"].to_list() == ["d", "a", None, "d"]
+
+
+def test_thread_numbers_equal_numbering_the_sorted_distinct_strings():
+    from analytics.sessions import THREAD, _thread_numbers
+
+    rng = random.Random(8)
+    pick = lambda xs: rng.choice(xs)  # noqa: E731
+    frame = lambda n, agents: pl.DataFrame(  # noqa: E731
+        [{"month": pick(["2026-10", "2026-09"]), "shop": pick(["店A", "店B", None]), "agent_account": pick(agents),
+          "buyer": pick(["买家1", "买家2", "b", "B", "买家10", None, ""])} for _ in range(n)],
+        schema={c: pl.String for c in THREAD})
+    msgs = frame(2000, ["店A:小美", "店A:阿杰", "店B:小美", None])
+    extra = frame(50, ["店A:新来的", "店A:小美"])  # a transfer to an account no message has
+    threads, nos = _thread_numbers([msgs, extra])
+    expected = pl.concat([msgs, extra]).unique().sort(THREAD, nulls_last=True).with_row_index("thread_no")
+    assert threads.equals(expected)
+    for f, no in zip([msgs, extra], nos, strict=True):
+        joined = f.join(expected, on=THREAD, how="left", nulls_equal=True, maintain_order="left")["thread_no"]
+        assert no.cast(pl.UInt32).equals(joined, check_names=False)
