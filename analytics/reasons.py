@@ -50,10 +50,13 @@ class ReasonReport:
 
 def conversation_docs(sess: Sessions, norm_msgs: pl.DataFrame) -> pl.DataFrame:
     """One row per conversation with buyer text: conversation_id, doc (int), text."""
-    return (norm_msgs.filter((pl.col("kind") == "B") & pl.col("conversation_id").is_not_null())
-            .group_by("conversation_id", maintain_order=True)
-            .agg(pl.col("norm_text").fill_null("").str.join(" ").alias("text"))
-            .with_row_index("doc").with_columns(pl.col("doc").cast(pl.Int64)))
+    buyer = norm_msgs.filter((pl.col("kind") == "B") & pl.col("conversation_id").is_not_null())
+    # conv_no and conversation_id name the same conversations: group on the integer, join as lists
+    key = "conv_no" if "conv_no" in buyer.columns else "conversation_id"
+    return (buyer.group_by(key, maintain_order=True)
+            .agg(pl.col("conversation_id").first(), pl.col("norm_text").fill_null(""))
+            .select(pl.int_range(pl.len(), dtype=pl.Int64).alias("doc"), "conversation_id",
+                    pl.col("norm_text").list.join(" ").alias("text")))
 
 
 def link_refunds(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFrame | None,

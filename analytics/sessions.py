@@ -237,6 +237,28 @@ def _in_thread_order(rows: pl.DataFrame, nulls: bool) -> pl.DataFrame:
     return rows[order]
 
 
+def question_order(q: pl.DataFrame) -> pl.Series | None:
+    """Row order of ``q`` (questions with agent_no) sorted by month, agent_account, asked_at,
+    question_id, computed on integers; None when a key has nulls or does not fit.
+
+    ``agent_no`` numbers (month, agent_account) in sorted order, so (agent_no, asked_at) packed
+    into one integer orders every question but those sharing both, which the rank of their
+    question_id orders."""
+    if q.height == 0 or any(q.select(pl.col("month", "agent_account", "asked_at", "question_id", "agent_no")
+                                     .null_count()).row(0)):
+        return None
+    t = q["asked_at"].to_physical()
+    t0 = t.min()
+    t_bits = int(t.max() - t0).bit_length()
+    if int(q["agent_no"].max()).bit_length() + t_bits > 64:
+        return None
+    key = (q["agent_no"].cast(pl.UInt64) * (2 ** t_bits) + (t - t0).cast(pl.UInt64)).alias("k")
+    tied = key.is_duplicated().arg_true()
+    tie = pl.repeat(0, q.height, dtype=pl.UInt32, eager=True).scatter(
+        tied, q["question_id"].gather(tied).rank("dense").cast(pl.UInt32))
+    return pl.DataFrame({"k": key, "tie": tie}).select(pl.arg_sort_by("k", "tie")).to_series()
+
+
 def _add_conversations(rows: pl.DataFrame, gap_minutes: float, windows) -> pl.DataFrame:
     # silence is measured on the service clock: a 02:00 question and its 09:01 answer are one
     # conversation (only 60 s of service time passed)

@@ -110,17 +110,18 @@ def _unicode_variable() -> str:
 
     Its complement, the *inert* characters, are those whose NFKD and lower case are
     themselves, with canonical combining class 0, that are not a non-first character of any
-    decomposition (so nothing composes with them) and that are assigned in Python's Unicode
-    tables too (so their combining class is known). A text made only of inert characters
-    is unchanged: nothing decomposes, reorders, composes or changes case. Tables are polars'
-    own (as ``str.normalize``), so the test agrees with the normalisation it skips.
+    canonical decomposition (so nothing composes with them; NFKC composes canonical pairs
+    only) and that are assigned in Python's Unicode tables too (so their combining class is
+    known). A text made only of inert characters is unchanged: nothing decomposes, reorders,
+    composes or changes case. Tables are polars' own (as ``str.normalize``), so the test
+    agrees with the normalisation it skips.
     """
     cps = [0x9, 0xA, 0xD, *range(0x20, 0x7F), *range(0xA0, 0xD800), *range(0xE000, 0x30000)]
     ch = pl.Series("ch", ["\x00".join(map(chr, cps))], dtype=pl.String).str.split("\x00").explode()
     df = pl.DataFrame({"ch": ch}).with_columns(
         pl.col("ch").str.normalize("NFKD").alias("nfkd"), pl.col("ch").str.normalize("NFD").alias("nfd"),
         pl.col("ch").str.to_lowercase().alias("low"))
-    tails = pl.concat([df["nfkd"], df["nfd"]]).filter(pl.concat([df["nfkd"], df["nfd"]]).str.len_chars() > 1)
+    tails = df["nfd"].filter(df["nfd"].str.len_chars() > 1)
     non_first = set(tails.str.slice(1).str.split("").explode().to_list())
     inert = df.filter((pl.col("nfkd") == pl.col("ch")) & (pl.col("low") == pl.col("ch"))
                       & ~pl.col("ch").is_in(sorted(non_first)))["ch"].to_list()
@@ -155,8 +156,13 @@ def _t2s_candidates(texts: pl.Series, config: str) -> pl.Series:
 
 def normalize_term(term: str, config: str = "t2s") -> str:
     """Normalise one lexicon term exactly like message text (used when loading lexicons)."""
-    s = pl.Series([term])
-    return to_simplified(pl.select(normalize_expr(pl.lit(s))).to_series(), config)[0]
+    return normalize_terms([term], config)[0]
+
+
+def normalize_terms(terms: list[str], config: str = "t2s") -> list[str]:
+    """:func:`normalize_term` of each term, in one conversion."""
+    s = pl.Series(terms, dtype=pl.String)
+    return to_simplified(pl.select(normalize_expr(pl.lit(s))).to_series(), config).to_list()
 
 
 @lru_cache(maxsize=1)

@@ -17,6 +17,7 @@ evidence exports.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -380,8 +381,8 @@ def month_bundle(job: MonthJob, build: MonthBuild | None = None):
     committed earlier months for trends (pipelines.report.bundle)."""
     from pipelines.report.bundle import build_month_bundle
 
-    if build is not None:
-        return build_month_bundle(job.month, build.read_other_month)
+    if build is not None:  # the big marts lazily, over the build's parquet parts
+        return build_month_bundle(job.month, build.read_other_month, scan=build.scan)
     committed = _committed(job)
     return build_month_bundle(job.month, lambda table, month: committed(table) if month == job.month else _committed(MonthJob(month, warehouse=job.warehouse, shop=job.shop))(table))
 
@@ -395,9 +396,13 @@ def step_report(job: MonthJob, build: MonthBuild) -> dict[str, Path]:
     bundle = month_bundle(job, build)
     if bundle is None:
         raise MonthNotLoaded(f"{job.month} 没有数据 (先运行 kefu run)")
-    write_report(bundle, build.output("report.html"))
-    write_payroll_xlsx(bundle, build.output("payroll.xlsx"))
-    exports = write_evidence_exports(bundle, build.outputs)
+    # the full evidence exports (polars, mostly off the GIL) are written beside the page and
+    # the workbook (mostly Python): the two cores work at once
+    with ThreadPoolExecutor(1) as pool:
+        exporting = pool.submit(write_evidence_exports, bundle, build.outputs)
+        write_report(bundle, build.output("report.html"))
+        write_payroll_xlsx(bundle, build.output("payroll.xlsx"))
+        exports = exporting.result()
     names = ["report.html", "payroll.xlsx", "payroll.csv", *sorted(Path(p).name for p in exports.values())]
     return {name: job.month_dir / name for name in names}
 
@@ -421,6 +426,10 @@ def run_month(job: MonthJob, on_step=None) -> MonthOutcome:
     functions). ``on_step(name)`` is called before each step (the CLI's progress bar)."""
     tick = on_step or (lambda name: None)
     started = datetime.now()
+    if job.dask_address:
+        from pipelines.dask_map import check_cluster
+
+        check_cluster(job.dask_address)
     try:
         with open_month(job) as build:
             rep = None

@@ -158,9 +158,20 @@ class SourceFile:
             grid = _grid(list(csv.reader(io.StringIO(self.text, newline=""), delimiter=delim)))
         return grid
 
+    def memo(self, key, compute):
+        """``compute()``, once per file and ``key``: what the sniffers of every layout read
+        from a file (head rows, header cells) is worked out once. Not kept if it raises."""
+        store = self.__dict__.setdefault("_memo", {})
+        if key not in store:
+            store[key] = compute()
+        return store[key]
+
     def head_sheets(self, rows: int = 40) -> dict[str, pl.DataFrame]:
         """The first ``rows`` rows of every sheet, for sniffing without parsing a whole
         big CSV (workbooks are parsed once and cached anyway)."""
+        return self.memo(("head_sheets", rows), lambda: self._head_sheets(rows))
+
+    def _head_sheets(self, rows: int) -> dict[str, pl.DataFrame]:
         if self.format == "text":
             lines = self.head_text(200_000).splitlines()[:rows]
             return {"": _grid(list(csv.reader(lines, delimiter=sniff_delimiter("\n".join(lines)))))}

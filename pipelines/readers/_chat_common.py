@@ -81,6 +81,15 @@ def norm_account(e: pl.Expr) -> pl.Expr:
     return e.cast(pl.String).str.strip_chars().str.replace_all("：", ":", literal=True).replace("", None)
 
 
+def per_value(s: pl.Series, fn) -> pl.Series:
+    """``fn`` (expression → expression, null for null) worked out once per distinct value
+    of ``s`` and mapped back: for the columns an export repeats on every row (shop,
+    agent account, role), hashing beats string work on every row."""
+    values = s.drop_nulls().unique()
+    done = pl.DataFrame({"v": values}).select(fn(pl.col("v"))).to_series()
+    return s.replace_strict(values, done, default=None, return_dtype=done.dtype)
+
+
 def shop_of(e: pl.Expr) -> pl.Expr:
     """``店铺名:子账号`` -> ``店铺名``; an account without a colon is itself the shop."""
     return e.str.split(":").list.first()
@@ -92,9 +101,10 @@ def is_sub_account(e: pl.Expr) -> pl.Expr:
 
 def shop_names(df: pl.DataFrame, cols: list[str]) -> list[str]:
     """Shop names appearing in any ``店铺名:子账号`` value of ``cols``."""
-    parts = [df.get_column(c).drop_nulls().unique() for c in cols if c in df.columns]
+    # the values holding a colon first: far fewer to hash than every sender
+    parts = [s.filter(s.str.contains(":", literal=True)).unique() for s in (df.get_column(c) for c in cols if c in df.columns)]
     vals = pl.concat(parts or [pl.Series([], dtype=pl.String)]).unique()
-    return vals.filter(vals.str.contains(":", literal=True)).str.split(":").list.first().unique().to_list()
+    return vals.str.split(":").list.first().unique().to_list()
 
 
 # ---------------------------------------------------------------- timestamps
@@ -131,7 +141,9 @@ def on_subset(df: pl.DataFrame, mask: pl.Expr, **exprs: pl.Expr) -> pl.DataFrame
     needed by few rows (odd timestamp spellings, marker candidates) is done here instead
     and scattered back by position (no join)."""
     sel = df.select(mask.fill_null(False)).to_series()
-    sub = df.filter(sel).select(*(e.alias(k) for k, e in exprs.items()))
+    # filter only the columns the expressions read (filtering a wide frame costs per column)
+    needed = sorted({n for e in exprs.values() for n in e.meta.root_names()})
+    sub = (df.select(needed) if needed else df).filter(sel).select(*(e.alias(k) for k, e in exprs.items()))
     idx = sel.arg_true()
     cols = []
     for k in exprs:
@@ -145,7 +157,7 @@ def on_subset(df: pl.DataFrame, mask: pl.Expr, **exprs: pl.Expr) -> pl.DataFrame
 _FMT = "%Y-%m-%d %H:%M:%S"
 
 
-def with_sent_at(df: pl.DataFrame, raw: str, label: str = "发送时间", leave_to_stager: bool = True) -> pl.DataFrame:
+def with_sent_at(df: pl.DataFrame, raw: str, label: str = "发送时间", leave_to_stager: bool = True, typed: bool = False) -> pl.DataFrame:
     """``sent_at`` = normalised ``raw``; when that fails the raw text is kept and a
     reason is added to ``_reason`` (the stager quarantines the row).
 
@@ -154,17 +166,22 @@ def with_sent_at(df: pl.DataFrame, raw: str, label: str = "发送时间", leave_
     the quarantine reason appears once. A raw text only the stager would accept (e.g. a
     bare date) still gets the reader's reason, so the row is quarantined all the same.
 
+    ``typed``: when every present time normalised, ``sent_at`` is handed as a Datetime (the
+    stager takes it as it is instead of parsing the text again); else it is text as above.
+
     The common ``YYYY-MM-DD HH:MM:SS`` spelling is parsed directly; only the other rows
     go through the regex of :func:`normalize_sent_at`."""
     ts_raw = df.get_column(raw).cast(pl.String).str.strip_chars().replace("", None)
-    norm = ts_raw.str.to_datetime(_FMT, strict=False).dt.to_string(_FMT)
-    odd = (norm.is_null() & ts_raw.is_not_null()).arg_true()
+    dt = ts_raw.str.to_datetime(_FMT, strict=False, time_unit="us")
+    odd = (dt.is_null() & ts_raw.is_not_null()).arg_true()
+    slow = None
     if len(odd):  # the other spellings, by position (few rows)
         slow = pl.select(normalize_sent_at(pl.lit(ts_raw.gather(odd)))).to_series()
         # 2026-13-40 has the right shape but is no time: treat it as unparseable too
-        slow = slow.zip_with(slow.str.to_datetime(_FMT, strict=False).is_not_null(), pl.Series([None], dtype=pl.String))
-        norm = norm.scatter(odd, slow)
-    failed = (norm.is_null() & ts_raw.is_not_null()).arg_true()
+        slow_dt = slow.str.to_datetime(_FMT, strict=False, time_unit="us")
+        slow = slow.zip_with(slow_dt.is_not_null(), pl.Series([None], dtype=pl.String))
+        dt = dt.scatter(odd, slow_dt)
+    failed = (dt.is_null() & ts_raw.is_not_null()).arg_true()
     raw_failed = ts_raw.gather(failed)
     reason = pl.Series([], dtype=pl.String).extend_constant(None, len(ts_raw))
     if leave_to_stager:
@@ -178,7 +195,14 @@ def with_sent_at(df: pl.DataFrame, raw: str, label: str = "发送时间", leave_
             reason = reason.scatter(ts_raw.is_null().arg_true(), f"缺少{label}")
         if len(failed):
             reason = reason.scatter(failed, f"{label}无法解析: '" + raw_failed + "'")
-    sent_at = norm.scatter(failed, raw_failed) if len(failed) else norm
+    if typed and not len(failed):
+        sent_at = dt
+    else:
+        sent_at = dt.dt.to_string(_FMT)
+        if slow is not None:
+            sent_at = sent_at.scatter(odd, slow)  # the normalised text itself
+        if len(failed):
+            sent_at = sent_at.scatter(failed, raw_failed)
     return df.with_columns(sent_at=sent_at, _reason=add_reason(pl.lit(reason)))
 
 
@@ -330,6 +354,8 @@ def finalize(df: pl.DataFrame) -> pl.DataFrame:
     cols = []
     for c in MESSAGES.names:
         dtype = {"is_auto_reply": pl.Boolean, "seq": pl.Int64}.get(c, pl.String)
+        if c == "sent_at" and df.schema[c].is_temporal():
+            dtype = df.schema[c]  # typed by with_sent_at(typed=True)
         cols.append(pl.col(c).cast(dtype))
     cols += [pl.col("source_row").cast(pl.Int64), pl.col("source_sheet").cast(pl.String), pl.col("_reason").cast(pl.String)]
     return df.select(cols)

@@ -147,11 +147,12 @@ class ChatFlatReader(Reader):
         frames = [f for f in frames if f is not None]
         if not frames:
             raise ValueError("没有找到聊天记录表头(需要: 客服账号, 买家, 发送方或发送方角色, 发送时间, 内容)")
-        df = pl.concat(frames, how="diagonal_relaxed")
-        blank = df.filter(pl.col("_blank")).height
+        df = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
+        blank = int(df.get_column("_blank").sum())
         if blank:
             notes.append(f"跳过空行 {blank} 行")
-        return [Batch("messages", messages_from_flat(df.filter(~pl.col("_blank"))), notes)]
+            df = df.filter(~pl.col("_blank"))
+        return [Batch("messages", messages_from_flat(df), notes)]
 
 
 def _named(df: pl.DataFrame, mapping: dict[int, str], cols: list[str]) -> pl.DataFrame:
@@ -200,8 +201,12 @@ def _read_grid(grid: pl.DataFrame, sheet: str, notes: list[str]) -> pl.DataFrame
 
 
 def _mapped(col: str, values: dict[str, str]) -> pl.Expr:
-    return pl.col(col).str.strip_chars().str.to_lowercase().replace_strict(
-        {k.lower(): v for k, v in values.items()}, default=None
+    return _mapped_expr(pl.col(col), values)
+
+
+def _mapped_expr(e: pl.Expr, values: dict[str, str]) -> pl.Expr:
+    return e.str.strip_chars().str.to_lowercase().replace_strict(
+        {k.lower(): v for k, v in values.items()}, default=None, return_dtype=pl.String
     )
 
 
@@ -214,16 +219,19 @@ def messages_from_flat(df: pl.DataFrame) -> pl.DataFrame:
     event_raw = pl.col("event").str.strip_chars().replace("", None)
     auto_raw = pl.col("__auto_raw")
     read_raw = pl.col("read_status").str.strip_chars().replace("", None)
+    role = df.get_column("sender_role").cast(pl.String)
     df = df.with_columns(
-        shop=pl.col("shop").str.strip_chars().replace("", None),
-        agent_account=cc.norm_account(pl.col("agent_account")),
+        # few distinct values, repeated on every row: normalised once per value
+        shop=cc.per_value(df.get_column("shop").cast(pl.String), lambda e: e.str.strip_chars().replace("", None)),
+        agent_account=cc.per_value(df.get_column("agent_account").cast(pl.String), cc.norm_account),
+        _role_hint=cc.per_value(role, lambda e: _mapped_expr(e, ROLE_VALUES)),
+        __role_raw=cc.per_value(role, lambda e: e.str.strip_chars().replace("", None)),
+    ).with_columns(
         buyer=cc.norm_account(pl.col("buyer")),
         sender=cc.norm_account(pl.col("sender")),
         transfer_from=cc.norm_account(pl.col("transfer_from")),
         transfer_to=cc.norm_account(pl.col("transfer_to")),
         transfer_reason=pl.col("transfer_reason").str.strip_chars().replace("", None),
-        _role_hint=_mapped("sender_role", ROLE_VALUES),
-        __role_raw=pl.col("sender_role").str.strip_chars().replace("", None),
         __auto_raw=pl.col("is_auto_reply").str.strip_chars().str.to_lowercase().replace("", None),
         event=pl.when(event_raw.is_null()).then(None).otherwise(
             pl.coalesce(_mapped("event", EVENT_VALUES), event_raw)
@@ -244,7 +252,7 @@ def messages_from_flat(df: pl.DataFrame) -> pl.DataFrame:
         separator="; ",
         ignore_nulls=True,
     ).replace("", None))
-    df = cc.with_sent_at(df, "sent_at")
+    df = cc.with_sent_at(df, "sent_at", typed=True)
     df = cc.events_from_text(df)
     # with no role column: the buyer column names the buyer, the agent column the agent
     df = df.with_columns(

@@ -292,7 +292,13 @@ def raw_json(frame: pl.DataFrame) -> pl.Series:
     cols = [c for c in frame.columns if not c.startswith("_") and c not in ("source_file", "source_sheet", "source_row")]
     if not cols:
         return pl.Series("_raw", [None] * frame.height, dtype=pl.String)
-    return frame.select(pl.struct(cols).struct.json_encode().alias("_raw")).to_series()
+    # a time a reader already typed is shown as the text it normalised it to
+    shown = [pl.col(c).dt.to_string(_TEXT_FORMATS[frame.schema[c].__class__]).alias(c)
+             if frame.schema[c].__class__ in _TEXT_FORMATS else pl.col(c) for c in cols]
+    return frame.select(pl.struct(shown).struct.json_encode().alias("_raw")).to_series()
+
+
+_TEXT_FORMATS = {pl.Datetime: "%Y-%m-%d %H:%M:%S", pl.Date: "%Y-%m-%d"}
 
 
 def in_month(table: Table, month: str) -> pl.Expr:
@@ -343,9 +349,9 @@ def stage_batch(table: Table | str, frame: pl.DataFrame, month: str, source_file
     typed = cast_and_validate(table, frame)
     bad_mask = typed[REASON].is_not_null()
     bad = typed.filter(bad_mask).with_columns(raw_json(frame.filter(bad_mask)))
-    good = typed.filter(~bad_mask)
-    keep = good.select(in_month(table, month)).to_series().fill_null(False)
-    loaded = good.filter(keep).drop(REASON).with_columns(pl.lit(month).alias("month"))
+    # one filter (no copy at all when every row stays): good rows of the month
+    keep = typed.select(in_month(table, month)).to_series().fill_null(False) & ~bad_mask
+    loaded = (typed if keep.all() else typed.filter(keep)).drop(REASON).with_columns(pl.lit(month).alias("month"))
     quarantine = bad.select(
         pl.lit(table.name).alias("kind"),
         "source_file",
@@ -354,7 +360,8 @@ def stage_batch(table: Table | str, frame: pl.DataFrame, month: str, source_file
         pl.col(REASON).alias("reason"),
         pl.col("_raw").alias("raw"),
     ).with_columns(pl.lit(month).alias("month"))
-    counts = Counts(rows_read=frame.height, loaded=loaded.height, quarantined=bad.height, out_of_month=good.height - loaded.height)
+    counts = Counts(rows_read=frame.height, loaded=loaded.height, quarantined=bad.height,
+                    out_of_month=frame.height - bad.height - loaded.height)
     loaded, quarantine = mask_staged(table.name, loaded, quarantine)  # nothing unmasked is stored
     return loaded, quarantine, counts
 
