@@ -14,7 +14,8 @@ import yaml
 from analytics.evidence import evidence_rows
 from analytics.lexicon import match_terms
 from analytics.sessions import Sessions
-from analytics.textnorm import normalize_term
+from analytics.text_hits import message_columns
+from analytics.textnorm import normalize_terms
 
 
 def parse_catalogue(text: str, opencc_config: str = "t2s") -> pl.DataFrame:
@@ -26,9 +27,10 @@ def parse_catalogue(text: str, opencc_config: str = "t2s") -> pl.DataFrame:
             if not isinstance(entry, dict) or not entry.get("name"):
                 raise ValueError(f"products.yaml {section}: 每项需要 name")
             for term in [entry["name"], *(entry.get("aliases") or [])]:
-                rows.append({"term": normalize_term(str(term), opencc_config), "item": str(entry["name"]), "item_kind": kind})
-    return pl.DataFrame(rows, schema={"term": pl.String, "item": pl.String, "item_kind": pl.String}).unique(
-        "term", keep="first", maintain_order=True)
+                rows.append({"term": str(term), "item": str(entry["name"]), "item_kind": kind})
+    frame = pl.DataFrame(rows, schema={"term": pl.String, "item": pl.String, "item_kind": pl.String})
+    frame = frame.with_columns(pl.Series("term", normalize_terms(frame["term"].to_list(), opencc_config), dtype=pl.String))
+    return frame.unique("term", keep="first", maintain_order=True)
 
 
 def product_questions(sess: Sessions, norm_msgs: pl.DataFrame, text_hits: pl.DataFrame,
@@ -63,8 +65,7 @@ def knowledge_summary(pq: pl.DataFrame, norm_msgs: pl.DataFrame, excerpt_chars: 
     ind = per_q.group_by("month", "agent_account").agg(
         pl.len().cast(pl.Int64).alias("product_questions"),
         pl.col("knowledge_gap").sum().cast(pl.Int64).alias("product_gap_questions"))
-    ref = norm_msgs.select("msg_idx", "text", "source_file", "source_sheet", "source_row")
-    flagged = pq.filter("knowledge_gap").join(ref, on="msg_idx", how="left")
+    flagged = message_columns(pq.filter("knowledge_gap"), norm_msgs, ["text", "source_file", "source_sheet", "source_row"])
     ev = evidence_rows(flagged, "product_gap",
                        pl.format("{} {}: {}", pl.col("item_kind").replace({"product": "商品", "promotion": "活动"}),
                                  pl.col("item"), pl.col("gap_reason")),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from analytics.textnorm import normalize_term
+from analytics.textnorm import normalize_terms
 
 ROLES = ("agent", "buyer")
 _META = re.compile(r"^#\s*([A-Za-z_]+)\s*:\s*(.*?)\s*$")
@@ -35,7 +35,7 @@ class Lexicon:
 def parse_lexicon(name: str, text: str, opencc_config: str = "t2s") -> Lexicon:
     """Parse one lexicon file's text. Raises ValueError on missing metadata or no terms."""
     meta: dict[str, str] = {}
-    terms: list[str] = []
+    raw_terms: list[str] = []
     for raw in text.splitlines():
         line = raw.strip()
         if not line:
@@ -45,9 +45,8 @@ def parse_lexicon(name: str, text: str, opencc_config: str = "t2s") -> Lexicon:
             if m:
                 meta[m.group(1).lower()] = m.group(2)
             continue
-        term = normalize_term(line.split("\t")[0].strip(), opencc_config)
-        if term and term not in terms:
-            terms.append(term)
+        raw_terms.append(line.split("\t")[0].strip())
+    terms = [t for t in dict.fromkeys(normalize_terms(raw_terms, opencc_config)) if t]
     missing = [k for k in ("version", "applies_to", "provenance") if not meta.get(k)]
     if missing:
         raise ValueError(f"词库 {name} 缺少表头: {', '.join(missing)}")
@@ -83,15 +82,14 @@ def match_terms(frame: pl.DataFrame, terms: list[str], text_col: str = "norm_tex
     """Distinct (msg_idx, term) pairs where ``term`` occurs in ``text_col`` (overlaps included)."""
     if not terms or frame.height == 0:
         return pl.DataFrame(schema={"msg_idx": pl.Int64, "term": pl.String})
-    return (
-        frame.select(
-            "msg_idx",
-            pl.col(text_col).str.extract_many(terms, overlapping=True).alias("term"),
-        )
-        .explode("term")
-        .drop_nulls("term")
-        .unique(maintain_order=True)
-    )
+    found = pl.col(text_col).str.extract_many(terms, overlapping=True)
+    if _strictly_increasing(frame["msg_idx"]):  # one row per message: dedupe inside each message's list
+        return frame.select("msg_idx", found.list.unique(maintain_order=True).alias("term")).explode("term").drop_nulls("term")
+    return frame.select("msg_idx", found.alias("term")).explode("term").drop_nulls("term").unique(maintain_order=True)
+
+
+def _strictly_increasing(idx: pl.Series) -> bool:
+    return idx.null_count() == 0 and bool((idx.diff().drop_nulls() > 0).all())
 
 
 def match_lexicons(messages: pl.DataFrame, lexicons: dict[str, Lexicon]) -> pl.DataFrame:
@@ -101,18 +99,19 @@ def match_lexicons(messages: pl.DataFrame, lexicons: dict[str, Lexicon]) -> pl.D
     for anything that must never be matched (auto-replies, system lines, recalls).
     Returns one row per (msg_idx, lexicon, term), sorted by msg_idx, lexicon, term.
     """
+    # (lexicon, term) pairs numbered in sorted order: hits are sorted on two integers
+    owners = pl.DataFrame(
+        [{"term": t, "lexicon": lx.name, "role": lx.applies_to} for lx in lexicons.values() for t in lx.terms],
+        schema={"term": pl.String, "lexicon": pl.String, "role": pl.String},
+    ).unique(["lexicon", "term"]).sort("lexicon", "term").with_row_index("owner")
     parts = []
     for role in ROLES:
-        lex = [lx for lx in lexicons.values() if lx.applies_to == role]
-        terms = sorted({t for lx in lex for t in lx.terms})
+        own = owners.filter(pl.col("role") == role)
+        terms = sorted(set(own["term"].to_list()))
         if not terms:
             continue
         found = match_terms(messages.filter(pl.col("match_role") == role), terms)
-        owners = pl.DataFrame(
-            [{"term": t, "lexicon": lx.name} for lx in lex for t in lx.terms],
-            schema={"term": pl.String, "lexicon": pl.String},
-        )
-        parts.append(found.join(owners, on="term", how="inner").select(HIT_SCHEMA.keys()))
+        parts.append(found.join(own.select("term", "lexicon", "owner"), on="term", how="inner"))
     if not parts:
         return pl.DataFrame(schema=HIT_SCHEMA)
-    return pl.concat(parts).cast(HIT_SCHEMA).sort("msg_idx", "lexicon", "term")
+    return pl.concat(parts).sort("msg_idx", "owner").select(HIT_SCHEMA.keys()).cast(HIT_SCHEMA)

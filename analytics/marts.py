@@ -20,10 +20,10 @@ from analytics.quality import escalations, quality_indicators
 from analytics.reasons import ReasonReport, classify_reasons, conversation_docs
 from analytics.response_metrics import agent_day_metrics, agent_month_metrics
 from analytics.segment import Segmenter, parse_userdict, tokenize
-from analytics.sessions import Sessions, build_sessions
+from analytics.sessions import Sessions, build_sessions, question_order
 from analytics.settings import AnalyticsSettings
 from analytics.text_hits import build_text_hits, normalized_messages
-from analytics.textnorm import normalize_term
+from analytics.textnorm import normalize_terms
 from analytics.topics import TOPIC_SCHEMA, discover_topics
 
 
@@ -41,8 +41,8 @@ class TextResources:
                    userdict_text: str, products_text: str) -> "TextResources":
         """Build from file contents (names as in ``settings.text``)."""
         cfg = settings.text.opencc_config
-        stop = frozenset(normalize_term(w.strip(), cfg) for w in stopwords_text.splitlines()
-                         if w.strip() and not w.strip().startswith("#"))
+        stop = frozenset(normalize_terms([w.strip() for w in stopwords_text.splitlines()
+                                          if w.strip() and not w.strip().startswith("#")], cfg))
         return cls(load_lexicons(lexicon_texts, cfg), stop,
                    Segmenter(parse_userdict(userdict_text), settings.text.segmenter),
                    parse_catalogue(products_text, cfg))
@@ -61,6 +61,11 @@ class ChatMarts:
     sessions: Sessions = field(repr=False)
 
 
+# the chat marts in the order build_chat_marts returns them
+CHAT_MART_ORDER = ("conversations", "questions", "agent_day_metrics", "agent_month_metrics", "text_hits",
+                   "conversation_reasons", "product_questions", "topics", "evidence")
+
+
 def _ref(msgs: pl.DataFrame, prefix: str, idx_col: str) -> list[pl.Expr]:
     """The message columns of ``idx_col`` (a msg_idx, i.e. a row number of ``msgs``) by position."""
     idx = pl.col(idx_col)
@@ -73,9 +78,11 @@ def questions_mart(sess: Sessions, settings: AnalyticsSettings) -> pl.DataFrame:
     s = settings.sessions
     m = sess.messages  # msg_idx is the row number: references are gathered, not joined
     lines = sess.questions.select("q_no", "msg_idxs").explode("msg_idxs")
+    # gathered into lists, then joined as lists (much cheaper than a string join per group)
     texts = (lines.with_columns(pl.lit(m["text"]).gather(pl.col("msg_idxs")).alias("text"))
-             .group_by("q_no", maintain_order=True)
-             .agg(pl.col("text").drop_nulls().str.join(" / ").str.slice(0, s.excerpt_chars).alias("question_text")))
+             .group_by("q_no", maintain_order=True).agg("text")
+             .select("q_no", pl.col("text").list.drop_nulls().list.join(" / ").str.slice(0, s.excerpt_chars)
+                     .alias("question_text")))
     tr = sess.transfers.select("transfer_id", pl.col("msg_idx").alias("transfer_msg_idx"),
                                pl.col("from_agent").alias("transferred_from"), pl.col("to_agent").alias("transferred_to"))
     q = (sess.questions
@@ -86,15 +93,19 @@ def questions_mart(sess: Sessions, settings: AnalyticsSettings) -> pl.DataFrame:
                how="left", maintain_order="left")
          .with_columns(pl.coalesce("first_msg_idx", "transfer_msg_idx").alias("ref_msg_idx")))
     q = q.with_columns(*_ref(m, "", "ref_msg_idx"), *_ref(m, "answer_", "answer_msg_idx")).drop("text")
-    return q.select(
+    q = q.select(
         "month", "question_id", "conversation_id", "shop", "agent_account", "buyer", "day", "asked_at",
         "last_buyer_at", "buyer_msgs", "question_text", "is_first_in_conversation", "carried_in",
         "transferred_from", "status", "transferred_to", "answered_at", "response_s", "wall_response_s",
         (pl.col("response_s") > s.slow_threshold_s).alias("is_slow"),
         (pl.col("response_s") <= s.fast_threshold_s).fill_null(False).alias("within_3min"),
         "answer_text", "ref_msg_idx", "source_file", "source_sheet", "source_row", "answer_msg_idx",
-        "answer_source_file", "answer_source_sheet", "answer_source_row",
-    ).sort("month", "agent_account", "asked_at", "question_id")
+        "answer_source_file", "answer_source_sheet", "answer_source_row", "agent_no",
+    )
+    order = question_order(q)
+    if order is None:
+        return q.drop("agent_no").sort("month", "agent_account", "asked_at", "question_id")
+    return q.drop("agent_no")[order]
 
 
 def response_evidence(questions: pl.DataFrame, settings: AnalyticsSettings) -> list[pl.DataFrame]:
@@ -173,7 +184,7 @@ def build_chat_marts(messages: pl.DataFrame, refunds: pl.DataFrame | None, order
     row count, :func:`analytics.partition.partition_count`); the marts are the same for any
     number (docs/analytics.md §9).
     """
-    from analytics.partition import build_partitioned, partition_count
+    from analytics.partition import build_partitioned, partition_count, topic_sample
 
     k = partition_count(messages.height) if partitions is None else partitions
     if k > 1:
@@ -192,7 +203,11 @@ def build_chat_marts(messages: pl.DataFrame, refunds: pl.DataFrame | None, order
     tokens = tokenize(docs_all["text"], res.segmenter, res.stopwords).with_columns(pl.col("doc").cast(pl.Int64))
     reasons, report = classify_reasons(sess, norm, refunds, settings, res.segmenter, res.stopwords,
                                        docs=docs_all, tokens=tokens)
-    topics, topics_message = month_topics(docs_all, tokens, sess.conversations, settings, res)
+    t = settings.text.topics
+    months = sess.conversations.select("conversation_id", "month")
+    topic_docs = topic_sample(docs_all.join(months, on="conversation_id", how="left", maintain_order="left"),
+                              t.max_docs, t.seed, "doc").drop("month")  # doc: the first-buyer-message order
+    topics, topics_message = month_topics(topic_docs, tokens, sess.conversations, settings, res)
     month = month_with_indicators(month, quality, know, roster)
     escal = escalations(sess, hits)
     evidence = combine([*response_evidence(questions, settings), q_ev, k_ev])

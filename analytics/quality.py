@@ -19,6 +19,7 @@ import polars as pl
 
 from analytics.evidence import evidence_rows
 from analytics.sessions import Sessions
+from analytics.text_hits import message_columns
 
 MONTH = ["month", "agent_account"]
 
@@ -62,7 +63,7 @@ def praise_candidates(sess: Sessions, norm_msgs: pl.DataFrame, text_hits: pl.Dat
     prev = rel.with_columns(
         pl.when(pl.col("conv_no") == pl.col("conv_no").shift(1)).then(pl.col("kind").shift(1)).alias("prev_kind")
     ).select("msg_idx", "prev_kind")
-    m = praise.join(norm_msgs.select("msg_idx", "agent_account", "norm_text"), on="msg_idx", how="left")
+    m = message_columns(praise, norm_msgs, ["agent_account", "norm_text"])
     m = m.join(prev, on="msg_idx", how="left").with_columns(
         pl.col("agent_account").str.split(":").list.last().str.to_lowercase().alias("nick"))
     if roster is not None and roster.height:
@@ -89,8 +90,11 @@ def negative_turns(sess: Sessions, text_hits: pl.DataFrame) -> pl.DataFrame:
 def quality_indicators(sess: Sessions, norm_msgs: pl.DataFrame, text_hits: pl.DataFrame,
                        roster: pl.DataFrame | None, excerpt_chars: int = 200) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(per agent-month indicators, evidence rows) — see module docstring for definitions."""
-    ref = norm_msgs.select("msg_idx", "month", "agent_account", "buyer", "conversation_id", "sent_at",
-                           "text", "source_file", "source_sheet", "source_row")
+    ref_cols = ["month", "agent_account", "buyer", "conversation_id", "sent_at", "text", "source_file",
+                "source_sheet", "source_row"]
+
+    def ref(frame: pl.DataFrame) -> pl.DataFrame:
+        return message_columns(frame, norm_msgs, ref_cols)
     convs = sess.conversations.filter(pl.col("first_agent_msg_idx").is_not_null())
     polite_msgs = _hits(text_hits, "politeness").select("msg_idx").unique()
     polite = convs.join(polite_msgs.with_columns(pl.lit(True).alias("polite")),
@@ -106,7 +110,7 @@ def quality_indicators(sess: Sessions, norm_msgs: pl.DataFrame, text_hits: pl.Da
     praise = praise_candidates(sess, norm_msgs, text_hits, roster)
 
     def count(frame: pl.DataFrame, name: str) -> pl.DataFrame:
-        return frame.join(ref.select("msg_idx", *MONTH), on="msg_idx", how="left").group_by(MONTH).agg(
+        return message_columns(frame.select("msg_idx"), norm_msgs, MONTH).group_by(MONTH).agg(
             pl.len().cast(pl.Int64).alias(name))
 
     parts = [polite, count(forb, "forbidden_hits"), count(gap, "knowledge_gap_replies"),
@@ -122,16 +126,16 @@ def quality_indicators(sess: Sessions, norm_msgs: pl.DataFrame, text_hits: pl.Da
 
     x = excerpt_chars
     ev = [
-        evidence_rows(forb.join(ref, on="msg_idx", how="left"), "forbidden_word",
+        evidence_rows(ref(forb), "forbidden_word",
                       pl.format("命中: {}", pl.col("term")), pl.col("text"), at="sent_at", term="term", excerpt_chars=x),
-        evidence_rows(gap.join(ref, on="msg_idx", how="left"), "knowledge_gap",
+        evidence_rows(ref(gap), "knowledge_gap",
                       pl.format("命中: {}", pl.col("terms")), pl.col("text"), at="sent_at", excerpt_chars=x),
-        evidence_rows(esc.drop("conversation_id").join(ref, on="msg_idx", how="left"), "escalation",
+        evidence_rows(ref(esc.drop("conversation_id")), "escalation",
                       pl.format("命中: {}; 结局: {}; 最后发言: {}", pl.col("terms"), pl.col("outcome"), pl.col("last_speaker")),
                       pl.col("text"), at="sent_at", excerpt_chars=x),
-        evidence_rows(neg.join(ref, on="msg_idx", how="left"), "negative_turn",
+        evidence_rows(ref(neg), "negative_turn",
                       pl.format("命中: {}", pl.col("terms")), pl.col("text"), at="sent_at", excerpt_chars=x),
-        evidence_rows(praise.join(ref, on="msg_idx", how="left"), "praise_candidate",
+        evidence_rows(ref(praise), "praise_candidate",
                       pl.format("命中: {} ({}, 需主管确认)", pl.col("terms"), pl.col("why")), pl.col("text"),
                       at="sent_at", excerpt_chars=x),
     ]

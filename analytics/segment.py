@@ -92,25 +92,40 @@ def tokenize(docs: pl.Series, seg: Segmenter, stopwords: frozenset[str] = frozen
 
     ``docs`` holds normalised text (see :mod:`analytics.textnorm`). Stop words, tokens shorter
     than ``min_len`` and pure digits longer than 6 (order numbers) are dropped.
+
+    Both engines segment each run of kept characters on its own (they split the text at any
+    other character first), and the cleaned text is such runs separated by single spaces: so
+    each distinct run is segmented once and a document's tokens are its runs' tokens in order
+    (a month's documents repeat the same phrases: ~10k distinct runs in 130k documents).
     """
     clean = pl.select(clean_for_segmentation(pl.lit(docs))).to_series()
-    sizes = (clean.str.len_bytes() + 1).cum_sum()
-    chunk = (sizes // _CHUNK_BYTES) if len(clean) else pl.Series([], dtype=pl.Int64)
-    frame = pl.DataFrame({"t": clean, "c": chunk}).with_row_index("doc")
-    out = []
-    for _, part in frame.group_by("c", maintain_order=True):
-        first_doc = part["doc"][0]
-        toks = pl.Series("token", seg.cut("\n".join(part["t"].to_list()) + "\n"), dtype=pl.String)
-        is_sep = toks == "\n"
-        doc = (is_sep.cum_sum() - is_sep.cast(pl.UInt32)).cast(pl.Int64) + first_doc
-        out.append(pl.DataFrame({"doc": doc, "token": toks}).filter(~is_sep))
-    if not out:
-        return pl.DataFrame(schema={"doc": pl.Int64, "token": pl.String})
-    frame = pl.concat(out)
+    runs = pl.DataFrame({"run": clean.str.split(" ")}).with_row_index("doc").explode("run")
+    distinct = runs.filter(pl.col("run") != "").unique("run", maintain_order=True)["run"]
     keep = (
         (pl.col("token").str.strip_chars() != "")
         & (pl.col("token").str.len_chars() >= min_len)
         & ~pl.col("token").is_in(list(stopwords))
         & ~pl.col("token").str.contains(r"^\d{7,}$")
     )
-    return frame.filter(keep)
+    # the filter is per token: applied once per distinct run's tokens, before the expansion
+    per_run = (_cut_each(distinct, seg).filter(keep).group_by("i", maintain_order=True).agg("token")
+               .with_columns(pl.lit(distinct).gather(pl.col("i")).alias("run")))
+    return (runs.join(per_run.select("run", "token"), on="run", how="inner", maintain_order="left")
+            .explode("token").select(pl.col("doc").cast(pl.Int64), "token"))
+
+
+def _cut_each(texts: pl.Series, seg: Segmenter) -> pl.DataFrame:
+    """Tokens of each of ``texts`` (none empty, none holding a newline): columns ``i``
+    (position in ``texts``), ``token``; one engine call per chunk of ~2 MB, texts joined by
+    newlines and tokens mapped back by counting newline tokens."""
+    sizes = (texts.str.len_bytes() + 1).cum_sum()
+    chunk = (sizes // _CHUNK_BYTES) if len(texts) else pl.Series([], dtype=pl.Int64)
+    frame = pl.DataFrame({"t": texts, "c": chunk}).with_row_index("i")
+    out = [pl.DataFrame(schema={"i": pl.Int64, "token": pl.String})]
+    for _, part in frame.group_by("c", maintain_order=True):
+        first = part["i"][0]
+        toks = pl.Series("token", seg.cut("\n".join(part["t"].to_list()) + "\n"), dtype=pl.String)
+        is_sep = toks == "\n"
+        i = (is_sep.cum_sum() - is_sep.cast(pl.UInt32)).cast(pl.Int64) + first
+        out.append(pl.DataFrame({"i": i, "token": toks}).filter(~is_sep))
+    return pl.concat(out)

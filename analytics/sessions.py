@@ -204,9 +204,59 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame,
     # staged sent_at/seq are never null; nulls_last (a much slower sort) only if they are
     nulls = any(rows[c].null_count() for c in ("sent_at", "seq"))
     rows = (rows.join(files, on="source_file", how="left", nulls_equal=True, maintain_order="left")
-            .select("thread_no", "sent_at", "tie", "file_no", "seq", "msg_idx", "kind", "transfer_id")
-            .sort("thread_no", "sent_at", "tie", "file_no", "seq", nulls_last=nulls))
-    return rows, threads
+            .select("thread_no", "sent_at", "tie", "file_no", "seq", "msg_idx", "kind", "transfer_id"))
+    return _in_thread_order(rows, nulls), threads
+
+
+_ORDER = ["thread_no", "sent_at", "tie", "file_no", "seq"]
+
+
+def _in_thread_order(rows: pl.DataFrame, nulls: bool) -> pl.DataFrame:
+    """``rows`` sorted by thread_no, sent_at, tie, file_no, seq.
+
+    The five keys are packed into two unsigned 64-bit keys when their ranges fit (thread and
+    instant; file and row), which sorts ~3x faster than five columns and gives the same order.
+    """
+    if nulls or rows.height == 0:
+        return rows.sort(_ORDER, nulls_last=nulls)
+    span = rows.select(
+        pl.col("thread_no").max().alias("thread"), pl.col("file_no").max().alias("file"),
+        pl.col("sent_at").to_physical().min().alias("t0"), pl.col("sent_at").to_physical().max().alias("t1"),
+        pl.col("seq").min().alias("seq0"), pl.col("seq").max().alias("seq1"),
+        pl.col("tie").min().alias("tie0"), pl.col("tie").max().alias("tie1")).row(0, named=True)
+    bits = lambda n: int(n).bit_length()  # noqa: E731
+    t_bits, seq_bits = bits(span["t1"] - span["t0"]), bits(span["seq1"])
+    if (span["seq0"] < 0 or span["tie0"] < 0 or span["tie1"] > 1
+            or bits(span["thread"]) + t_bits + 1 > 64 or bits(span["file"]) + seq_bits > 64):
+        return rows.sort(_ORDER)
+    u64 = lambda e: e.cast(pl.UInt64)  # noqa: E731
+    k1 = (u64(pl.col("thread_no")) * (2 ** (t_bits + 1))
+          + u64(pl.col("sent_at").to_physical() - span["t0"]) * 2 + u64(pl.col("tie")))
+    k2 = u64(pl.col("file_no")) * (2 ** seq_bits) + u64(pl.col("seq"))
+    order = rows.select(pl.arg_sort_by(k1, k2)).to_series()
+    return rows[order]
+
+
+def question_order(q: pl.DataFrame) -> pl.Series | None:
+    """Row order of ``q`` (questions with agent_no) sorted by month, agent_account, asked_at,
+    question_id, computed on integers; None when a key has nulls or does not fit.
+
+    ``agent_no`` numbers (month, agent_account) in sorted order, so (agent_no, asked_at) packed
+    into one integer orders every question but those sharing both, which the rank of their
+    question_id orders."""
+    if q.height == 0 or any(q.select(pl.col("month", "agent_account", "asked_at", "question_id", "agent_no")
+                                     .null_count()).row(0)):
+        return None
+    t = q["asked_at"].to_physical()
+    t0 = t.min()
+    t_bits = int(t.max() - t0).bit_length()
+    if int(q["agent_no"].max()).bit_length() + t_bits > 64:
+        return None
+    key = (q["agent_no"].cast(pl.UInt64) * (2 ** t_bits) + (t - t0).cast(pl.UInt64)).alias("k")
+    tied = key.is_duplicated().arg_true()
+    tie = pl.repeat(0, q.height, dtype=pl.UInt32, eager=True).scatter(
+        tied, q["question_id"].gather(tied).rank("dense").cast(pl.UInt32))
+    return pl.DataFrame({"k": key, "tie": tie}).select(pl.arg_sort_by("k", "tie")).to_series()
 
 
 def _add_conversations(rows: pl.DataFrame, gap_minutes: float, windows) -> pl.DataFrame:

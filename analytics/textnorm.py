@@ -13,6 +13,7 @@ once per message.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import opencc
@@ -20,6 +21,7 @@ import polars as pl
 
 _SEP = "\x1e"  # ASCII record separator: not in chat text, untouched by OpenCC and NFKC
 _CHUNK_CHARS = 4_000_000
+_PREFILTER_BYTES = 4_000_000
 
 
 @lru_cache(maxsize=4)
@@ -55,21 +57,112 @@ def normalize_expr(col: str | pl.Expr) -> pl.Expr:
 def normalize_texts(texts: pl.Series, settings) -> pl.DataFrame:
     """Return ``norm_text`` (matching text) and ``emoticons`` (list of codes) for ``texts``.
 
-    ``settings`` is a :class:`analytics.settings.TextSettings`.
+    ``settings`` is a :class:`analytics.settings.TextSettings`. Each distinct text is
+    normalised once, and only the steps that can change it run on it
+    (:func:`normalize_distinct`); the result is that of the full steps on every text.
     """
-    nf = pl.select(normalize_expr(pl.lit(texts))).to_series()
-    simp = to_simplified(nf, settings.opencc_config)
+    frame = pl.DataFrame({"t": texts.cast(pl.String)})
+    distinct = frame.unique("t")
+    if distinct.height == frame.height:  # nothing repeats: no mapping back
+        return normalize_distinct(frame["t"], settings).drop("t")
+    norm = normalize_distinct(distinct["t"], settings)
+    return frame.join(norm, on="t", how="left", nulls_equal=True, maintain_order="left").select("norm_text", "emoticons")
+
+
+def normalize_distinct(texts: pl.Series, settings) -> pl.DataFrame:
+    """``t`` (the texts), ``norm_text`` and ``emoticons``: NFKC + lower-case only on texts
+    holding a character those can change (:func:`_unicode_variable`), OpenCC only on texts
+    holding a character or phrase it converts (:func:`_t2s_candidates`)."""
+    t = texts.rename("t")
+    nf = t
+    # the prefilter tables cost ~0.2 s once per process: below this size converting is cheaper
+    big = t.str.len_bytes().sum() > _PREFILTER_BYTES
+    idx = (t.str.contains(_unicode_variable()).fill_null(False) if big else t.is_not_null()).arg_true()
+    if idx.len():
+        nf = t.clone().scatter(idx, pl.select(normalize_expr(pl.lit(t.gather(idx)))).to_series())
+    config = settings.opencc_config
+    idx = (_t2s_candidates(nf, config) if big else nf.is_not_null()).arg_true()
+    simp = nf.clone().scatter(idx, to_simplified(nf.gather(idx), config)) if idx.len() else nf
     pattern = settings.emoticon_pattern
-    return pl.DataFrame({"s": simp}).select(
+    return pl.DataFrame({"t": t, "s": simp}).select(
+        "t",
         pl.col("s").str.replace_all(pattern, " ").alias("norm_text"),
         pl.col("s").str.extract_all(pattern).alias("emoticons"),
     )
 
 
+def _ranges_class(chars: list[str], negate: bool) -> str:
+    """A regex character class of ``chars`` (as code point ranges)."""
+    cps = sorted(map(ord, chars))
+    parts, a, b = [], cps[0], cps[0]
+    for c in [*cps[1:], -1]:
+        if c == b + 1:
+            b = c
+            continue
+        parts.append(f"\\x{{{a:x}}}" if a == b else f"\\x{{{a:x}}}-\\x{{{b:x}}}")
+        a = b = c
+    return ("[^" if negate else "[") + "".join(parts) + "]"
+
+
+@lru_cache(maxsize=1)
+def _unicode_variable() -> str:
+    """Regex matching a character that can make ``NFKC`` + lower-case change a text.
+
+    Its complement, the *inert* characters, are those whose NFKD and lower case are
+    themselves, with canonical combining class 0, that are not a non-first character of any
+    canonical decomposition (so nothing composes with them; NFKC composes canonical pairs
+    only) and that are assigned in Python's Unicode tables too (so their combining class is
+    known). A text made only of inert characters is unchanged: nothing decomposes, reorders,
+    composes or changes case. Tables are polars' own (as ``str.normalize``), so the test
+    agrees with the normalisation it skips.
+    """
+    cps = [0x9, 0xA, 0xD, *range(0x20, 0x7F), *range(0xA0, 0xD800), *range(0xE000, 0x30000)]
+    ch = pl.Series("ch", ["\x00".join(map(chr, cps))], dtype=pl.String).str.split("\x00").explode()
+    df = pl.DataFrame({"ch": ch}).with_columns(
+        pl.col("ch").str.normalize("NFKD").alias("nfkd"), pl.col("ch").str.normalize("NFD").alias("nfd"),
+        pl.col("ch").str.to_lowercase().alias("low"))
+    tails = df["nfd"].filter(df["nfd"].str.len_chars() > 1)
+    non_first = set(tails.str.slice(1).str.split("").explode().to_list())
+    inert = df.filter((pl.col("nfkd") == pl.col("ch")) & (pl.col("low") == pl.col("ch"))
+                      & ~pl.col("ch").is_in(sorted(non_first)))["ch"].to_list()
+    inert = [c for c in inert if unicodedata.combining(c) == 0 and unicodedata.category(c) != "Cn" and c != _SEP]
+    return _ranges_class(inert, negate=True)
+
+
+@lru_cache(maxsize=4)
+def _t2s_patterns(config: str) -> list[str] | None:
+    """Every character OpenCC ``config`` changes on its own, the separator, and the
+    dictionary's phrases; None when the phrases of this OpenCC version and config are not
+    known (then every text is converted)."""
+    from analytics.opencc_phrases import OPENCC_VERSION, T2S_PHRASE_KEYS
+
+    if config != "t2s" or getattr(opencc, "__version__", None) != OPENCC_VERSION:
+        return None
+    cps = [*range(0x80, 0xD800), *range(0xE000, 0x40000)]
+    converted = _converter(config).convert(_SEP.join(map(chr, cps))).split(_SEP)
+    if len(converted) != len(cps):
+        return None
+    changed = [chr(c) for c, out in zip(cps, converted, strict=True) if out != chr(c)]
+    return sorted({_SEP, *changed, *T2S_PHRASE_KEYS})
+
+
+def _t2s_candidates(texts: pl.Series, config: str) -> pl.Series:
+    """Texts OpenCC ``config`` can change (non-null ones; all of them without a prefilter)."""
+    patterns = _t2s_patterns(config)
+    if patterns is None:
+        return texts.is_not_null()
+    return texts.str.contains_any(patterns).fill_null(False)
+
+
 def normalize_term(term: str, config: str = "t2s") -> str:
     """Normalise one lexicon term exactly like message text (used when loading lexicons)."""
-    s = pl.Series([term])
-    return to_simplified(pl.select(normalize_expr(pl.lit(s))).to_series(), config)[0]
+    return normalize_terms([term], config)[0]
+
+
+def normalize_terms(terms: list[str], config: str = "t2s") -> list[str]:
+    """:func:`normalize_term` of each term, in one conversion."""
+    s = pl.Series(terms, dtype=pl.String)
+    return to_simplified(pl.select(normalize_expr(pl.lit(s))).to_series(), config).to_list()
 
 
 @lru_cache(maxsize=1)
@@ -86,8 +179,13 @@ def _compat_sources() -> pl.DataFrame:
 
 def _preimages(ch: str) -> list[str]:
     """Characters whose NFKD contains ``ch`` (``ch`` itself included)."""
-    src = _compat_sources()
-    return [ch, *src.filter(pl.col("nfkd").str.contains(ch, literal=True))["ch"].to_list()]
+    return list(_preimages_of(ch))
+
+
+@lru_cache(maxsize=256)
+def _preimages_of(ch: str) -> tuple[str, ...]:
+    src = _compat_sources()  # markers are few: each character is looked up once per process
+    return (ch, *src.filter(pl.col("nfkd").str.contains(ch, literal=True))["ch"].to_list())
 
 
 def _anchors(markers: list[str], sample: pl.Series) -> list[str]:

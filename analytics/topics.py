@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from sklearn.decomposition import NMF
-from sklearn.feature_extraction.text import TfidfTransformer
 
 from analytics.segment import Segmenter, tokenize
 from analytics.settings import AnalyticsSettings
-from analytics.vectorize import build_vocabulary, count_matrix
+from analytics.vectorize import build_vocabulary, count_matrix, single_threaded
 
 TOPIC_SCHEMA = pl.Schema({"topic": pl.Int64(), "rank": pl.Int64(), "term": pl.String(), "weight": pl.Float64(), "docs": pl.Int64()})
 
@@ -35,9 +33,13 @@ def discover_topics(docs: pl.DataFrame, settings: AnalyticsSettings, segmenter: 
     k = min(t.n_topics, vocab.height, docs.height)
     if k < 1 or vocab.height < 2:
         return pl.DataFrame(schema=TOPIC_SCHEMA), "词汇太少: 跳过主题发现"
+    from sklearn.decomposition import NMF  # scikit-learn (~1 s to import) only when topics are fitted
+    from sklearn.feature_extraction.text import TfidfTransformer
+
     x = TfidfTransformer(sublinear_tf=True).fit_transform(count_matrix(tokens, ids, vocab))
     nmf = NMF(n_components=k, init="nndsvda", random_state=t.seed, max_iter=400)
-    w = nmf.fit_transform(x)
+    with single_threaded():
+        w = nmf.fit_transform(x)
     dominant = np.bincount(w.argmax(axis=1)[w.max(axis=1) > 0], minlength=k)
     terms = vocab["token"].to_numpy()
     n = min(t.top_terms, vocab.height)

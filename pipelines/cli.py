@@ -46,6 +46,7 @@ def user_errors() -> Iterator[None]:
     from pipelines.ingest import IngestError
     from pipelines.lock import WarehouseBusy
     from analytics.sla.rules import RulesError as SlaRulesError
+    from pipelines.dask_map import DaskUnavailable
     from pipelines.monthly import MonthNotLoaded
     from scoring import RulesError, ScoringInputError
 
@@ -63,7 +64,7 @@ def user_errors() -> Iterator[None]:
     except WarehouseBusy as e:
         console.print(f"[red]{esc(e)}[/]")
         raise typer.Exit(EXIT_BUSY)
-    except (MonthNotLoaded, FileNotFoundError) as e:
+    except (MonthNotLoaded, FileNotFoundError, DaskUnavailable) as e:
         console.print(f"[red]{esc(e)}[/]")
         raise typer.Exit(EXIT_INPUT)
     except OSError as e:  # permissions, a full disk, a warehouse opened by another program
@@ -88,11 +89,7 @@ WarehouseOpt = typer.Option(None, "--warehouse", "-w", help="DuckDB 数据仓库
 def _buyer_nicks(report) -> set[str]:
     """Buyer nicks the console must not print: the staged buyers and the sheet names of
     per-buyer chat workbooks."""
-    nicks: set[str] = set()
-    for kind in ("messages", "refunds", "complaints", "reviews"):
-        t = report.tables.get(kind)
-        if t is not None and "buyer" in t.columns:
-            nicks |= set(t["buyer"].drop_nulls().unique().to_list())
+    nicks: set[str] = report.buyer_nicks()  # the big kinds are not in report.tables (streamed)
     per_buyer = {f.file_name for f in report.files if f.layout == "qianniu_sheets"}
     q = report.quarantine
     if q.height:
@@ -197,12 +194,13 @@ def sample(
     console.print(t)
 
 
-def _job(month, inbox, warehouse, rules, out, allow_missing=(), replace=False, lock_timeout=None):
+def _job(month, inbox, warehouse, rules, out, allow_missing=(), replace=False, lock_timeout=None, dask_address=None, partitions=None):
     from pipelines.monthly import MonthJob
 
     return MonthJob(
         month, inbox=inbox, warehouse=warehouse, rules=rules, out=out,
         allow_missing=frozenset(allow_missing or ()), replace=replace, lock_timeout=lock_timeout,
+        dask_address=dask_address, partitions=partitions,
     )
 
 
@@ -263,8 +261,9 @@ def run(
     rules: Optional[Path] = typer.Option(None, "--rules", "-r", help="考核规则文件 (默认 scoring/rules/default.yaml)"),
     out: Path = typer.Option(Path("out"), "--out", "-o", help="报表输出目录 (写到 OUT/月份/)"),
     shops: Optional[Path] = typer.Option(None, "--shops", help="多店铺: 每个子目录是一个店铺的收件箱, 用 Dask 并行"),
-    dask_address: Optional[str] = typer.Option(None, "--dask-address", help="已有 Dask 集群地址 (默认启动本地集群)"),
+    dask_address: Optional[str] = typer.Option(None, "--dask-address", help="已有 Dask 集群地址: --shops 的店铺或单店的聊天分析分区在该集群上计算 (--shops 默认启动本地集群)"),
     workers: int = typer.Option(2, "--workers", help="本地 Dask 进程数"),
+    partitions: Optional[int] = typer.Option(None, "--partitions", min=1, max=256, help="聊天分析按买家分区数 (默认按消息量)"),
     no_prefect: bool = typer.Option(False, "--no-prefect", help="不经过 Prefect, 直接运行各步骤"),
     allow_missing: Optional[list[str]] = AllowMissingOpt,
     replace: bool = ReplaceOpt,
@@ -305,14 +304,14 @@ def run(
                     seen.append(name)
                     progress.update(task, description=name)
 
-                outcome = run_month(_job(month, inbox, warehouse, rules, out, allow, replace, lock_timeout), on_step)
+                outcome = run_month(_job(month, inbox, warehouse, rules, out, allow, replace, lock_timeout, dask_address, partitions), on_step)
         else:
             from pipelines.flows import monthly_kpi
 
             with console.status("Prefect flow monthly_kpi: 导入 → 分析 → 评分 → 报表 → 发布 ..."):
                 outcome = monthly_kpi(
                     month, str(inbox) if inbox else None, str(warehouse) if warehouse else None,
-                    str(rules) if rules else None, str(out), sorted(allow), replace,
+                    str(rules) if rules else None, str(out), sorted(allow), replace, dask_address, partitions,
                 )
     if outcome.ingest is not None:
         print_accounting(outcome.ingest)
@@ -333,7 +332,7 @@ def demo(
     from pipelines.monthly import SAMPLE_INBOX
 
     try:
-        run(month="2026-10", inbox=SAMPLE_INBOX, warehouse=warehouse, rules=None, out=out, shops=None, dask_address=None, workers=2, no_prefect=no_prefect, allow_missing=None, replace=False, lock_timeout=None)
+        run(month="2026-10", inbox=SAMPLE_INBOX, warehouse=warehouse, rules=None, out=out, shops=None, dask_address=None, workers=2, partitions=None, no_prefect=no_prefect, allow_missing=None, replace=False, lock_timeout=None)
     except typer.Exit as e:
         if e.exit_code != EXIT_INCOMPLETE:
             raise
@@ -348,7 +347,7 @@ def score(
     lock_timeout: Optional[float] = LockTimeoutOpt,
 ) -> None:
     """用 (新的) 规则文件给仓库中已导入的月份重新评分; 记为一次新的运行。"""
-    run(month=month, inbox=None, warehouse=warehouse, rules=rules, out=out, shops=None, dask_address=None, workers=2, no_prefect=True, allow_missing=None, replace=False, lock_timeout=lock_timeout)
+    run(month=month, inbox=None, warehouse=warehouse, rules=rules, out=out, shops=None, dask_address=None, workers=2, partitions=None, no_prefect=True, allow_missing=None, replace=False, lock_timeout=lock_timeout)
 
 
 @app.command()

@@ -86,14 +86,20 @@ def monthly_kpi(
     out: str = "out",
     allow_missing: list[str] | None = None,
     replace: bool = False,
+    dask_address: str | None = None,
+    partitions: int | None = None,
 ) -> monthly.MonthOutcome:
     """Score one month: ingest the inbox (skipped if None: re-score what the warehouse has),
     chat analytics, scoring and reports, published at once (nothing visible on failure)."""
     job = monthly.MonthJob(
         month, inbox=inbox, warehouse=warehouse, rules=rules, out=Path(out),
-        allow_missing=frozenset(allow_missing or ()), replace=replace,
+        allow_missing=frozenset(allow_missing or ()), replace=replace, dask_address=dask_address, partitions=partitions,
     )
     started = datetime.now()
+    if dask_address:
+        from pipelines.dask_map import check_cluster
+
+        check_cluster(dask_address)
     lock = lock_task(job)
     try:
         build = new_build(job.month, job.warehouse, job.out, shop=job.shop)
@@ -150,18 +156,13 @@ def shops_kpi(
     under its shop key (the folder name), outputs under ``<out>/<shop>/<month>/``, and a group
     summary of all shops goes to ``<out>/shops/<month>/``. ``dask_address`` uses a running
     cluster; otherwise a local cluster of ``workers`` processes is started."""
-    import logging
-
     from prefect_dask import DaskTaskRunner
+
+    from pipelines.dask_map import quiet_dask
 
     from pipelines.report.group import write_group_summary
 
-    # A local cluster's workers losing the scheduler at shutdown (heartbeat, closed comms) is
-    # not an error of the run: quiet in this process and, through the environment dask reads
-    # when a worker process starts, in the workers too.
-    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "critical")
-    for name in ("distributed", "distributed.comm", "distributed.core", "distributed.worker", "distributed.nanny", "distributed.batched"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    quiet_dask()
     wh = Path(warehouse) if warehouse else Path(out) / "warehouse.duckdb"
 
     runner = (

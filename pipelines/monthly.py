@@ -33,6 +33,7 @@ from pipelines.publish import MonthBuild, failure_log, month_build, pause_point
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS = ROOT / "data" / "settings.yaml"
 SAMPLE_INBOX = ROOT / "data" / "sample" / "2026-10"
+DATA_DIR = ROOT / "data"  # lexicons, dictionary, catalogue (pipelines.resources)
 
 CHAT_MARTS = (
     "conversations",
@@ -90,6 +91,8 @@ class MonthJob:
     replace: bool = False  # accept any difference from the month's last load
     lock_timeout: float | None = None  # seconds to wait for another run (None: KEFU_LOCK_TIMEOUT)
     shop: str = ""  # the shop's key in a many-shop warehouse (kefu run --shops); "" for one shop
+    dask_address: str | None = None  # run the analytics partitions on this Dask cluster (pipelines.dask_map)
+    partitions: int | None = None  # buyer partitions of the chat analytics (None: from the month's size)
 
     def __post_init__(self):
         from scoring import DEFAULT_RULES_PATH
@@ -153,24 +156,35 @@ def step_ingest(job: MonthJob, build: MonthBuild) -> IngestReport:
 
 
 def step_analytics(job: MonthJob, build: MonthBuild) -> AnalyticsSummary:
-    """Chat marts from the staged messages/refunds/orders/roster of the month."""
+    """Chat marts from the staged messages/refunds/orders/roster of the month.
+
+    A month below :data:`analytics.partition.ONE_PIECE_BELOW` messages is built in one piece,
+    in memory; a bigger one (or any with ``job.partitions`` > 1) in partitions of its buyers,
+    one in memory at a time, its row marts written as ordered parts (pipelines.chat_parts)."""
     from analytics.marts import build_chat_marts
+    from analytics.partition import partition_count
     from analytics.settings import AnalyticsSettings
-    from pipelines.resources import load_text_resources
+    from pipelines.chat_parts import text_resources
 
     build.step = "analytics"
     started = datetime.now()
     settings = AnalyticsSettings.from_yaml_text(job.settings.read_text("utf-8"))
-    resources = load_text_resources(settings)
-    messages = build.read("messages")
+    resources = text_resources(settings, str(DATA_DIR))
     if "messages" not in build.replaced and last_load(job.warehouse, job.month, "kpi", job.shop)[0] is None:
-        messages = None  # tables exist for other months only
-    if messages is None:
+        raise MonthNotLoaded(f"{job.month} 尚未导入 (先运行 kefu ingest 或 kefu run --inbox)")  # tables exist for other months only
+    scan = build.scan("messages")
+    if scan is None:
         raise MonthNotLoaded(f"{job.month} 尚未导入 (先运行 kefu ingest 或 kefu run --inbox)")
+    n_messages = scan.select(pl.len()).collect().item()
     stats = build.read("agent_stats")
-    if messages.height == 0 and stats is not None and stats.height:
+    if n_messages == 0 and stats is not None and stats.height:
         return _analytics_from_stats(job, build, stats, started)
-    out = build_chat_marts(messages, build.read("refunds"), build.read("orders"), build.read("roster"), settings, resources)
+    k = job.partitions or partition_count(n_messages)
+    if k > 1 and n_messages:
+        return _analytics_in_parts(job, build, settings, k, started)
+    messages = build.read("messages")
+    out = build_chat_marts(messages, build.read("refunds"), build.read("orders"), build.read("roster"), settings, resources,
+                           partitions=1)
     del messages
     marts = {name: out.marts[name] for name in CHAT_MARTS if name in out.marts}
     marts["lexicon_versions"] = out.lexicons
@@ -185,6 +199,26 @@ def step_analytics(job: MonthJob, build: MonthBuild) -> AnalyticsSummary:
     build.log(run)
     pause_point("analytics-built")
     return AnalyticsSummary(run.run_id, {k: v.height for k, v in marts.items()}, out.reasons.message, out.topics_message)
+
+
+def _analytics_in_parts(job: MonthJob, build: MonthBuild, settings, k: int, started: datetime) -> AnalyticsSummary:
+    """step_analytics for a month built in ``k`` buyer partitions (pipelines.chat_parts), on
+    ``job.dask_address`` if given."""
+    from analytics.lexicon import lexicon_versions
+    from pipelines.chat_parts import chat_marts_in_parts, text_resources
+    from pipelines.dask_map import partition_map
+
+    with partition_map(job.dask_address) as map_:
+        out = chat_marts_in_parts(build, k, build.read("refunds"), build.read("roster"), settings, DATA_DIR, map_)
+    small = dict(out.small_marts)
+    small["lexicon_versions"] = lexicon_versions(text_resources(settings, str(DATA_DIR)).lexicons)
+    rows = {name: out.rows[name] if name in out.rows else small[name].height for name in (*CHAT_MARTS, "lexicon_versions")}
+    run = warehouse.RunRecord(job.month, "analytics", started, message=out.reasons.message,
+                              details={"topics": out.topics_message, "rows": rows, "partitions": k})
+    build.write_all(small)
+    build.log(run)
+    pause_point("analytics-built")
+    return AnalyticsSummary(run.run_id, rows, out.reasons.message, out.topics_message)
 
 
 def _analytics_from_stats(job: MonthJob, build: MonthBuild, stats: pl.DataFrame, started: datetime) -> AnalyticsSummary:
@@ -392,6 +426,10 @@ def run_month(job: MonthJob, on_step=None) -> MonthOutcome:
     functions). ``on_step(name)`` is called before each step (the CLI's progress bar)."""
     tick = on_step or (lambda name: None)
     started = datetime.now()
+    if job.dask_address:
+        from pipelines.dask_map import check_cluster
+
+        check_cluster(job.dask_address)
     try:
         with open_month(job) as build:
             rep = None
