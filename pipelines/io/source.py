@@ -135,7 +135,11 @@ class SourceFile:
     def scan(self) -> "_Scan":
         """One streaming pass over a streamed file: sha256, the whole-file decode check and,
         for a non-UTF-8 file, its UTF-8 transcoding in a temporary file."""
-        return _scan_file(self, self.encoding)
+        try:
+            enc = self.encoding
+        except UndecodableFile as e:
+            return _Scan(_sha256_of(self.path), self.path, 0, e)
+        return _scan_file(self, enc)
 
     @cached_property
     def format(self) -> str:
@@ -234,6 +238,27 @@ class SourceFile:
             grid = _grid(list(csv.reader(io.StringIO(self.text, newline=""), delimiter=delim)))
         return grid
 
+    def csv_grid_chunks(self, first_records: int = 0) -> Iterator[pl.DataFrame]:
+        """:attr:`csv_grid` of a streamed file in chunks of whole records: each chunk's raw
+        grid, ``_row`` continuing across chunks, at least as wide as the first chunk's. A
+        chunk polars would read differently from ``csv.reader`` takes the csv module path,
+        as the whole file would (both give the same cells for the rest)."""
+        sample = self.head_text(50000)
+        delim = sniff_delimiter(sample)
+        before, width = 0, None
+        for chunk in self.record_chunks(first_records=first_records):
+            grid = _polars_grid(chunk.data, sample, delim)
+            if grid is None:
+                grid = _grid(list(csv.reader(io.StringIO(chunk.data.decode("utf-8"), newline=""), delimiter=delim)))
+            cols = [c for c in grid.columns if c != "_row"]
+            width = len(cols) if width is None else width
+            grid = grid.select(
+                *cols, *(pl.lit(None, dtype=pl.String).alias(f"c{j}") for j in range(len(cols), width)),
+                (pl.col("_row") + before).alias("_row"),
+            )
+            before += grid.height
+            yield grid
+
     def memo(self, key, compute):
         """``compute()``, once per file and ``key``: what the sniffers of every layout read
         from a file (head rows, header cells) is worked out once. Not kept if it raises."""
@@ -321,7 +346,7 @@ def _scan_file(src: SourceFile, enc: str) -> _Scan:
                     data = carry + block
                     if skip:
                         data, skip, pos = data[skip:], 0, skip
-                    cut = len(data) if not block else _enc._utf8_cut(data, len(data))
+                    cut = len(data) if not block else _complete_utf8(data)
                     if not _enc.is_valid_utf8(data[:cut]):
                         error = _utf8_error(data[:cut], pos, enc)
                     carry, pos = data[cut:], pos + cut
@@ -337,6 +362,27 @@ def _scan_file(src: SourceFile, enc: str) -> _Scan:
         if out is not None:
             out.close()
     return _Scan(h.hexdigest(), out_path, 3 if enc == "utf-8-sig" else 0, error)
+
+
+def _sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(_enc.CHUNK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _complete_utf8(data: bytes) -> int:
+    """The length of ``data`` without a multi-byte character cut at its end."""
+    n = len(data)
+    for back in range(1, min(4, n) + 1):
+        b = data[n - back]
+        if b < 0x80:
+            return n
+        if b >= 0xC0:  # a lead byte: its sequence is 2, 3 or 4 bytes long
+            size = 2 if b < 0xE0 else 3 if b < 0xF0 else 4
+            return n if back >= size else n - back
+    return n  # no lead byte in reach: invalid anyway, the check says so
 
 
 def _utf8_error(data: bytes, pos: int, enc: str) -> UndecodableFile:
