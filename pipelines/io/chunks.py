@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Records per chunk (~35 MB of a flat chat export; tests set a handful).
-CHUNK_RECORDS = 250_000
+CHUNK_RECORDS = 50_000
 # Text files from this size on are read in chunks by the readers that can (flat chat,
 # orders, refunds); smaller files keep the whole-file path.
 BIG_FILE_BYTES = 16 << 20
