@@ -61,6 +61,11 @@ class ChatMarts:
     sessions: Sessions = field(repr=False)
 
 
+# the chat marts in the order build_chat_marts returns them
+CHAT_MART_ORDER = ("conversations", "questions", "agent_day_metrics", "agent_month_metrics", "text_hits",
+                   "conversation_reasons", "product_questions", "topics", "evidence")
+
+
 def _ref(msgs: pl.DataFrame, prefix: str, idx_col: str) -> list[pl.Expr]:
     """The message columns of ``idx_col`` (a msg_idx, i.e. a row number of ``msgs``) by position."""
     idx = pl.col(idx_col)
@@ -179,7 +184,7 @@ def build_chat_marts(messages: pl.DataFrame, refunds: pl.DataFrame | None, order
     row count, :func:`analytics.partition.partition_count`); the marts are the same for any
     number (docs/analytics.md §9).
     """
-    from analytics.partition import build_partitioned, partition_count
+    from analytics.partition import build_partitioned, partition_count, topic_sample
 
     k = partition_count(messages.height) if partitions is None else partitions
     if k > 1:
@@ -198,7 +203,11 @@ def build_chat_marts(messages: pl.DataFrame, refunds: pl.DataFrame | None, order
     tokens = tokenize(docs_all["text"], res.segmenter, res.stopwords).with_columns(pl.col("doc").cast(pl.Int64))
     reasons, report = classify_reasons(sess, norm, refunds, settings, res.segmenter, res.stopwords,
                                        docs=docs_all, tokens=tokens)
-    topics, topics_message = month_topics(docs_all, tokens, sess.conversations, settings, res)
+    t = settings.text.topics
+    months = sess.conversations.select("conversation_id", "month")
+    topic_docs = topic_sample(docs_all.join(months, on="conversation_id", how="left", maintain_order="left"),
+                              t.max_docs, t.seed, "doc").drop("month")  # doc: the first-buyer-message order
+    topics, topics_message = month_topics(topic_docs, tokens, sess.conversations, settings, res)
     month = month_with_indicators(month, quality, know, roster)
     escal = escalations(sess, hits)
     evidence = combine([*response_evidence(questions, settings), q_ev, k_ev])

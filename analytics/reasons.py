@@ -114,53 +114,57 @@ def _predict(fitted, tokens: pl.DataFrame, docs: np.ndarray):
     return model.classes_[best], proba[np.arange(len(best)), best]
 
 
-def classify_reasons(sess: Sessions, norm_msgs: pl.DataFrame | None, refunds: pl.DataFrame | None,
-                     settings: AnalyticsSettings, segmenter: Segmenter,
-                     stopwords: frozenset[str] = frozenset(), *, docs: pl.DataFrame | None = None,
-                     tokens: pl.DataFrame | None = None,
-                     links: pl.DataFrame | None = None) -> tuple[pl.DataFrame, ReasonReport]:
-    """(conversation_reasons mart, report). See module docstring.
-
-    ``docs`` (:func:`conversation_docs`) and ``tokens`` (:func:`analytics.segment.tokenize` of
-    its text) may be passed in when the caller already built them (they are shared with
-    topic discovery, so conversations are segmented once); ``links`` likewise
-    (:func:`link_refunds`, e.g. merged from partitions of the month's buyers)."""
-    c = settings.text.classifier
-    if docs is None or links is None:
-        if norm_msgs is None:
-            raise ValueError("classify_reasons needs norm_msgs unless docs and links are given")
-        docs = conversation_docs(sess, norm_msgs) if docs is None else docs
-        links = link_refunds(sess, norm_msgs, refunds, settings) if links is None else links
+def reasons_base(conversations: pl.DataFrame, docs: pl.DataFrame, links: pl.DataFrame,
+                 settings: AnalyticsSettings) -> pl.DataFrame:
+    """Conversations with buyer text, their document (doc, text), refund link and
+    ``is_after_sales``, sorted by conversation_id (the rows of the reasons mart)."""
     terms = settings.text.after_sales_terms
-    base = (sess.conversations.filter(pl.col("buyer_msgs") > 0)
+    return (conversations.filter(pl.col("buyer_msgs") > 0)
             .select("month", "conversation_id", "shop", "agent_account", "buyer", "start_at")
             .join(docs, on="conversation_id", how="left")
             .join(links, on="conversation_id", how="left")
             .with_columns((pl.col("refund_id").is_not_null()
                            | pl.col("text").fill_null("").str.contains_any(terms)).alias("is_after_sales"))
             .sort("conversation_id"))  # the split and the fits see rows in one fixed order
-    counts = base.filter(pl.col("label").is_not_null()).group_by("label").len().sort("len", "label", descending=[True, False])
+
+
+@dataclass
+class ReasonModel:
+    """The tagging model (None if skipped) and the held-out split of the labelled
+    conversations (conversation_id, split, heldout_predicted). Picklable."""
+
+    fitted: tuple | None
+    split: pl.DataFrame
+
+
+def fit_reasons(labelled: pl.DataFrame, tokens: pl.DataFrame | None, settings: AnalyticsSettings,
+                segmenter: Segmenter, stopwords: frozenset[str] = frozenset()) -> tuple[ReasonModel, ReasonReport]:
+    """Train on ``labelled`` (conversation_id, doc, text, label: the base rows with a label, any
+    order); ``tokens``: tokens of their docs (None: segmented here). Only the labelled
+    documents enter the vocabulary, idf and fits, so any other documents may be tagged later,
+    in any grouping (:func:`tag_reasons`)."""
+    c = settings.text.classifier
+    labelled = labelled.sort("conversation_id")
+    counts = labelled.group_by("label").len().sort("len", "label", descending=[True, False])
     kept = counts.filter(pl.col("len") >= c.min_per_class)
     report = ReasonReport(status="skipped", message="", labelled=int(counts["len"].sum() or 0),
                           classes=dict(zip(kept["label"], kept["len"], strict=True)),
                           dropped_classes=dict(zip(*counts.filter(pl.col("len") < c.min_per_class).select("label", "len"), strict=True)))
-    out_cols = ["month", "conversation_id", "shop", "agent_account", "buyer", "start_at", "is_after_sales",
-                "refund_id", "link_method", "label", "split", "heldout_predicted", "predicted_reason", "confidence"]
-    train_set = base.filter(pl.col("label").is_in(kept["label"].implode()))
+    train_set = labelled.filter(pl.col("label").is_in(kept["label"].implode()))
+    no_split = pl.DataFrame(schema={"conversation_id": pl.String, "split": pl.String, "heldout_predicted": pl.String})
     if train_set.height < c.min_labelled or kept.height < 2:
         report.message = (f"已关联退款原因的会话 {report.labelled} 个 (可用类别 {kept.height} 个), 少于要求 "
                           f"(至少 {c.min_labelled} 个且至少 2 类各 {c.min_per_class} 个): 跳过退款原因分类")
-        out = base.with_columns(pl.lit(None, pl.String).alias("split"), pl.lit(None, pl.String).alias("heldout_predicted"),
-                                pl.lit(None, pl.String).alias("predicted_reason"),
-                                pl.lit(None, pl.Float64).alias("confidence"))
-        return out.select(out_cols).sort("conversation_id"), report
+        return ReasonModel(None, no_split), report
 
     # scikit-learn (~1 s to import) only when a classifier is fitted
     from sklearn.metrics import accuracy_score, f1_score
     from sklearn.model_selection import train_test_split
 
     if tokens is None:
-        tokens = tokenize(docs["text"], segmenter, stopwords)
+        tokens = tokenize(labelled["text"], segmenter, stopwords)
+        labelled = labelled.drop("doc", strict=False).with_row_index("doc").with_columns(pl.col("doc").cast(pl.Int64))
+        train_set = labelled.filter(pl.col("label").is_in(kept["label"].implode()))
     tokens = tokens.with_columns(pl.col("doc").cast(pl.Int64))
     d = train_set["doc"].to_numpy()
     y = train_set["label"].to_numpy()
@@ -179,15 +183,56 @@ def classify_reasons(sess: Sessions, norm_msgs: pl.DataFrame | None, refunds: pl
                       f"(多数类基线 {report.baseline_macro_f1:.3f}), 准确率 {report.accuracy:.3f}")
 
     final = _fit(tokens, d, y, c.min_token_df, c.seed)
-    tag = base.filter(pl.col("is_after_sales") & pl.col("doc").is_not_null())
-    p_lab, p_conf = _predict(final, tokens, tag["doc"].to_numpy())
-    tagged = tag.select("conversation_id").with_columns(
-        pl.Series("predicted_reason", p_lab.astype(str), dtype=pl.String),
-        pl.Series("confidence", p_conf.astype(np.float64), dtype=pl.Float64))
     # test rows keep the held-out model's prediction, so the reported score can be re-derived
     split = pl.DataFrame({"doc": np.concatenate([d_tr, d_te]).astype(np.int64),
                           "split": ["train"] * len(d_tr) + ["test"] * len(d_te),
                           "heldout_predicted": [None] * len(d_tr) + [str(v) for v in pred]},
                          schema={"doc": pl.Int64, "split": pl.String, "heldout_predicted": pl.String})
-    out = base.join(split, on="doc", how="left").join(tagged, on="conversation_id", how="left")
-    return out.select(out_cols).sort("conversation_id"), report
+    split = train_set.select("doc", "conversation_id").join(split, on="doc").select(no_split.columns)
+    return ReasonModel(final, split), report
+
+
+_OUT_COLS = ["month", "conversation_id", "shop", "agent_account", "buyer", "start_at", "is_after_sales",
+             "refund_id", "link_method", "label", "split", "heldout_predicted", "predicted_reason", "confidence"]
+
+
+def tag_reasons(base: pl.DataFrame, model: ReasonModel, tokens: pl.DataFrame | None) -> pl.DataFrame:
+    """The conversation_reasons rows of ``base`` (:func:`reasons_base`, any subset of the
+    month's conversations): every after-sales conversation with a document gets the model's
+    predicted reason and confidence; ``tokens`` are keyed by base's ``doc``."""
+    if model.fitted is None:
+        out = base.with_columns(pl.lit(None, pl.String).alias("split"), pl.lit(None, pl.String).alias("heldout_predicted"),
+                                pl.lit(None, pl.String).alias("predicted_reason"),
+                                pl.lit(None, pl.Float64).alias("confidence"))
+        return out.select(_OUT_COLS).sort("conversation_id")
+    tag = base.filter(pl.col("is_after_sales") & pl.col("doc").is_not_null())
+    p_lab, p_conf = _predict(model.fitted, tokens.with_columns(pl.col("doc").cast(pl.Int64)), tag["doc"].to_numpy())
+    tagged = tag.select("conversation_id").with_columns(
+        pl.Series("predicted_reason", p_lab.astype(str), dtype=pl.String),
+        pl.Series("confidence", p_conf.astype(np.float64), dtype=pl.Float64))
+    out = base.join(model.split, on="conversation_id", how="left").join(tagged, on="conversation_id", how="left")
+    return out.select(_OUT_COLS).sort("conversation_id")
+
+
+def classify_reasons(sess: Sessions, norm_msgs: pl.DataFrame | None, refunds: pl.DataFrame | None,
+                     settings: AnalyticsSettings, segmenter: Segmenter,
+                     stopwords: frozenset[str] = frozenset(), *, docs: pl.DataFrame | None = None,
+                     tokens: pl.DataFrame | None = None,
+                     links: pl.DataFrame | None = None) -> tuple[pl.DataFrame, ReasonReport]:
+    """(conversation_reasons mart, report). See module docstring.
+
+    ``docs`` (:func:`conversation_docs`) and ``tokens`` (:func:`analytics.segment.tokenize` of
+    its text) may be passed in when the caller already built them (they are shared with
+    topic discovery, so conversations are segmented once); ``links`` likewise
+    (:func:`link_refunds`, e.g. merged from partitions of the month's buyers)."""
+    if docs is None or links is None:
+        if norm_msgs is None:
+            raise ValueError("classify_reasons needs norm_msgs unless docs and links are given")
+        docs = conversation_docs(sess, norm_msgs) if docs is None else docs
+        links = link_refunds(sess, norm_msgs, refunds, settings) if links is None else links
+    base = reasons_base(sess.conversations, docs, links, settings)
+    labelled = base.filter(pl.col("label").is_not_null())
+    if tokens is None:
+        tokens = tokenize(docs["text"], segmenter, stopwords)
+    model, report = fit_reasons(labelled, tokens, settings, segmenter, stopwords)
+    return tag_reasons(base, model, tokens), report

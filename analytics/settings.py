@@ -76,6 +76,7 @@ class TopicSettings(BaseModel):
     top_terms: int = Field(10, ge=1)
     min_docs: int = Field(30, ge=2)
     seed: int = 20261001
+    max_docs: int = Field(20_000, ge=2)  # per month: a fixed, seeded sample above it (docs/analytics.md §7)
 
 
 class TextSettings(BaseModel):

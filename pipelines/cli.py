@@ -46,6 +46,7 @@ def user_errors() -> Iterator[None]:
     from pipelines.ingest import IngestError
     from pipelines.lock import WarehouseBusy
     from analytics.sla.rules import RulesError as SlaRulesError
+    from pipelines.dask_map import DaskUnavailable
     from pipelines.monthly import MonthNotLoaded
     from scoring import RulesError, ScoringInputError
 
@@ -63,7 +64,7 @@ def user_errors() -> Iterator[None]:
     except WarehouseBusy as e:
         console.print(f"[red]{esc(e)}[/]")
         raise typer.Exit(EXIT_BUSY)
-    except (MonthNotLoaded, FileNotFoundError) as e:
+    except (MonthNotLoaded, FileNotFoundError, DaskUnavailable) as e:
         console.print(f"[red]{esc(e)}[/]")
         raise typer.Exit(EXIT_INPUT)
     except OSError as e:  # permissions, a full disk, a warehouse opened by another program
@@ -88,11 +89,7 @@ WarehouseOpt = typer.Option(None, "--warehouse", "-w", help="DuckDB 数据仓库
 def _buyer_nicks(report) -> set[str]:
     """Buyer nicks the console must not print: the staged buyers and the sheet names of
     per-buyer chat workbooks."""
-    nicks: set[str] = set()
-    for kind in ("messages", "refunds", "complaints", "reviews"):
-        t = report.tables.get(kind)
-        if t is not None and "buyer" in t.columns:
-            nicks |= set(t["buyer"].drop_nulls().unique().to_list())
+    nicks: set[str] = report.buyer_nicks()  # the big kinds are not in report.tables (streamed)
     per_buyer = {f.file_name for f in report.files if f.layout == "qianniu_sheets"}
     q = report.quarantine
     if q.height:

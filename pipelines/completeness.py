@@ -130,7 +130,7 @@ def table_rows(warehouse_path, month: str, tables: list[str], shop: str = "") ->
 
 def check_inbox(
     files,
-    tables: dict[str, pl.DataFrame],
+    rows: dict[str, int],
     warehouse_path,
     month: str,
     domain: str = "kpi",
@@ -139,8 +139,8 @@ def check_inbox(
     shop: str = "",
 ) -> LoadDiff:
     """Refuse (IncompleteInbox) an inbox that is not a whole month; else return the diff
-    against the month's last load. ``files`` are ingest FileResults, ``tables`` the staged
-    frames about to be written."""
+    against the month's last load. ``files`` are ingest FileResults, ``rows`` the row counts
+    of the staged tables about to be written (the tables themselves may be parts on disk)."""
     allow = allow_missing or set()
     problems: list[str] = []
     present = _present_kinds(files)
@@ -160,8 +160,8 @@ def check_inbox(
         diff.files_added = sorted(f.file_name for f in files if f.status == "loaded" and f.file_name not in prev_hash and f.sha256 not in set(prev_hash.values()))
         prev_kinds = set(loaded_prev["kind"].drop_nulls().to_list()) if loaded_prev.height else set()
         gone_kinds = sorted(k for k in prev_kinds if present.get(k, 0) == 0)
-        before = table_rows(warehouse_path, month, sorted(tables), shop)
-        diff.rows = {t: (before.get(t, 0), tables[t].height) for t in tables}
+        before = table_rows(warehouse_path, month, sorted(rows), shop)
+        diff.rows = {t: (before.get(t, 0), n) for t, n in rows.items()}
         if not replace:
             for k in gone_kinds:
                 name = KIND_GROUP.get(k, k)

@@ -24,6 +24,32 @@ from typing import Any, Callable, Iterator, Sequence
 Map = Callable[[Callable[[Any], Any], Sequence[Any]], list]
 
 
+class DaskUnavailable(RuntimeError):
+    """The Dask cluster named by --dask-address cannot be reached (a user error)."""
+
+
+def connect_timeout() -> float:
+    """Seconds to wait for the scheduler (``KEFU_DASK_TIMEOUT``, default 30)."""
+    return float(os.environ.get("KEFU_DASK_TIMEOUT", "30"))
+
+
+def _client(address: str):
+    from distributed import Client
+
+    try:
+        return Client(address, set_as_default=False, timeout=connect_timeout())
+    except (OSError, TimeoutError) as e:
+        raise DaskUnavailable(f"无法连接 Dask 集群 {address} ({type(e).__name__}: {e}); 检查 --dask-address 或不加该选项在本机计算") from None
+
+
+def check_cluster(address: str) -> int:
+    """Connect to the cluster once and return its number of workers; raises DaskUnavailable.
+    A run calls this before it reads anything, so a wrong address fails in seconds."""
+    quiet_dask()
+    with _client(address) as client:
+        return len(client.scheduler_info().get("workers", {}))
+
+
 def local_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
     """Run ``fn`` on every item here, in order, one at a time (bounded memory)."""
     return [fn(item) for item in items]
@@ -45,9 +71,7 @@ def partition_map(address: str | None = None) -> Iterator[Map]:
         yield local_map
         return
     quiet_dask()
-    from distributed import Client
-
-    with Client(address, set_as_default=False) as client:
+    with _client(address) as client:
 
         def dask_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
             # pure=False: a re-run must recompute, never reuse a cached result of another build

@@ -96,6 +96,10 @@ def monthly_kpi(
         allow_missing=frozenset(allow_missing or ()), replace=replace, dask_address=dask_address, partitions=partitions,
     )
     started = datetime.now()
+    if dask_address:
+        from pipelines.dask_map import check_cluster
+
+        check_cluster(dask_address)
     lock = lock_task(job)
     try:
         build = new_build(job.month, job.warehouse, job.out, shop=job.shop)

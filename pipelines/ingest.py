@@ -4,10 +4,17 @@ Steps: list the inbox; recognise each file by content (or the manifest's pin); r
 file BEFORE touching the warehouse (an unreadable file fails the whole ingest, naming it);
 stage each batch (quarantine, month filter); drop duplicates across files; then replace
 the month in one transaction and log the run with per-file accounting.
+
+Files are read and staged one at a time (a big batch in slices of :data:`SLICE_ROWS` rows):
+the rows of the big kinds (:data:`STREAMED_KINDS`) go straight into the run's build as one
+part per file (or per slice of a big file), in file order, and are deduped
+across files by their key hashes afterwards (:mod:`pipelines.staging.dedupe_parts`), so the
+memory of an ingest is bounded by its largest file, not by the month.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,10 +29,19 @@ from contracts.staged import TABLES
 from pipelines.staging.privacy import PrivacySettingsError, load_privacy
 from contracts.sla import SLA_TABLES
 from pipelines.staging.stage import MUST_AGREE, Counts, conflicting_duplicates, dedupe, empty_quarantine, empty_staged, stage_batch
+from pipelines.staging.dedupe_parts import FileParts, FrameParts, dedupe_parts, key_hashes
 
 SLA_KINDS = frozenset(SLA_TABLES)
 KPI_KINDS = frozenset(TABLES) - SLA_KINDS
 MANIFEST_NAMES = ("kefu-manifest.yaml", "kefu-manifest.yml", "manifest.yaml")
+# The big kinds: staged file by file straight into the build as ordered parts (one per file
+# or slice) and deduped across files by key hash, so memory is bounded by the largest file, not by the
+# month. The other kinds are small (roster, attendance, ...) and stay in memory.
+STREAMED_KINDS = frozenset({"messages", "orders", "refunds"})
+# Rows of one batch staged at once, and the most rows of a streamed kind in one part: the
+# staging intermediates (several times the source text) are bounded by this, not by the file.
+SLICE_ROWS = 250_000
+NICK_KINDS = ("messages", "refunds", "complaints", "reviews")  # staged buyer nicks the console masks
 
 
 class IngestError(Exception):
@@ -54,11 +70,22 @@ class IngestReport:
     month: str
     run_id: str
     files: list[FileResult]
-    tables: dict[str, pl.DataFrame]
+    tables: dict[str, pl.DataFrame]  # staged frames of the in-memory kinds (not STREAMED_KINDS)
     quarantine: pl.DataFrame
     unknown_agents: list[str]
     unknown_attendance_names: list[str]
     diff: object = None  # pipelines.completeness.LoadDiff against the month's last load
+    rows: dict[str, int] = field(default_factory=dict)  # rows per staged table written (every kind)
+    buyers: pl.Series | None = None  # distinct buyer nicks of the streamed kinds
+
+    def buyer_nicks(self) -> set[str]:
+        """Every staged buyer nick (outputs mask them wherever they appear)."""
+        nicks: set[str] = set(self.buyers.drop_nulls().to_list()) if self.buyers is not None else set()
+        for kind in NICK_KINDS:
+            t = self.tables.get(kind)
+            if t is not None and "buyer" in t.columns:
+                nicks |= set(t["buyer"].drop_nulls().unique().to_list())
+        return nicks
 
     @property
     def unrecognised(self) -> list[FileResult]:
@@ -98,19 +125,23 @@ def inbox_files(inbox: Path) -> list[Path]:
     )
 
 
-def read_inbox(month: str, inbox: Path, kinds: frozenset[str] | None = None) -> tuple[list[FileResult], dict[str, list[pl.DataFrame]], list[pl.DataFrame]]:
-    """Read and stage every file whose reader produces ``kinds`` (default: the KPI tables).
-    Files of the other domain (SLA workbooks in a KPI inbox and vice versa) are listed with
-    status ``other_domain``. Raises IngestError on a file that cannot be read at all."""
+def iter_inbox(
+    month: str, inbox: Path, kinds: frozenset[str] | None = None
+) -> Iterator[tuple[FileResult, str | None, pl.DataFrame | None, pl.DataFrame | None]]:
+    """Read and stage the inbox ONE FILE AT A TIME, in file order, each batch in slices of
+    :data:`SLICE_ROWS` rows: yields (file result, kind, staged rows, quarantine rows) per
+    slice, then (file result, None, None, None) when the file is done, so a caller holds
+    one file's source rows and one slice's staged rows at a time (staging is row by row:
+    slicing changes no value, order or count). Only files whose reader produces ``kinds``
+    (default: the KPI tables) are read; files of the other domain (SLA workbooks in a KPI
+    inbox and vice versa) are listed with status ``other_domain``. Raises IngestError on a
+    file that cannot be read at all."""
     kinds = kinds or KPI_KINDS
     try:
         load_privacy()  # stage_batch masks with it: a bad privacy: block fails here, clearly
     except PrivacySettingsError as e:
         raise IngestError(str(e)) from e
     pins = load_manifest(inbox)
-    results: list[FileResult] = []
-    staged: dict[str, list[pl.DataFrame]] = {}
-    quarantines: list[pl.DataFrame] = []
     for path in inbox_files(inbox):
         rel = str(path.relative_to(inbox))
         src = SourceFile(path)
@@ -137,55 +168,172 @@ def read_inbox(month: str, inbox: Path, kinds: frozenset[str] | None = None) -> 
                         raise readers.MissingColumns(broken[0].description, broken[1])
             encoding = src.encoding if fmt in ("text", "json") else None
             if reader is None:
-                results.append(FileResult(rel, src.sha256, None, encoding, status="unrecognised", notes=[f"无法识别的文件 (格式: {fmt})"]))
+                yield FileResult(rel, src.sha256, None, encoding, status="unrecognised", notes=[f"无法识别的文件 (格式: {fmt})"]), None, None, None
                 continue
             if not set(reader.kinds) & kinds:
                 other = "SLA(kefu sla)" if set(reader.kinds) & SLA_KINDS else "KPI(kefu ingest)"
-                results.append(FileResult(rel, src.sha256, reader.layout, encoding, status="other_domain", notes=[f"属于{other}, 本次不导入"]))
+                yield FileResult(rel, src.sha256, reader.layout, encoding, status="other_domain", notes=[f"属于{other}, 本次不导入"]), None, None, None
                 continue
             batches = reader.read(src)
-        except (UnreadableFile, UndecodableFile, OSError, readers.MissingColumns, readers.SniffError) as e:
-            raise IngestError(f"{rel}: {e}") from e
         except IngestError:
             raise
-        except Exception as e:  # a reader bug or a file it could not parse at all
-            raise IngestError(f"{rel}: 读取失败 ({type(e).__name__}: {e})") from e
+        except Exception as e:
+            raise _read_error(rel, e) from e
         fr = FileResult(rel, src.sha256, reader.layout, encoding)
-        for b in batches:
-            loaded, quarantine, counts = stage_batch(b.kind, b.frame, month, rel)
-            staged.setdefault(b.kind, []).append(loaded)
-            quarantines.append(quarantine)
-            fr.counts.setdefault(b.kind, Counts()).add(counts)
+        del src  # its cached bytes and decoded text (several times the file) before staging
+        for b in _each_batch(rel, batches):
+            for start in range(0, max(b.frame.height, 1), SLICE_ROWS):
+                loaded, quarantine, counts = stage_batch(b.kind, b.frame.slice(start, SLICE_ROWS), month, rel)
+                fr.counts.setdefault(b.kind, Counts()).add(counts)
+                yield fr, b.kind, loaded, quarantine
+                del loaded, quarantine
             fr.notes.extend(b.notes)
-        results.append(fr)
-    return results, staged, quarantines
+            del b
+        del batches
+        yield fr, None, None, None
 
 
-def stage_inbox(month: str, inbox: str | Path, kinds: frozenset[str] | None = None) -> tuple[list[FileResult], dict[str, pl.DataFrame], pl.DataFrame]:
-    """Read, stage and dedupe an inbox without touching the warehouse.
+def _read_error(rel: str, e: Exception) -> IngestError:
+    if isinstance(e, (UnreadableFile, UndecodableFile, OSError, readers.MissingColumns, readers.SniffError)):
+        return IngestError(f"{rel}: {e}")
+    return IngestError(f"{rel}: 读取失败 ({type(e).__name__}: {e})")  # a reader bug or a file it could not parse at all
 
-    Returns (per-file results, one staged frame per kind of ``kinds``, quarantine rows)."""
+
+def _each_batch(rel: str, batches) -> Iterator:
+    """A reader's batches one at a time: a list is emptied as it goes (each batch's source
+    rows are freed once staged); any other iterable is read lazily (a reader may yield a
+    big file in chunks of rows), its errors naming the file like any read error."""
+    if isinstance(batches, list):
+        while batches:
+            yield batches.pop(0)
+        return
+    it = iter(batches)
+    while True:
+        try:
+            b = next(it)
+        except StopIteration:
+            return
+        except IngestError:
+            raise
+        except Exception as e:
+            raise _read_error(rel, e) from e
+        yield b
+
+
+@dataclass
+class StagedInbox:
+    """One inbox staged and deduped (see :func:`stage_files`).
+
+    ``tables``: the in-memory kinds (every kind but :data:`STREAMED_KINDS`, which live in
+    ``parts``: one part per file or file slice, in file order); ``rows``: rows per kind
+    after dedupe."""
+
+    results: list[FileResult]
+    tables: dict[str, pl.DataFrame]
+    parts: dict[str, FrameParts | FileParts]
+    rows: dict[str, int]
+    quarantine: pl.DataFrame
+
+    def lazy(self, kind: str) -> pl.LazyFrame | None:
+        """A streamed kind's deduped rows, lazily (None: not streamed or no rows)."""
+        p = self.parts.get(kind)
+        if p is None or not len(p):
+            return None
+        if isinstance(p, FileParts):
+            return pl.scan_parquet(p.paths)
+        return pl.concat(p.frames, how="vertical_relaxed").lazy()
+
+    def frame(self, kind: str) -> pl.DataFrame:
+        """The deduped rows of ``kind`` in memory (tests and small inboxes only)."""
+        if kind not in self.parts:
+            return self.tables[kind]
+        lf = self.lazy(kind)
+        return lf.collect() if lf is not None else empty_staged(TABLES[kind])
+
+
+def stage_files(month: str, inbox: str | Path, kinds: frozenset[str] | None = None, build=None) -> StagedInbox:
+    """Read, stage and dedupe an inbox file by file, holding one file's rows at a time.
+
+    Rows of :data:`STREAMED_KINDS` go, as soon as their slice is staged, into ``build`` (a
+    :class:`pipelines.publish.MonthBuild`, as ordered parts of the table: one per file, or
+    per :data:`SLICE_ROWS` rows of a big file) or into memory
+    (``build`` None); only their key hashes stay (8 bytes a row) for the dedupe across
+    files (:mod:`pipelines.staging.dedupe_parts`). Raises IngestError for an unreadable
+    file or roster/ratings rows that disagree."""
     kinds = kinds or KPI_KINDS
-    results, staged, quarantines = read_inbox(month, Path(inbox), kinds)
-    conflicts = [c for kind in MUST_AGREE if kind in kinds for c in conflicting_duplicates(kind, staged.get(kind, []))]
+    streamed = sorted(STREAMED_KINDS & kinds)
+    results: list[FileResult] = []
+    small: dict[str, list[pl.DataFrame]] = {}
+    parts: dict[str, FrameParts | FileParts] = {k: FrameParts() if build is None else FileParts() for k in streamed}
+    hashes: dict[str, list[pl.Series]] = {k: [] for k in streamed}
+    kept = dict.fromkeys(streamed, 0)
+    quarantines: list[pl.DataFrame] = []
+    if build is not None:
+        for kind in streamed:
+            build.start_parts(kind)  # the run's table from now on, even with no rows
+    buffered: dict[str, list[pl.DataFrame]] = {k: [] for k in streamed}
+
+    def flush(kind: str) -> None:  # the buffered slices of one file become one part
+        frame = pl.concat(buffered[kind], how="vertical_relaxed") if len(buffered[kind]) > 1 else buffered[kind][0]
+        buffered[kind].clear()
+        hashes[kind].append(key_hashes(kind, frame))
+        kept[kind] += frame.height
+        if build is None:
+            parts[kind].frames.append(frame)
+        else:
+            parts[kind].paths.append(build.write_part(kind, frame))
+
+    for fr, kind, loaded, quarantine in iter_inbox(month, Path(inbox), kinds):
+        if kind is None:  # the file is done
+            results.append(fr)
+            for k in streamed:
+                if buffered[k]:
+                    flush(k)
+            continue
+        if quarantine.height:
+            quarantines.append(quarantine)
+        if kind not in parts:
+            small.setdefault(kind, []).append(loaded)
+        elif loaded.height:
+            buffered[kind].append(loaded)
+            if sum(f.height for f in buffered[kind]) >= SLICE_ROWS:
+                flush(kind)
+        del loaded, quarantine
+    conflicts = [c for kind in MUST_AGREE if kind in kinds for c in conflicting_duplicates(kind, small.get(kind, []))]
     if conflicts:
         raise IngestError("同一客服账号有多行且内容不一致(请只保留一行):\n" + "\n".join(f"  - {c}" for c in conflicts))
     by_name = {f.file_name: f for f in results}
     tables: dict[str, pl.DataFrame] = {}
+    rows: dict[str, int] = {}
     for kind in sorted(kinds):
         table = TABLES[kind]
-        frame, dup_per_file = dedupe(table, staged.get(kind, []))
-        tables[kind] = frame if frame.height else empty_staged(table)
+        if kind in parts:
+            dup_per_file = dedupe_parts(table, parts[kind], hashes.pop(kind))
+            rows[kind] = kept[kind] - sum(dup_per_file.values())
+        else:
+            frame, dup_per_file = dedupe(table, small.pop(kind, []))
+            tables[kind] = frame if frame.height else empty_staged(table)
+            rows[kind] = frame.height
         for fname, n in dup_per_file.items():
             c = by_name[fname].counts[kind]
             c.duplicates += n
             c.loaded -= n
-    quarantine = pl.concat([q for q in quarantines if q.height] or [empty_quarantine()], how="vertical_relaxed")
+    quarantine = pl.concat(quarantines or [empty_quarantine()], how="vertical_relaxed")
     for f in results:
         for kind, c in f.counts.items():
             if not c.balanced:
                 raise AssertionError(f"row accounting broken for {f.file_name}/{kind}: {c}")
-    return results, tables, quarantine
+    return StagedInbox(results, tables, parts, rows, quarantine)
+
+
+def stage_inbox(month: str, inbox: str | Path, kinds: frozenset[str] | None = None) -> tuple[list[FileResult], dict[str, pl.DataFrame], pl.DataFrame]:
+    """Read, stage and dedupe an inbox in memory without touching the warehouse (tests,
+    small inboxes; :func:`stage_into` streams the big kinds into the build instead).
+
+    Returns (per-file results, one staged frame per kind of ``kinds``, quarantine rows)."""
+    kinds = kinds or KPI_KINDS
+    s = stage_files(month, inbox, kinds)
+    return s.results, {kind: s.frame(kind) for kind in sorted(kinds)}, s.quarantine
 
 
 def stage_into(
@@ -206,13 +354,14 @@ def stage_into(
     started = datetime.now()
     inbox = Path(inbox)
     kinds = SLA_KINDS if domain == "sla" else KPI_KINDS
-    results, tables, quarantine = stage_inbox(build.month, inbox, kinds)
+    staged = stage_files(build.month, inbox, kinds, build)
+    results, tables, quarantine = staged.results, staged.tables, staged.quarantine
     pause_point("inbox-read")
     try:
-        diff = check_inbox(results, tables, build.warehouse_path, build.month, domain, allow_missing, replace, build.shop)
+        diff = check_inbox(results, staged.rows, build.warehouse_path, build.month, domain, allow_missing, replace, build.shop)
     except IncompleteInbox as e:
         raise IngestError(str(e)) from e
-    unknown_agents, unknown_names = roster_gaps(tables) if domain == "kpi" else ([], [])
+    unknown_agents, unknown_names = roster_gaps(tables, message_agents(staged.lazy("messages"))) if domain == "kpi" else ([], [])
     run = warehouse.RunRecord(
         build.month,
         f"ingest-{domain}",
@@ -233,7 +382,8 @@ def stage_into(
     build.write("quarantine" if domain == "kpi" else "sla_quarantine", quarantine)
     build.log(run)
     pause_point("ingest-built")
-    rep = IngestReport(build.month, run.run_id, results, tables, quarantine, unknown_agents, unknown_names)
+    rep = IngestReport(build.month, run.run_id, results, tables, quarantine, unknown_agents, unknown_names,
+                       rows=staged.rows, buyers=streamed_buyers(staged))
     rep.diff = diff
     return rep
 
@@ -265,15 +415,31 @@ def ingest(
         raise
 
 
-def roster_gaps(tables: dict[str, pl.DataFrame]) -> tuple[list[str], list[str]]:
+def message_agents(messages: pl.LazyFrame | pl.DataFrame | None) -> set[str]:
+    """Agent accounts that sent messages (read column by column from the parts)."""
+    if messages is None:
+        return set()
+    lf = messages.lazy().filter(pl.col("sender_role") == "agent").select(pl.col("agent_account").unique())
+    return set(lf.collect()["agent_account"].to_list())
+
+
+def streamed_buyers(staged: StagedInbox) -> pl.Series:
+    """Distinct buyer nicks of the streamed kinds (the console masks them: see
+    :meth:`IngestReport.buyer_nicks`)."""
+    found = [lf.select(pl.col("buyer").unique()).collect()["buyer"] for k in NICK_KINDS if (lf := staged.lazy(k)) is not None]
+    return pl.concat(found).unique() if found else pl.Series("buyer", [], pl.String)
+
+
+def roster_gaps(tables: dict[str, pl.DataFrame], agents: set[str] | None = None) -> tuple[list[str], list[str]]:
     """Agent accounts seen in chats/refunds/complaints/reviews but not in the roster, and
-    DingTalk names in attendance that match no roster 钉钉姓名/姓名."""
+    DingTalk names in attendance that match no roster 钉钉姓名/姓名. ``agents``: the accounts
+    that sent messages, when the messages are not in ``tables`` (see :func:`message_agents`)."""
     roster = tables.get("roster")
     known = set(roster["agent_account"].to_list()) if roster is not None and roster.height else set()
-    seen: set[str] = set()
+    seen: set[str] = set(agents or ())
     msgs = tables.get("messages")
     if msgs is not None and msgs.height:
-        seen |= set(msgs.filter(pl.col("sender_role") == "agent")["agent_account"].unique().to_list())
+        seen |= message_agents(msgs)
     for kind in ("complaints", "reviews"):
         t = tables.get(kind)
         if t is not None and t.height:

@@ -17,6 +17,7 @@ evidence exports.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -32,6 +33,7 @@ from pipelines.publish import MonthBuild, failure_log, month_build, pause_point
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS = ROOT / "data" / "settings.yaml"
 SAMPLE_INBOX = ROOT / "data" / "sample" / "2026-10"
+DATA_DIR = ROOT / "data"  # lexicons, dictionary, catalogue (pipelines.resources)
 
 CHAT_MARTS = (
     "conversations",
@@ -154,24 +156,35 @@ def step_ingest(job: MonthJob, build: MonthBuild) -> IngestReport:
 
 
 def step_analytics(job: MonthJob, build: MonthBuild) -> AnalyticsSummary:
-    """Chat marts from the staged messages/refunds/orders/roster of the month."""
+    """Chat marts from the staged messages/refunds/orders/roster of the month.
+
+    A month below :data:`analytics.partition.ONE_PIECE_BELOW` messages is built in one piece,
+    in memory; a bigger one (or any with ``job.partitions`` > 1) in partitions of its buyers,
+    one in memory at a time, its row marts written as ordered parts (pipelines.chat_parts)."""
     from analytics.marts import build_chat_marts
+    from analytics.partition import partition_count
     from analytics.settings import AnalyticsSettings
-    from pipelines.resources import load_text_resources
+    from pipelines.chat_parts import text_resources
 
     build.step = "analytics"
     started = datetime.now()
     settings = AnalyticsSettings.from_yaml_text(job.settings.read_text("utf-8"))
-    resources = load_text_resources(settings)
-    messages = build.read("messages")
+    resources = text_resources(settings, str(DATA_DIR))
     if "messages" not in build.replaced and last_load(job.warehouse, job.month, "kpi", job.shop)[0] is None:
-        messages = None  # tables exist for other months only
-    if messages is None:
+        raise MonthNotLoaded(f"{job.month} 尚未导入 (先运行 kefu ingest 或 kefu run --inbox)")  # tables exist for other months only
+    scan = build.scan("messages")
+    if scan is None:
         raise MonthNotLoaded(f"{job.month} 尚未导入 (先运行 kefu ingest 或 kefu run --inbox)")
+    n_messages = scan.select(pl.len()).collect().item()
     stats = build.read("agent_stats")
-    if messages.height == 0 and stats is not None and stats.height:
+    if n_messages == 0 and stats is not None and stats.height:
         return _analytics_from_stats(job, build, stats, started)
-    out = build_chat_marts(messages, build.read("refunds"), build.read("orders"), build.read("roster"), settings, resources)
+    k = job.partitions or partition_count(n_messages)
+    if k > 1 and n_messages:
+        return _analytics_in_parts(job, build, settings, k, started)
+    messages = build.read("messages")
+    out = build_chat_marts(messages, build.read("refunds"), build.read("orders"), build.read("roster"), settings, resources,
+                           partitions=1)
     del messages
     marts = {name: out.marts[name] for name in CHAT_MARTS if name in out.marts}
     marts["lexicon_versions"] = out.lexicons
@@ -186,6 +199,26 @@ def step_analytics(job: MonthJob, build: MonthBuild) -> AnalyticsSummary:
     build.log(run)
     pause_point("analytics-built")
     return AnalyticsSummary(run.run_id, {k: v.height for k, v in marts.items()}, out.reasons.message, out.topics_message)
+
+
+def _analytics_in_parts(job: MonthJob, build: MonthBuild, settings, k: int, started: datetime) -> AnalyticsSummary:
+    """step_analytics for a month built in ``k`` buyer partitions (pipelines.chat_parts), on
+    ``job.dask_address`` if given."""
+    from analytics.lexicon import lexicon_versions
+    from pipelines.chat_parts import chat_marts_in_parts, text_resources
+    from pipelines.dask_map import partition_map
+
+    with partition_map(job.dask_address) as map_:
+        out = chat_marts_in_parts(build, k, build.read("refunds"), build.read("roster"), settings, DATA_DIR, map_)
+    small = dict(out.small_marts)
+    small["lexicon_versions"] = lexicon_versions(text_resources(settings, str(DATA_DIR)).lexicons)
+    rows = {name: out.rows[name] if name in out.rows else small[name].height for name in (*CHAT_MARTS, "lexicon_versions")}
+    run = warehouse.RunRecord(job.month, "analytics", started, message=out.reasons.message,
+                              details={"topics": out.topics_message, "rows": rows, "partitions": k})
+    build.write_all(small)
+    build.log(run)
+    pause_point("analytics-built")
+    return AnalyticsSummary(run.run_id, rows, out.reasons.message, out.topics_message)
 
 
 def _analytics_from_stats(job: MonthJob, build: MonthBuild, stats: pl.DataFrame, started: datetime) -> AnalyticsSummary:
@@ -209,22 +242,33 @@ def _analytics_from_stats(job: MonthJob, build: MonthBuild, stats: pl.DataFrame,
 
 
 def scoring_inputs(build: MonthBuild):
+    """What scoring reads; of the big marts (evidence, conversations) only the columns it
+    uses (scoring.inputs), scanned from the build's parquet parts."""
     from scoring import ScoringInputs
+    from scoring.inputs import CONVERSATION_COLUMNS, EVIDENCE_COLUMNS
 
     _read = build.read
+
+    def narrow(table: str, columns) -> pl.DataFrame | None:
+        lf = build.scan(table)
+        if lf is None:
+            return None
+        have = lf.collect_schema().names()
+        return lf.select([c for c in columns if c in have]).collect()
+
     roster = _read("roster")
     return ScoringInputs(
         roster=roster if roster is not None else pl.DataFrame(),
         ratings=_read("ratings"),
         agent_month_metrics=_read("agent_month_metrics"),
-        evidence=_read("evidence"),
+        evidence=narrow("evidence", EVIDENCE_COLUMNS),
         refunds=_read("refunds"),
         orders=_read("orders"),
         complaints=_read("complaints"),
         reviews=_read("reviews"),
         attendance=_read("attendance"),
         attendance_summary=_read("attendance_summary"),
-        conversations=_read("conversations"),
+        conversations=narrow("conversations", CONVERSATION_COLUMNS),
         quarantine=_read("quarantine"),
     )
 
@@ -337,8 +381,8 @@ def month_bundle(job: MonthJob, build: MonthBuild | None = None):
     committed earlier months for trends (pipelines.report.bundle)."""
     from pipelines.report.bundle import build_month_bundle
 
-    if build is not None:
-        return build_month_bundle(job.month, build.read_other_month)
+    if build is not None:  # the big marts lazily, over the build's parquet parts
+        return build_month_bundle(job.month, build.read_other_month, scan=build.scan)
     committed = _committed(job)
     return build_month_bundle(job.month, lambda table, month: committed(table) if month == job.month else _committed(MonthJob(month, warehouse=job.warehouse, shop=job.shop))(table))
 
@@ -352,9 +396,13 @@ def step_report(job: MonthJob, build: MonthBuild) -> dict[str, Path]:
     bundle = month_bundle(job, build)
     if bundle is None:
         raise MonthNotLoaded(f"{job.month} 没有数据 (先运行 kefu run)")
-    write_report(bundle, build.output("report.html"))
-    write_payroll_xlsx(bundle, build.output("payroll.xlsx"))
-    exports = write_evidence_exports(bundle, build.outputs)
+    # the full evidence exports (polars, mostly off the GIL) are written beside the page and
+    # the workbook (mostly Python): the two cores work at once
+    with ThreadPoolExecutor(1) as pool:
+        exporting = pool.submit(write_evidence_exports, bundle, build.outputs)
+        write_report(bundle, build.output("report.html"))
+        write_payroll_xlsx(bundle, build.output("payroll.xlsx"))
+        exports = exporting.result()
     names = ["report.html", "payroll.xlsx", "payroll.csv", *sorted(Path(p).name for p in exports.values())]
     return {name: job.month_dir / name for name in names}
 
@@ -378,6 +426,10 @@ def run_month(job: MonthJob, on_step=None) -> MonthOutcome:
     functions). ``on_step(name)`` is called before each step (the CLI's progress bar)."""
     tick = on_step or (lambda name: None)
     started = datetime.now()
+    if job.dask_address:
+        from pipelines.dask_map import check_cluster
+
+        check_cluster(job.dask_address)
     try:
         with open_month(job) as build:
             rep = None

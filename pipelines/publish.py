@@ -282,7 +282,8 @@ class MonthBuild:
             _carry_over(month_link, self.outputs)
             self.outputs.rename(run_dir)
         pause_point("outputs-moved")
-        with warehouse_lock(self.warehouse_path, f"publish {self.month} {self.shop}".strip()), _write_connection(self.warehouse_path) as con:
+        with warehouse_lock(self.warehouse_path, f"publish {self.month} {self.shop}".strip()), \
+                _write_connection(self.warehouse_path, spill_to=self.scratch("duckdb-spill")) as con:
             con.execute(PUBLICATIONS_DDL)
             con.execute("ALTER TABLE publications ADD COLUMN IF NOT EXISTS shop_key VARCHAR")
             con.execute("BEGIN TRANSACTION")
@@ -325,19 +326,45 @@ class MonthBuild:
 # --- helpers
 
 
+# The publish's DuckDB memory: beyond it an insert spills to the build's scratch folder
+# instead of growing the process (a 10M-message month is published in this much).
+PUBLISH_MEMORY_LIMIT = os.environ.get("KEFU_PUBLISH_MEMORY", "1GB")
+# Tables read only through sorts or aggregations (the chat marts and the scores): inserted in
+# parallel without keeping their row order (SQL without ORDER BY has none). Every other table
+# keeps it, inserted by ONE thread: readers may rely on it (analytics numbers the staged
+# messages in their stored order: msg_idx), and DuckDB's parallel *ordered* insert costs a
+# second pass at checkpoint (+60% CPU for 5M messages) where one thread costs no more CPU
+# than the parallel unordered insert. Figures: docs/benchmarks.md (helper pubreport).
+UNORDERED_TABLES = frozenset(contracts.MARTS) | frozenset(contracts.SCORES)
+
+
 @contextmanager
-def _write_connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def _write_connection(path: Path, spill_to: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection; :func:`warehouse.connect` waits (up to the lock timeout)
-    while an analyst's or another shop's connection holds DuckDB's file lock."""
+    while an analyst's or another shop's connection holds DuckDB's file lock. With
+    ``spill_to``, DuckDB's memory is capped (:data:`PUBLISH_MEMORY_LIMIT`) and spills there."""
     try:
         cm = warehouse.connect(path)
         con = cm.__enter__()
     except duckdb.IOException as e:
         raise OSError(f"数据仓库 {path} 被其他程序打开 (例如 notebook), 无法写入: {e}") from e
     try:
+        if spill_to is not None:
+            con.execute(f"SET memory_limit = '{PUBLISH_MEMORY_LIMIT}'")
+            con.execute(f"SET temp_directory = {_sql_path(spill_to)}")
         yield con
     finally:
         cm.__exit__(None, None, None)
+
+
+def _insert_settings(con, table: str) -> None:
+    """Keep the row order except in :data:`UNORDERED_TABLES`."""
+    ordered = table not in UNORDERED_TABLES
+    con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
+    if ordered:
+        con.execute("SET threads = 1")
+    else:
+        con.execute("RESET threads")
 
 
 def _sql_path(path: Path | list[Path]) -> str:
@@ -352,27 +379,30 @@ def _parquet_columns(con, path: Path | list[Path]) -> dict[str, str]:
     return {r[0]: r[1] for r in rows}
 
 
-def _ensure_table(con, table: str, path: Path | list[Path]) -> None:
+def _ensure_table(con, table: str, path: Path | list[Path]) -> bool:
+    """Create ``table`` (no rows) or add the incoming columns it lacks; True if it existed."""
     existing = warehouse._existing_columns(con, table)
-    incoming = _parquet_columns(con, path)
     if existing is None:
         con.execute(f'CREATE TABLE "{table}" AS SELECT * FROM read_parquet({_sql_path(path)}) LIMIT 0')
-        return
-    for col, dtype in incoming.items():
+        return False
+    for col, dtype in _parquet_columns(con, path).items():
         if col not in existing:
             dtype = "VARCHAR" if dtype == '"NULL"' or dtype.upper() == "NULL" else dtype
             con.execute(f'ALTER TABLE "{table}" ADD COLUMN "{col}" {dtype}')
+    return True
 
 
 def _replace_month_from_parquet(con, table: str, month: str, shop: str, path: Path | list[Path]) -> None:
-    _ensure_table(con, table, path)
-    # rows written before shops existed have no shop key: they are the one-shop warehouse's ('')
-    con.execute(f'DELETE FROM "{table}" WHERE month = ? AND coalesce("{SHOP_KEY}", \'\') = ?', [month, shop])
+    if _ensure_table(con, table, path):  # a table just created has no rows to delete
+        # rows written before shops existed have no shop key: they are the one-shop warehouse's ('')
+        con.execute(f'DELETE FROM "{table}" WHERE month = ? AND coalesce("{SHOP_KEY}", \'\') = ?', [month, shop])
+    _insert_settings(con, table)
     con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM read_parquet({_sql_path(path)})')
 
 
 def _append_from_parquet(con, table: str, path: Path) -> None:
     _ensure_table(con, table, path)
+    _insert_settings(con, table)
     con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM read_parquet({_sql_path(path)})')
 
 

@@ -33,13 +33,21 @@ def _norm_header_text(h: str) -> str:
     return _SPACE.sub("", h).strip("\"'")
 
 
-def find_header_row(grid: pl.DataFrame, expected: set[str], min_hits: int = 2, scan: int = 30) -> int | None:
-    """Index (0-based, in ``grid``) of the row with the most ``expected`` header names,
-    or None when no row has at least ``min_hits``. ``expected`` must be normalised."""
-    best, best_hits = None, 0
+def header_rows(grid: pl.DataFrame, scan: int = 30) -> list[set[str]]:
+    """The normalised cell texts of each of the first ``scan`` rows of a raw grid (what a
+    header search compares; computed once and shared by the layouts that test a grid)."""
     cols = [c for c in grid.columns if c != "_row"]
-    for i, row in enumerate(grid.head(scan).select(cols).iter_rows()):
-        hits = len({norm_header(v) for v in row if v is not None} & expected)
+    return [{norm_header(v) for v in row if v is not None} for row in grid.head(scan).select(cols).iter_rows()]
+
+
+def find_header_row(grid: pl.DataFrame, expected: set[str], min_hits: int = 2, scan: int = 30,
+                    rows: list[set[str]] | None = None) -> int | None:
+    """Index (0-based, in ``grid``) of the row with the most ``expected`` header names,
+    or None when no row has at least ``min_hits``. ``expected`` must be normalised.
+    ``rows``: :func:`header_rows` of ``grid`` when the caller already has them."""
+    best, best_hits = None, 0
+    for i, cells in enumerate(header_rows(grid, scan) if rows is None else rows[:scan]):
+        hits = len(cells & expected)
         if hits > best_hits:
             best, best_hits = i, hits
     return best if best_hits >= min_hits else None
@@ -61,8 +69,24 @@ def apply_header(grid: pl.DataFrame, header_idx: int) -> pl.DataFrame:
         seen.add(n)
         names[c] = n
     body = grid.slice(header_idx + 1)
-    body = body.filter(~pl.all_horizontal([pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") for c in cols]))
-    return body.rename(names)
+    return body.filter(~_blank_rows(body, cols)).rename(names)
+
+
+def _blank(c: str) -> pl.Expr:
+    return pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "")
+
+
+def _blank_rows(body: pl.DataFrame, cols: list[str]) -> pl.Series:
+    """Rows whose ``cols`` are all empty or whitespace. Only rows blank in the fullest
+    column can be (one column tested for every row, all of them for those few)."""
+    if not cols or not body.height:  # as a plain filter would (no columns: polars raises)
+        return body.select(pl.all_horizontal([_blank(c) for c in cols])).to_series()
+    fullest = min(cols, key=lambda c: body.get_column(c).null_count())
+    idx = body.select(_blank(fullest)).to_series().arg_true()
+    blank = pl.Series([], dtype=pl.Boolean).extend_constant(False, body.height)
+    if len(idx):
+        blank = blank.scatter(idx, body.gather(idx).select(pl.all_horizontal([_blank(c) for c in cols])).to_series())
+    return blank
 
 
 def headed_frame(grid: pl.DataFrame, expected: set[str], min_hits: int = 2) -> pl.DataFrame | None:

@@ -10,6 +10,7 @@ grid into a headed frame once the header row has been found.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from .encoding import UndecodableFile, decode
+from .encoding import UndecodableFile, detect_encoding, to_utf8
 
 
 class UnreadableFile(ValueError):
@@ -101,7 +102,7 @@ class SourceFile:
         if head.startswith(b"\xd0\xcf\x11\xe0"):
             return "xls"
         try:
-            txt = self.text[:2000].lstrip()
+            txt = self.head_text(2000).lstrip()  # the whole file is checked (decoded) first
         except (UndecodableFile, UnicodeError):
             return "binary"
         if "\x00" in txt:
@@ -111,47 +112,68 @@ class SourceFile:
         return "text"
 
     @cached_property
-    def _decoded(self) -> tuple[str, str]:
-        return decode(self.data)
-
-    @property
-    def text(self) -> str:
-        return self._decoded[0]
-
-    @property
     def encoding(self) -> str:
-        return self._decoded[1]
+        """'utf-8', 'utf-8-sig', 'gb18030' or 'utf-16' (from a prefix: :func:`detect_encoding`)."""
+        return detect_encoding(self.data)
+
+    @cached_property
+    def utf8(self) -> bytes:
+        """The whole text as UTF-8 bytes without BOM, what ``pl.read_csv`` reads: a UTF-8
+        file's own bytes (checked, not decoded), others transcoded in chunks. Raises
+        :class:`UndecodableFile` for a file that does not decode as a whole."""
+        return to_utf8(self.data, self.encoding)[0]
+
+    @cached_property
+    def text(self) -> str:
+        return self.utf8.decode("utf-8")
+
+    def head_text(self, chars: int) -> str:
+        """The first ``chars`` characters of the text (sniffing reads these, never the whole
+        file as a ``str``)."""
+        if "text" in self.__dict__:
+            return self.text[:chars]
+        cached = self._heads.get(chars)
+        if cached is None:
+            dec = codecs.getincrementaldecoder("utf-8")()
+            cached = self._heads[chars] = dec.decode(self.utf8[: 4 * chars])[:chars]
+        return cached
+
+    @cached_property
+    def _heads(self) -> dict[int, str]:
+        return {}
 
     @cached_property
     def csv_grid(self) -> pl.DataFrame:
         """The file as a CSV grid (sniffs comma / tab / semicolon).
 
-        Parsed by polars' CSV reader (~10x Python's csv module); files it would read
-        differently from ``csv.reader`` (see :func:`_polars_grid`) take the csv module path.
-        Empty cells are null either way, as in workbooks.
+        Parsed by polars' CSV reader (~10x Python's csv module) from :attr:`utf8`; files it
+        would read differently from ``csv.reader`` (see :func:`_polars_grid`) take the csv
+        module path. Empty cells are null either way, as in workbooks.
         """
-        text = self.text
-        delim = sniff_delimiter(text[:50000])
-        grid = _polars_grid(self._utf8(), text[:50000], delim)
+        sample = self.head_text(50000)
+        delim = sniff_delimiter(sample)
+        grid = _polars_grid(self.utf8, sample, delim)
         if grid is None:
             # newline="": a lone CR (old Mac line end, or inside a cell) is a line end, not an error
-            grid = _grid(list(csv.reader(io.StringIO(text, newline=""), delimiter=delim)))
+            grid = _grid(list(csv.reader(io.StringIO(self.text, newline=""), delimiter=delim)))
         return grid
 
-    def _utf8(self) -> bytes:
-        """The text as UTF-8 bytes without BOM: UTF-8 files as they are, others re-encoded
-        from the (chunk-decoded, cached) text."""
-        if self.encoding == "utf-8":
-            return self.data
-        if self.encoding == "utf-8-sig":
-            return self.data[3:]
-        return self.text.encode("utf-8")
+    def memo(self, key, compute):
+        """``compute()``, once per file and ``key``: what the sniffers of every layout read
+        from a file (head rows, header cells) is worked out once. Not kept if it raises."""
+        store = self.__dict__.setdefault("_memo", {})
+        if key not in store:
+            store[key] = compute()
+        return store[key]
 
     def head_sheets(self, rows: int = 40) -> dict[str, pl.DataFrame]:
         """The first ``rows`` rows of every sheet, for sniffing without parsing a whole
         big CSV (workbooks are parsed once and cached anyway)."""
+        return self.memo(("head_sheets", rows), lambda: self._head_sheets(rows))
+
+    def _head_sheets(self, rows: int) -> dict[str, pl.DataFrame]:
         if self.format == "text":
-            lines = self.text[:200_000].splitlines()[:rows]
+            lines = self.head_text(200_000).splitlines()[:rows]
             return {"": _grid(list(csv.reader(lines, delimiter=sniff_delimiter("\n".join(lines)))))}
         return {name: g.head(rows) for name, g in self.sheets().items()}
 

@@ -7,9 +7,11 @@ by its name, and may sit below title rows. Shared by the three SLA readers.
 
 from __future__ import annotations
 
+from functools import cache
+
 import polars as pl
 
-from pipelines.io.headers import apply_header, find_header_row, norm_header
+from pipelines.io.headers import apply_header, find_header_row, header_rows, norm_header
 from pipelines.io.encoding import UndecodableFile
 from pipelines.io.source import SourceFile, UnreadableFile
 from pipelines.readers.base import Batch
@@ -61,6 +63,7 @@ def distance_text(e: pl.Expr) -> pl.Expr:
     return pl.when(usable).then(km.cast(pl.String)).otherwise(e)
 
 
+@cache
 def header_map(kind: str) -> dict[str, str]:
     """Normalised header text → canonical column name for ``kind``."""
     m = {norm_header(c.label): c.name for c in SLA_TABLES[kind].cols}
@@ -68,13 +71,15 @@ def header_map(kind: str) -> dict[str, str]:
     return m
 
 
-def _match(grid: pl.DataFrame, kind: str) -> tuple[int, float] | None:
-    """(header row index, share of the table's headers found) or None."""
+def _match(grid: pl.DataFrame, kind: str, rows: list[set[str]] | None = None) -> tuple[int, float] | None:
+    """(header row index, share of the table's headers found) or None. ``rows``: the
+    grid's :func:`header_rows`, when already computed."""
     hm = header_map(kind)
-    idx = find_header_row(grid, set(hm), min_hits=len(KEY_HEADERS[kind]))
+    rows = header_rows(grid) if rows is None else rows
+    idx = find_header_row(grid, set(hm), min_hits=len(KEY_HEADERS[kind]), rows=rows)
     if idx is None:
         return None
-    found = {norm_header(v) for v in grid.row(idx) if v is not None}
+    found = rows[idx]
     if not all(norm_header(h) in found for h in KEY_HEADERS[kind]):
         return None
     cols = {hm[h] for h in found if h in hm}
@@ -88,9 +93,10 @@ def sniff_kinds(src: SourceFile, kinds: tuple[str, ...]) -> float:
     except (UnreadableFile, UndecodableFile, OSError):  # not a readable table: not this layout
         return 0.0
     best = 0.0
-    for grid in sheets.values():
+    for name, grid in sheets.items():
+        rows = src.memo(("header_rows", name), lambda: header_rows(grid))
         for kind in kinds:
-            m = _match(grid, kind)
+            m = _match(grid, kind, rows)
             if m:
                 best = max(best, 0.6 + 0.4 * m[1])
     return best

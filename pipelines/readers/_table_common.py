@@ -45,7 +45,7 @@ def header_key(h: str | None) -> str:
 def _text_head_rows(src: SourceFile) -> list[list[str]]:
     """First rows of a CSV-like text file, parsed from a prefix only (a large chat text
     file is never parsed as a whole CSV just to be rejected)."""
-    head = src.text[:_SNIFF_CHARS]
+    head = src.head_text(_SNIFF_CHARS)
     lines = head.splitlines()[:SNIFF_ROWS]
     sample = "\n".join(lines)
     delim = max([",", "\t", ";"], key=lambda d: sample.count(d))
@@ -59,6 +59,10 @@ def head_header_sets(src: SourceFile, key: Callable[[str | None], str] | None = 
     """For each sheet, the set of keyed (default :func:`header_key`) cell texts of each
     of its first rows. Empty for files that are not tables (JSON, binary)."""
     key = key or header_key
+    return src.memo(("head_header_sets", key), lambda: _head_header_sets(src, key))
+
+
+def _head_header_sets(src: SourceFile, key: Callable[[str | None], str]) -> list[list[set[str]]]:
     fmt = src.format
     if fmt == "text":
         return [[{key(v) for v in row if v} for row in _text_head_rows(src)]]

@@ -104,7 +104,7 @@ class ChatFlatReader(Reader):
     def sniff(self, src: SourceFile) -> float:
         fmt = src.format
         if fmt == "text":
-            sample = src.text[:20000]
+            sample = src.head_text(20000)
             rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=_delimiter(sample)))[:30]
             return 0.9 if _find_header(rows) else 0.0
         if fmt in ("xlsx", "xls"):
@@ -117,7 +117,7 @@ class ChatFlatReader(Reader):
         """A header row with 4 of the 5 required column groups (one renamed or deleted)."""
         fmt = src.format
         if fmt == "text":
-            sample = src.text[:20000]
+            sample = src.head_text(20000)
             sheets = [list(csv.reader(io.StringIO(sample, newline=""), delimiter=_delimiter(sample)))[:30]]
         elif fmt in ("xlsx", "xls"):
             sheets = [grid.head(30).drop("_row").rows() for grid in src.sheets().values()]
@@ -136,7 +136,7 @@ class ChatFlatReader(Reader):
         notes: list[str] = []
         frames = []
         if src.format == "text":
-            frames.append(_read_csv(src.text, notes))
+            frames.append(_read_csv(src, notes))
         else:
             for name, grid in src.sheets().items():
                 f = _read_grid(grid, name, notes)
@@ -147,11 +147,12 @@ class ChatFlatReader(Reader):
         frames = [f for f in frames if f is not None]
         if not frames:
             raise ValueError("没有找到聊天记录表头(需要: 客服账号, 买家, 发送方或发送方角色, 发送时间, 内容)")
-        df = pl.concat(frames, how="diagonal_relaxed")
-        blank = df.filter(pl.col("_blank")).height
+        df = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
+        blank = int(df.get_column("_blank").sum())
         if blank:
             notes.append(f"跳过空行 {blank} 行")
-        return [Batch("messages", messages_from_flat(df.filter(~pl.col("_blank"))), notes)]
+            df = df.filter(~pl.col("_blank"))
+        return [Batch("messages", messages_from_flat(df), notes)]
 
 
 def _named(df: pl.DataFrame, mapping: dict[int, str], cols: list[str]) -> pl.DataFrame:
@@ -161,10 +162,12 @@ def _named(df: pl.DataFrame, mapping: dict[int, str], cols: list[str]) -> pl.Dat
     return df.select(keep + [pl.col("source_row"), blank.alias("_blank")])
 
 
-def _read_csv(text: str, notes: list[str]) -> pl.DataFrame | None:
-    if "\r" in text and "\n" not in text:  # classic-Mac line ends: polars would see one line
-        text = text.replace("\r", "\n")
-    sample = text[:20000]
+def _read_csv(src: SourceFile, notes: list[str]) -> pl.DataFrame | None:
+    """The file's UTF-8 bytes straight into ``pl.read_csv`` (a UTF-8 file is never decoded
+    to a ``str``); the header is found in a decoded prefix."""
+    data, sample = src.utf8, src.head_text(20000)
+    if b"\r" in data and b"\n" not in data:  # classic-Mac line ends: polars would see one line
+        data, sample = data.replace(b"\r", b"\n"), sample.replace("\r", "\n")
     delim = _delimiter(sample)
     found = _find_header(list(csv.reader(io.StringIO(sample, newline=""), delimiter=delim))[:30])
     if found is None:
@@ -173,7 +176,7 @@ def _read_csv(text: str, notes: list[str]) -> pl.DataFrame | None:
     if idx:
         notes.append(f"跳过表头上方标题行 {idx} 行")
     df = pl.read_csv(
-        io.BytesIO(text.encode("utf-8")),
+        data,
         skip_rows=idx,
         separator=delim,
         infer_schema=False,
@@ -198,8 +201,12 @@ def _read_grid(grid: pl.DataFrame, sheet: str, notes: list[str]) -> pl.DataFrame
 
 
 def _mapped(col: str, values: dict[str, str]) -> pl.Expr:
-    return pl.col(col).str.strip_chars().str.to_lowercase().replace_strict(
-        {k.lower(): v for k, v in values.items()}, default=None
+    return _mapped_expr(pl.col(col), values)
+
+
+def _mapped_expr(e: pl.Expr, values: dict[str, str]) -> pl.Expr:
+    return e.str.strip_chars().str.to_lowercase().replace_strict(
+        {k.lower(): v for k, v in values.items()}, default=None, return_dtype=pl.String
     )
 
 
@@ -208,38 +215,44 @@ def messages_from_flat(df: pl.DataFrame) -> pl.DataFrame:
     for c in ALIASES:
         if c not in df.columns:
             df = df.with_columns(pl.lit(None, dtype=pl.String).alias(c))
-    role_raw = pl.col("sender_role").str.strip_chars().replace("", None)
+    role_raw = pl.col("__role_raw")
     event_raw = pl.col("event").str.strip_chars().replace("", None)
-    auto_raw = pl.col("is_auto_reply").str.strip_chars().str.to_lowercase().replace("", None)
+    auto_raw = pl.col("__auto_raw")
     read_raw = pl.col("read_status").str.strip_chars().replace("", None)
+    role = df.get_column("sender_role").cast(pl.String)
     df = df.with_columns(
-        shop=pl.col("shop").str.strip_chars().replace("", None),
-        agent_account=cc.norm_account(pl.col("agent_account")),
+        # few distinct values, repeated on every row: normalised once per value
+        shop=cc.per_value(df.get_column("shop").cast(pl.String), lambda e: e.str.strip_chars().replace("", None)),
+        agent_account=cc.per_value(df.get_column("agent_account").cast(pl.String), cc.norm_account),
+        _role_hint=cc.per_value(role, lambda e: _mapped_expr(e, ROLE_VALUES)),
+        __role_raw=cc.per_value(role, lambda e: e.str.strip_chars().replace("", None)),
+    ).with_columns(
         buyer=cc.norm_account(pl.col("buyer")),
         sender=cc.norm_account(pl.col("sender")),
         transfer_from=cc.norm_account(pl.col("transfer_from")),
         transfer_to=cc.norm_account(pl.col("transfer_to")),
         transfer_reason=pl.col("transfer_reason").str.strip_chars().replace("", None),
-        _role_hint=_mapped("sender_role", ROLE_VALUES),
+        __auto_raw=pl.col("is_auto_reply").str.strip_chars().str.to_lowercase().replace("", None),
         event=pl.when(event_raw.is_null()).then(None).otherwise(
             pl.coalesce(_mapped("event", EVENT_VALUES), event_raw)
         ),
-        _auto_hint=pl.when(auto_raw.is_in(list(TRUE_VALUES))).then(True).when(auto_raw.is_in(list(FALSE_VALUES))).then(False),
         read_status=pl.coalesce(_mapped("read_status", READ_VALUES), read_raw),
-        _reason=pl.concat_str(
-            [
-                pl.when(role_raw.is_not_null() & _mapped("sender_role", ROLE_VALUES).is_null()).then(
-                    pl.format("发送方角色无法识别: '{}'", role_raw)
-                ),
-                pl.when(auto_raw.is_not_null() & ~auto_raw.is_in(list(TRUE_VALUES + FALSE_VALUES))).then(
-                    pl.format("自动回复取值无法识别: '{}'", pl.col("is_auto_reply"))
-                ),
-            ],
-            separator="; ",
-            ignore_nulls=True,
-        ).replace("", None),
     )
-    df = cc.with_sent_at(df, "sent_at")
+    bad_role = role_raw.is_not_null() & pl.col("_role_hint").is_null()
+    bad_auto = auto_raw.is_not_null() & ~auto_raw.is_in(list(TRUE_VALUES + FALSE_VALUES))
+    df = df.with_columns(
+        _auto_hint=pl.when(auto_raw.is_in(list(TRUE_VALUES))).then(True).when(auto_raw.is_in(list(FALSE_VALUES))).then(False),
+    )
+    # reason texts only for the rows that get one (polars would format every row)
+    df = cc.on_subset(df, bad_role | bad_auto, _reason=pl.concat_str(
+        [
+            pl.when(bad_role).then(pl.format("发送方角色无法识别: '{}'", role_raw)),
+            pl.when(bad_auto).then(pl.format("自动回复取值无法识别: '{}'", pl.col("is_auto_reply"))),
+        ],
+        separator="; ",
+        ignore_nulls=True,
+    ).replace("", None))
+    df = cc.with_sent_at(df, "sent_at", typed=True)
     df = cc.events_from_text(df)
     # with no role column: the buyer column names the buyer, the agent column the agent
     df = df.with_columns(
@@ -254,7 +267,7 @@ def messages_from_flat(df: pl.DataFrame) -> pl.DataFrame:
         )
     )
     df = cc.flag_lost_speaker(
-        df, pl.col("sender").is_null() & pl.col("_role_hint").is_null() & role_raw.is_null(), "发言人丢失: 发送方和发送方角色都为空"
+        df, pl.col("sender").is_null() & pl.col("_role_hint").is_null() & pl.col("__role_raw").is_null(), "发言人丢失: 发送方和发送方角色都为空"
     )
     df = cc.resolve_roles(df)
     role = pl.col("sender_role")

@@ -38,7 +38,7 @@ class ChatJsonReader(Reader):
     def sniff(self, src: SourceFile) -> float:
         if src.format != "json":
             return 0.0
-        head = src.text[:20000]
+        head = src.head_text(20000)
         if not _HEAD_KEYS.search(head):
             return 0.0
         keys = set(_CHAT_KEYS.findall(head))
@@ -50,7 +50,7 @@ class ChatJsonReader(Reader):
         """A ``chats`` list whose entries lack the speaker or the time keys."""
         if src.format != "json":
             return 0.0, []
-        head = src.text[:20000]
+        head = src.head_text(20000)
         keys = set(_CHAT_KEYS.findall(head)) | set(re.findall(r'"(text)"\s*:', head))
         if not _HEAD_KEYS.search(head) or not keys:
             return 0.0, []

@@ -218,7 +218,7 @@ class ChatTextReader(Reader):
     def sniff(self, src: SourceFile) -> float:
         if src.format != "text":
             return 0.0
-        lines = [ln.strip() for ln in src.text[:60000].splitlines() if ln.strip()][:300]
+        lines = [ln.strip() for ln in src.head_text(60000).splitlines() if ln.strip()][:300]
         if not lines:
             return 0.0
         delimited = sum(1 for ln in lines if ln.count(",") >= 2 or ln.count("\t") >= 2)

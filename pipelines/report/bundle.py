@@ -7,6 +7,12 @@ conversation_reasons from analytics; refunds and messages (the context of shown 
 from staging; earlier months' payroll and metrics for the ▲▼ changes and the trend.
 Renderers tolerate extra columns and ``None`` for every optional frame (the section then
 says 无数据).
+
+The frames that grow with the messages (:data:`BIG_TABLES`: evidence, questions, text_hits,
+conversation_reasons, messages) may be polars *lazy* frames over the run's parquet parts
+(``build_month_bundle(..., scan=build.scan)``): renderers then only aggregate them, or cap them
+first and collect the rows they show, so the report's memory and time do not grow with the
+month (docs/reports.md, "Big months").
 """
 
 from __future__ import annotations
@@ -21,6 +27,10 @@ from typing import Any
 import polars as pl
 
 Reader = Callable[[str, str], "pl.DataFrame | None"]
+Scanner = Callable[[str], "pl.LazyFrame | None"]  # the month's table, lazily (MonthBuild.scan)
+Frame = pl.DataFrame | pl.LazyFrame
+# tables that grow with the messages: scanned lazily when the bundle is given a scanner
+BIG_TABLES = ("evidence", "questions", "text_hits", "conversation_reasons", "messages")
 TREND_MONTHS = 12  # earlier months read for the trend section
 # the columns of ``messages`` the report needs (who spoke, the conversation around evidence)
 MESSAGE_COLS = ("shop", "agent_account", "buyer", "sender_role", "sent_at", "text", "event", "seq",
@@ -47,11 +57,11 @@ class MonthBundle:
     payroll: pl.DataFrame | None
     kpi_items: pl.DataFrame | None
     kpi_adjustments: pl.DataFrame | None
-    evidence: pl.DataFrame | None
+    evidence: Frame | None
     agent_month_metrics: pl.DataFrame | None
-    questions: pl.DataFrame | None = None
-    text_hits: pl.DataFrame | None = None
-    conversation_reasons: pl.DataFrame | None = None
+    questions: Frame | None = None
+    text_hits: Frame | None = None
+    conversation_reasons: Frame | None = None
     refunds: pl.DataFrame | None = None
     trend: pl.DataFrame | None = None
     rules_version: str | None = None
@@ -60,23 +70,41 @@ class MonthBundle:
     day_metrics: pl.DataFrame | None = None
     previous_payroll: pl.DataFrame | None = None
     previous_metrics: pl.DataFrame | None = None
-    messages: pl.DataFrame | None = None
+    messages: Frame | None = None
     rules: Any = None  # scoring.rules.Rules of the run, when its text could be recovered
     meta: dict | None = None
     inputs_hash: str | None = None
+    # True when ``evidence`` is in :func:`evidence_order` already (build_month_bundle sorts it
+    # once; renderers then only rank within groups instead of sorting the month's evidence)
+    evidence_sorted: bool = False
 
 
-def has_rows(df: pl.DataFrame | None) -> bool:
-    """True when ``df`` is a frame with at least one row."""
-    return df is not None and df.height > 0
+def has_rows(df: Frame | None) -> bool:
+    """True when ``df`` is a frame (or lazy frame) with at least one row."""
+    if df is None:
+        return False
+    if isinstance(df, pl.LazyFrame):
+        return df.select(pl.len()).collect().item() > 0
+    return df.height > 0
 
 
-def first_col(df: pl.DataFrame, *names: str) -> str | None:
+def columns_of(df: Frame) -> list[str]:
+    """Column names of a frame or lazy frame."""
+    return df.collect_schema().names() if isinstance(df, pl.LazyFrame) else df.columns
+
+
+def first_col(df: Frame, *names: str) -> str | None:
     """The first of ``names`` that ``df`` has (producers name a few columns differently)."""
+    have = columns_of(df)
     for n in names:
-        if n in df.columns:
+        if n in have:
             return n
     return None
+
+
+def distinct(df: Frame, col: str) -> list:
+    """The distinct values of ``col`` (any order)."""
+    return df.lazy().select(pl.col(col).unique()).collect()[col].to_list()
 
 
 def previous_month(month: str, n: int = 1) -> str:
@@ -111,9 +139,13 @@ def rules_of_run(meta: dict) -> Any:
     return None
 
 
-def _sorted(df: pl.DataFrame | None, *keys: str) -> pl.DataFrame | None:
+def _sorted(df: Frame | None, *keys: str) -> Frame | None:
     """Warehouse reads have no order: sort by the keys present, then (small frames) every column.
-    Frames the renderers only aggregate are left unsorted (their outputs are sorted)."""
+    Frames the renderers only aggregate are left unsorted (their outputs are sorted). A lazy
+    frame is sorted by the keys only (the evidence: 1.2M rows at 10M messages, keys unique)
+    and collected: one sort, so the renderers only rank it (``evidence_sorted``)."""
+    if isinstance(df, pl.LazyFrame):  # the evidence (sorted by its keys, which are unique): sorted once here
+        return df.sort(present, nulls_last=True, maintain_order=True).collect() if (present := [k for k in keys if k in columns_of(df)]) else df.collect()
     if df is None or df.height == 0:
         return df
     present = [k for k in keys if k in df.columns]
@@ -135,11 +167,11 @@ def content_hash(frames: list[pl.DataFrame | None]) -> str:
     return h.hexdigest()[:12]
 
 
-def _shop(messages: pl.DataFrame | None, refunds: pl.DataFrame | None) -> str:
+def _shop(messages: Frame | None, refunds: pl.DataFrame | None) -> str:
     for df in (messages, refunds):
-        if df is not None and df.height and "shop" in df.columns:
-            counts = (df.group_by("shop").len().drop_nulls("shop")
-                      .sort(["len", "shop"], descending=[True, False]))
+        if df is not None and "shop" in columns_of(df):
+            counts = (df.lazy().group_by("shop").len().drop_nulls("shop")
+                      .sort(["len", "shop"], descending=[True, False]).collect())
             if counts.height:
                 return str(counts["shop"][0])
     return ""
@@ -152,13 +184,24 @@ def _decimal(v: object) -> Decimal | None:
         return None
 
 
-def build_month_bundle(month: str, read: Reader) -> MonthBundle | None:
+def evidence_order(ev: Frame) -> list[str]:
+    """The order evidence is shown in: agent, kind, time, id (the id is unique)."""
+    have = columns_of(ev)
+    return [k for k in ("agent_account", "kind", "at", "evidence_id") if k in have]
+
+
+def build_month_bundle(month: str, read: Reader, scan: Scanner | None = None) -> MonthBundle | None:
     """Everything the reports of ``month`` show, read through ``read(table, month)``.
 
     ``read`` returns that month's rows of a warehouse table, or None when the table does not
-    exist. Returns None when the month has neither a roster nor messages nor payroll.
+    exist. With ``scan`` (``scan(table)``: the month's table as a lazy frame, or None), the
+    :data:`BIG_TABLES` of the month are lazy frames, never read whole, except the evidence:
+    sorted once (:func:`evidence_order`) and held, so the renderers only rank it. Returns
+    None when the month has neither a roster nor messages nor payroll.
     """
-    def get(table: str, m: str = month) -> pl.DataFrame | None:
+    def get(table: str, m: str = month) -> Frame | None:
+        if scan is not None and m == month and table in BIG_TABLES:
+            return scan(table)
         return read(table, m)
 
     roster, payroll = get("roster"), get("payroll")
@@ -166,7 +209,7 @@ def build_month_bundle(month: str, read: Reader) -> MonthBundle | None:
     if roster is None and msgs is None and payroll is None:
         return None
     if msgs is not None:  # big; only joined/filtered and sorted after that, so not sorted here
-        msgs = msgs.select([c for c in MESSAGE_COLS if c in msgs.columns])
+        msgs = msgs.select([c for c in MESSAGE_COLS if c in columns_of(msgs)])
     refunds = get("refunds")
     meta_df = get("kpi_meta")
     meta = meta_df.row(0, named=True) if meta_df is not None and meta_df.height else {}
@@ -206,7 +249,17 @@ def build_month_bundle(month: str, read: Reader) -> MonthBundle | None:
         meta={**meta, "pass_mark": _decimal(meta.get("pass_mark")), "total_points": _decimal(meta.get("total_points")),
               "kpi_pool": _decimal(meta.get("kpi_pool"))} if meta else None,
     )
+    bundle.evidence_sorted = True
     bundle.inputs_hash = meta.get("inputs_hash") or content_hash(
         [bundle.payroll, bundle.kpi_items, bundle.kpi_adjustments, bundle.agent_month_metrics,
-         None if bundle.evidence is None or "evidence_id" not in bundle.evidence.columns else bundle.evidence.select("evidence_id")])
+         _evidence_ids(bundle.evidence, bundle.evidence_sorted)])
     return bundle
+
+
+def _evidence_ids(ev: Frame | None, presorted: bool) -> pl.DataFrame | None:
+    """The evidence ids in the order evidence is shown (the fingerprint's last part)."""
+    if ev is None or "evidence_id" not in columns_of(ev):
+        return None
+    if not presorted:
+        ev = ev.lazy().sort(evidence_order(ev), nulls_last=True, maintain_order=True)
+    return ev.lazy().select("evidence_id").collect()

@@ -21,7 +21,7 @@ import polars as pl
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from .bundle import MonthBundle, first_col
+from .bundle import MonthBundle, columns_of, first_col
 from .fmt import (
     ADJUSTMENT_ITEM_LABELS,
     KIND_LABELS,
@@ -224,20 +224,25 @@ def _total_rows(sheet: _Sheet, payroll: pl.DataFrame) -> None:
         sheet.row += 1
 
 
-def capped_evidence(ev: pl.DataFrame, cap: int = EVIDENCE_PER_AGENT_KIND) -> pl.DataFrame:
+def capped_evidence(ev: pl.DataFrame | pl.LazyFrame, cap: int = EVIDENCE_PER_AGENT_KIND,
+                    presorted: bool = False) -> pl.DataFrame:
     """At most ``cap`` rows per (agent, kind), earliest first, each group followed by a row
-    ``另有 N 条…`` when rows were left out (``_note`` holds that text; null on data rows)."""
-    keys = [c for c in ("agent_account", "kind") if c in ev.columns]
-    order = keys + [c for c in ("at", "evidence_id") if c in ev.columns]
-    ranked = ev.sort(order, nulls_last=True).with_columns(
+    ``另有 N 条…`` when rows were left out (``_note`` holds that text; null on data rows).
+    A lazy ``ev`` is capped before anything is collected; a ``presorted`` one (agent, kind,
+    time, id: bundle.evidence_sorted) is only ranked, not sorted."""
+    have = columns_of(ev)
+    keys = [c for c in ("agent_account", "kind") if c in have]
+    order = keys + [c for c in ("at", "evidence_id") if c in have]
+    ranked = (ev.lazy() if presorted else ev.lazy().sort(order, nulls_last=True)).with_columns(
         (pl.int_range(pl.len()).over(keys) if keys else pl.int_range(pl.len())).alias("_rank"))
     shown = ranked.filter(pl.col("_rank") < cap).with_columns(pl.lit(None, pl.String).alias("_note"))
     if not keys:
-        return shown.head(cap)
-    more = (ranked.group_by(keys).len().filter(pl.col("len") > cap)
+        return shown.head(cap).collect()
+    more = (ev.lazy().group_by(keys).len().filter(pl.col("len") > cap)
             .select(*keys, pl.lit(cap, pl.Int64).alias("_rank"),
                     pl.format("另有 {} 条未列出，完整证据见 evidence.csv / evidence.parquet", pl.col("len") - cap).alias("_note")))
-    both = pl.concat([shown.with_columns(pl.col("_rank").cast(pl.Int64)), more], how="diagonal_relaxed")
+    shown_df, more_df = pl.collect_all([shown.with_columns(pl.col("_rank").cast(pl.Int64)), more])
+    both = pl.concat([shown_df, more_df], how="diagonal_relaxed")
     return both.sort([*keys, "_rank"], nulls_last=True)
 
 
@@ -290,7 +295,7 @@ def write_payroll_xlsx(bundle: MonthBundle, path: str | Path) -> Path:
         return by_agent(mask_frame(df, text_cols=("detail",), nick_cols=("buyer",)))
 
     def ev(df: pl.DataFrame) -> pl.DataFrame:
-        return mask_frame(capped_evidence(df))
+        return mask_frame(capped_evidence(df, presorted=bundle.evidence_sorted))
 
     sheet("工资表", payroll_specs, bundle.payroll, payroll)
     def kpi_order(df: pl.DataFrame) -> pl.DataFrame:  # items in the rules' order within each agent

@@ -10,7 +10,7 @@ files have every row, masked like the report:
   as payroll.csv does, so no cell is ever a formula.
 
 Both are written with vectorised polars (no per-row Python), sorted, so re-runs give the same
-bytes.
+bytes; streamed from the bundle's (lazy) evidence, so a big month is never held whole.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from .bundle import MonthBundle
+from .bundle import MonthBundle, columns_of, has_rows
 from .fmt import FORMULA_START
 from .labels import KIND_LABELS
 from .mask import mask_frame
@@ -31,6 +31,7 @@ CSV_HEADERS = {
     "at": "时间", "excerpt": "消息摘录(脱敏)", "detail": "说明", "source_file": "来源文件",
     "source_sheet": "来源工作表", "source_row": "来源行", "conversation_id": "会话编号",
 }
+ROW_GROUP_ROWS = 100_000  # fixed, so the same evidence gives the same bytes
 _FORMULA_RE = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_START) + "]"
 
 
@@ -40,28 +41,32 @@ def neutralise_expr(col: str) -> pl.Expr:
     return pl.when(c.str.contains(_FORMULA_RE)).then(pl.lit("'") + c).otherwise(c).alias(col)
 
 
-def masked_evidence(bundle: MonthBundle) -> pl.DataFrame:
-    """The bundle's evidence, masked, in the evidence columns, sorted (agent, kind, time, id)."""
+def masked_evidence(bundle: MonthBundle) -> pl.LazyFrame:
+    """The bundle's evidence, masked, in the evidence columns, sorted (agent, kind, time, id),
+    as a lazy frame (the masking runs batch by batch as it is written)."""
     ev = bundle.evidence
     schema = {c: (pl.Datetime("us") if c == "at" else pl.Int64 if c == "source_row" else pl.String)
               for c in EVIDENCE_COLUMNS}
-    if ev is None or ev.height == 0:
-        return pl.DataFrame(schema=schema)
-    ev = ev.select([pl.col(c) if c in ev.columns else pl.lit(None, schema[c]).alias(c) for c in EVIDENCE_COLUMNS])
-    ev = ev.sort(["agent_account", "kind", "at", "evidence_id"], nulls_last=True)
-    return mask_frame(ev)  # also the own nick in source_sheet / conversation_id
+    if not has_rows(ev):
+        return pl.LazyFrame(schema=schema)
+    have = columns_of(ev)
+    lf = ev.lazy().select([pl.col(c) if c in have else pl.lit(None, schema[c]).alias(c) for c in EVIDENCE_COLUMNS])
+    if not bundle.evidence_sorted:
+        lf = lf.sort(["agent_account", "kind", "at", "evidence_id"], nulls_last=True)
+    return mask_frame(lf)  # also the own nick in source_sheet / conversation_id
 
 
 def write_evidence_exports(bundle: MonthBundle, folder: str | Path) -> dict[str, Path]:
-    """Write ``evidence.parquet`` and ``evidence.csv`` into ``folder``; returns their paths."""
+    """Write ``evidence.parquet`` and ``evidence.csv`` into ``folder``; returns their paths.
+    Streamed: the parquet file is written as the sorted evidence is masked, the CSV from it."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    ev = masked_evidence(bundle)
     pq = out / "evidence.parquet"
-    ev.write_parquet(pq, compression="zstd", statistics=False)
-    text_cols = [c for c, t in ev.schema.items() if t == pl.String]
-    csv_df = ev.with_columns(pl.col("kind").replace(KIND_LABELS)).with_columns(
+    masked_evidence(bundle).sink_parquet(pq, compression="zstd", statistics=False, row_group_size=ROW_GROUP_ROWS)
+    ev = pl.scan_parquet(pq)
+    text_cols = [c for c, t in ev.collect_schema().items() if t == pl.String]
+    csv_lf = ev.with_columns(pl.col("kind").replace(KIND_LABELS)).with_columns(
         [neutralise_expr(c) for c in text_cols]).rename(CSV_HEADERS)
     csv = out / "evidence.csv"
-    csv_df.write_csv(csv, include_bom=True, datetime_format="%Y-%m-%d %H:%M:%S", line_terminator="\r\n")
+    csv_lf.sink_csv(csv, include_bom=True, datetime_format="%Y-%m-%d %H:%M:%S", line_terminator="\r\n")
     return {"evidence.parquet": pq, "evidence.csv": csv}

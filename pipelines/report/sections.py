@@ -1,6 +1,8 @@
 """Build the report's sections (plain dicts of display strings + inline SVG) from a MonthBundle.
 
 Aggregation is done in polars; Python only iterates over small per-agent/per-bin results.
+The big frames of the bundle (evidence, questions, text_hits, conversation_reasons, messages)
+may be lazy: they are only aggregated, or capped before the shown rows are collected.
 Every buyer-facing string (buyer, excerpt, detail, conversation text) goes through
 ``mask`` here; the template escapes everything (autoescape), SVG helpers escape their labels.
 Everything the page says about rules comes from ``rules_view`` (the run's rules).
@@ -14,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from . import svg
-from .bundle import MonthBundle, first_col, has_rows
+from .bundle import MonthBundle, columns_of, distinct, first_col, has_rows
 from .fmt import as_bool, id_list, metric, money, plain, points, points_float, rate, to_decimal
 from .labels import (
     ADJUSTMENT_ITEM_LABELS,
@@ -81,8 +83,8 @@ def _agents(b: MonthBundle) -> list[str]:
     if has_rows(b.payroll) and "agent" in b.payroll.columns:
         seen = sorted({str(a) for a in b.payroll["agent"].to_list() if a is not None})
     for df in (b.agent_month_metrics, b.questions, b.evidence, b.conversation_reasons):
-        if has_rows(df) and "agent_account" in df.columns:
-            extra = {str(a) for a in df["agent_account"].unique().to_list() if a is not None}
+        if df is not None and "agent_account" in columns_of(df):
+            extra = {str(a) for a in distinct(df, "agent_account") if a is not None}
             seen += sorted(extra - set(seen))
     return seen
 
@@ -425,35 +427,37 @@ def scorecards(b: MonthBundle) -> list[dict[str, Any]]:
 
 def _evidence_counts(b: MonthBundle) -> dict[str, list[tuple[str, int]]]:
     ev = b.evidence
-    if not has_rows(ev) or not {"agent_account", "kind"} <= set(ev.columns):
+    if ev is None or not {"agent_account", "kind"} <= set(columns_of(ev)):
         return {}
     out: dict[str, list[tuple[str, int]]] = {}
-    for a, kd, n in ev.group_by("agent_account", "kind").len().sort("agent_account", "kind").iter_rows():
+    counts = ev.lazy().group_by("agent_account", "kind").len().sort("agent_account", "kind").collect()
+    for a, kd, n in counts.iter_rows():
         out.setdefault(str(a), []).append((str(kd), n))
     return out
 
 
 # --- response times ---------------------------------------------------------------------------
 
-def _countable_questions(questions: pl.DataFrame) -> pl.DataFrame:
-    if "status" in questions.columns:
+def _countable_questions(questions: pl.LazyFrame) -> pl.LazyFrame:
+    if "status" in columns_of(questions):
         # analytics marks questions handed to another agent 'transferred_out' (response_s null):
         # they are neither answered nor unanswered for this agent.
         questions = questions.filter(pl.col("status").is_null() | (pl.col("status") != "transferred_out"))
     return questions
 
 
-def _response_bins(questions: pl.DataFrame) -> pl.DataFrame:
+def _response_bins(questions: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     rs = pl.col("response_s").cast(pl.Float64)
     expr = pl.when(rs.is_null() | rs.is_nan()).then(pl.lit(len(RESPONSE_BINS)))
     for i, (hi, _lab) in enumerate(RESPONSE_BINS[:-1]):
         expr = expr.when(rs <= hi).then(pl.lit(i))
     expr = expr.otherwise(pl.lit(len(RESPONSE_BINS) - 1))
     return (
-        _countable_questions(questions).select(pl.col("agent_account").cast(pl.String), expr.alias("bin"))
+        _countable_questions(questions.lazy()).select(pl.col("agent_account").cast(pl.String), expr.alias("bin"))
         .group_by("agent_account", "bin")
         .len()
         .sort("agent_account", "bin")
+        .collect()
     )
 
 
@@ -509,16 +513,17 @@ def _daily(b: MonthBundle, names: dict) -> list[dict[str, Any]]:
 
 def _heatmaps(b: MonthBundle) -> list[dict[str, Any]]:
     q = b.questions
-    if not has_rows(q) or not {"asked_at", "response_s"} <= set(q.columns):
+    if not has_rows(q) or not {"asked_at", "response_s"} <= set(columns_of(q)):
         return []
-    q = _countable_questions(q).filter(pl.col("asked_at").is_not_null())
-    slow = pl.col("is_slow").fill_null(False) if "is_slow" in q.columns else (pl.col("response_s") > SLOW_S)
-    unanswered = (pl.col("status") == "unanswered") if "status" in q.columns else pl.col("response_s").is_null()
+    have = columns_of(q)
+    q = _countable_questions(q.lazy()).filter(pl.col("asked_at").is_not_null())
+    slow = pl.col("is_slow").fill_null(False) if "is_slow" in have else (pl.col("response_s") > SLOW_S)
+    unanswered = (pl.col("status") == "unanswered") if "status" in have else pl.col("response_s").is_null()
     out = []
     for title, cond, color in (("慢响应（按提问时刻）", slow, "#e08a2e"), ("未回复（按提问时刻）", unanswered, "#c8504b")):
         g = (q.filter(cond.fill_null(False))
              .select(pl.col("asked_at").dt.weekday().alias("wd"), pl.col("asked_at").dt.hour().alias("h"))
-             .group_by("wd", "h").len())
+             .group_by("wd", "h").len().collect())
         grid = [[0] * 24 for _ in range(7)]
         for wd, h, n in g.iter_rows():
             grid[int(wd) - 1][int(h)] = n
@@ -536,7 +541,7 @@ def response_times(b: MonthBundle) -> dict[str, Any]:
     """Metrics table (▲▼), per-agent response histograms, daily trends and the weekday×hour heatmaps."""
     names = _agent_names(b)
     charts = []
-    if has_rows(b.questions) and {"agent_account", "response_s"} <= set(b.questions.columns):
+    if has_rows(b.questions) and {"agent_account", "response_s"} <= set(columns_of(b.questions)):
         counts = _response_bins(b.questions)
         per: dict[str, list[int]] = {}
         for agent, bin_, n in counts.iter_rows():
@@ -608,21 +613,25 @@ def evidence_tables(b: MonthBundle, kinds: tuple[str, ...]) -> list[dict[str, An
     """Masked evidence of the given kinds: one table per kind, at most N rows per agent, who
     spoke, and the masked conversation around each row."""
     ev = b.evidence
-    if not has_rows(ev) or "kind" not in ev.columns or "agent_account" not in ev.columns:
+    if ev is None or "kind" not in (have := columns_of(ev)) or "agent_account" not in have:
         return []
     names = _agent_names(b)
-    sort_cols = ["agent_account"] + [c for c in ("at", "evidence_id") if c in ev.columns]
-    part = ev.filter(pl.col("kind").is_in(list(kinds)))
-    if part.height == 0:
+    sort_cols = ["agent_account"] + [c for c in ("at", "evidence_id") if c in have]
+    part = ev.lazy().filter(pl.col("kind").is_in(list(kinds)))
+    per_agent = part.group_by("kind", "agent_account").len().sort("kind", "agent_account").collect()
+    if per_agent.height == 0:
         return []
-    per_agent = part.group_by("kind", "agent_account").len().sort("kind", "agent_account")
     # one pass for every kind: cap, who spoke, conversations (each a scan of messages at most once)
+    rank = pl.int_range(pl.len()).over("kind", "agent_account").alias("_n")
+    if b.evidence_sorted:  # already by agent, kind, time, id: rank, then sort only the shown rows
+        capped = part.with_columns(rank).filter(pl.col("_n") < EVIDENCE_ROWS_PER_AGENT).sort(["kind", *sort_cols], nulls_last=True)
+    else:
+        capped = part.sort(["kind", *sort_cols], nulls_last=True).with_columns(rank).filter(pl.col("_n") < EVIDENCE_ROWS_PER_AGENT)
     shown = (
-        part.sort(["kind", *sort_cols], nulls_last=True)
-        .with_columns(pl.int_range(pl.len()).over("kind", "agent_account").alias("_n"))
-        .filter(pl.col("_n") < EVIDENCE_ROWS_PER_AGENT)
+        capped
         .with_row_index("_i")
         .with_columns(pl.col("_i").cast(pl.Int64))
+        .collect()
     )
     messages = _messages_of(shown, b.messages)
     shown = _with_speaker(shown, messages)
@@ -658,12 +667,14 @@ def evidence_tables(b: MonthBundle, kinds: tuple[str, ...]) -> list[dict[str, An
     return tables
 
 
-def _messages_of(shown: pl.DataFrame, messages: pl.DataFrame | None) -> pl.DataFrame | None:
-    """The messages of the shown rows' (agent, buyer) threads: one vectorised scan."""
-    if not has_rows(messages) or not {"agent_account", "buyer"} <= set(messages.columns):
-        return messages
-    return messages.filter(pl.col("buyer").is_in(shown["buyer"].unique().implode())
-                           & pl.col("agent_account").is_in(shown["agent_account"].unique().implode()))
+def _messages_of(shown: pl.DataFrame, messages: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame | None:
+    """The messages of the shown rows' agents and buyers: one vectorised (lazy) scan."""
+    if messages is None:
+        return None
+    if not {"agent_account", "buyer"} <= set(columns_of(messages)):
+        return messages.lazy().collect()
+    return messages.lazy().filter(pl.col("buyer").is_in(shown["buyer"].unique().implode())
+                                  & pl.col("agent_account").is_in(shown["agent_account"].unique().implode())).collect()
 
 
 # --- lexicon hits -----------------------------------------------------------------------------
@@ -682,8 +693,9 @@ def lexicon(b: MonthBundle) -> dict[str, Any]:
         agent_col = first_col(th, "agent_account", "agent")
         cat_col = first_col(th, "lexicon", "category", "kind", "list", "lexicon_name")
         term_col = first_col(th, "term", "hit", "matched", "word", "keyword", "pattern")
+        th = th.lazy()
         if agent_col and cat_col:
-            counts = th.group_by(agent_col, cat_col).len().sort(agent_col, cat_col)
+            counts = th.group_by(agent_col, cat_col).len().sort(agent_col, cat_col).collect()
             cats = sorted(str(c) for c in counts[cat_col].unique().to_list() if c is not None)
             table: dict[str, dict[str, int]] = {}
             for a, c, n in counts.iter_rows():
@@ -697,7 +709,7 @@ def lexicon(b: MonthBundle) -> dict[str, Any]:
         if term_col:
             problems = th.filter(~pl.col(cat_col).cast(pl.String).is_in(list(_COURTESY))) if cat_col else th
             group = [cat_col, term_col] if cat_col else [term_col]
-            top = problems.group_by(group).len().sort(["len", *group], descending=[True] + [False] * len(group)).head(20)
+            top = problems.group_by(group).len().sort(["len", *group], descending=[True] + [False] * len(group)).head(20).collect()
             out["terms"] = [
                 {"category": LEXICON_LABELS.get(plain(r[cat_col]), plain(r[cat_col])) if cat_col else "",
                  "term": plain(r[term_col]), "n": r["len"]}
@@ -757,20 +769,24 @@ def conversation_reasons(b: MonthBundle, top_n: int = 8) -> dict[str, Any]:
     reason_col = first_col(cr, "reason", "predicted_reason", "label", "predicted")
     if agent_col is None or reason_col is None:
         return {"has": False}
-    if "is_after_sales" in cr.columns:
+    has_flag = "is_after_sales" in columns_of(cr)
+    cr = cr.lazy()
+    if has_flag:
         cr = cr.filter(pl.col("is_after_sales").fill_null(False))
     # no prediction = the classifier was skipped (too little labelled history) or untagged
     cr = cr.filter(pl.col(reason_col).is_not_null())
-    if cr.height == 0:
+    # conversations per (agent, reason): everything below is counted from these
+    pairs = (cr.select(pl.col(agent_col).cast(pl.String).alias("a"), pl.col(reason_col).cast(pl.String).alias("r"))
+             .group_by("a", "r").len().collect())
+    if pairs.height == 0:
         return {"has": False}
     names = _agent_names(b)
-    df = cr.select(pl.col(agent_col).cast(pl.String).alias("a"), pl.col(reason_col).cast(pl.String).alias("r"))
-    team = df.group_by("r").len().sort(["len", "r"], descending=[True, False])
+    team = pairs.group_by("r").agg(pl.col("len").sum()).sort(["len", "r"], descending=[True, False])
     reasons = team["r"].to_list()
     keep = reasons[:top_n]
     segments = keep + (["其他"] if len(reasons) > top_n else [])
-    df = df.with_columns(pl.when(pl.col("r").is_in(keep)).then(pl.col("r")).otherwise(pl.lit("其他")).alias("r"))
-    counts = df.group_by("a", "r").len().sort("a", "r")
+    pairs = pairs.with_columns(pl.when(pl.col("r").is_in(keep)).then(pl.col("r")).otherwise(pl.lit("其他")).alias("r"))
+    counts = pairs.group_by("a", "r").agg(pl.col("len").sum()).sort("a", "r")
     table: dict[str, dict[str, int]] = {}
     for a, r, n in counts.iter_rows():
         table.setdefault(str(a), {})[r] = n
@@ -779,7 +795,7 @@ def conversation_reasons(b: MonthBundle, top_n: int = 8) -> dict[str, Any]:
     short_rows = [(_short(names, a), [table[a].get(s, 0) for s in segments]) for a in agents]
     return {
         "has": True,
-        "total": cr.height,
+        "total": int(pairs["len"].sum()),
         "segments": segments,
         "team_svg": svg.hbar_chart(team["r"].head(12).to_list(), team["len"].head(12).to_list(),
                                    color=svg.PALETTE[2], aria="会话原因"),

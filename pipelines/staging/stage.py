@@ -60,15 +60,36 @@ def last_day(month: str) -> date:
 
 
 def clean_text(e: pl.Expr) -> pl.Expr:
-    e = e.cast(pl.String).str.strip_chars()
-    return pl.when(e == "").then(None).otherwise(e)
+    # replace, not when/then: an eager select has no common-subexpression elimination, so
+    # when(e == "").otherwise(e) would strip every value twice
+    return e.cast(pl.String).str.strip_chars().replace("", None)
 
 
 def unwrap_id(e: pl.Expr) -> pl.Expr:
     """'="3012..."', "'3012...", '\\t3012...', '3012....0' -> '3012...'."""
     e = clean_text(e)
     e = e.str.replace(r'^=\s*"(.*)"$', "$1").str.strip_chars("'\t =\"").str.replace(r"^(\d+)\.0+$", "$1")
-    return pl.when(e == "").then(None).otherwise(e)
+    return e.replace("", None)
+
+
+def _on_rows(s: pl.Series, rows: pl.Series, fn) -> pl.Series:
+    """``s`` with ``fn`` (expression → expression) applied to the rows where ``rows`` holds."""
+    idx = rows.fill_null(False).arg_true()
+    if not len(idx):
+        return s
+    return s.scatter(idx, pl.select(fn(pl.lit(s.gather(idx)))).to_series())
+
+
+def unwrap_id_series(s: pl.Series) -> pl.Series:
+    """:func:`unwrap_id` of a materialised column, the same values, each regex run only on
+    the rows it can change: the wrapper ``="…"`` needs none (the strip that follows removes
+    ``=``, quotes and spaces from both ends anyway), only ``=`` + other whitespace + ``"``
+    does; ``^(\\d+)\\.0+$`` needs a dot."""
+    t = s.cast(pl.String).str.strip_chars().replace("", None)
+    t = _on_rows(t, t.str.starts_with("=") & ~t.str.starts_with('="'), lambda e: e.str.replace(r'^=\s*"(.*)"$', "$1"))
+    t = t.str.strip_chars("'\t =\"")
+    t = _on_rows(t, t.str.contains(".", literal=True), lambda e: e.str.replace(r"^(\d+)\.0+$", "$1"))
+    return t.replace("", None).alias(s.name)
 
 
 def is_scientific(e: pl.Expr) -> pl.Expr:
@@ -213,7 +234,7 @@ def preparse_times(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     for col in table.cols:
         if col.type == "id" and col.name in frame.columns:
             # unwrapped once: the id checks below read it many times
-            adds.append(unwrap_id(pl.col(col.name).cast(pl.String)).alias(f"{_PRE}{col.name}"))
+            adds.append(unwrap_id_series(frame.get_column(col.name)).alias(f"{_PRE}{col.name}"))
             continue
         if col.type not in _STD_FORMATS or col.name not in frame.columns or frame.schema[col.name] != pl.String:
             continue
@@ -230,26 +251,35 @@ def preparse_times(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
 def cast_and_validate(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
     """Cast every canonical column to its type; add ``_reason`` (null = good row).
 
-    Reason texts are built only for the rows a cheap boolean pass flags (a good row of a
-    million-row export costs no string formatting); the texts are the same either way."""
+    One ``select`` casts every column for every row. Every reason a row can get leaves a
+    typed value null (a required column, or a present value that did not parse), comes
+    from the reader's ``_reason`` or from a rule check on typed values; those cheap tests
+    (null bitmaps, no strings) pick the few candidate rows, and reason texts are built
+    for those rows only (:func:`_reasons`), the same texts as for the whole frame."""
     frame = preparse_times(table, frame)
-    exprs, reason_exprs, conds = [], [], []
-    if REASON in frame.columns:
-        reason_exprs.append(clean_text(pl.col(REASON)))
-        conds.append(clean_text(pl.col(REASON)).is_not_null())
-    for col in table.cols:
-        typed, reason, cond = _cast_col(frame, col)
-        exprs.append(typed)
-        if reason is not None:
-            reason_exprs.append(reason)
-            conds.append(cond)
+    cast = [_cast_col(frame, col) for col in table.cols]
     lineage = [
         (pl.col(c) if c in frame.columns else pl.lit(None)).cast(pl.Int64 if c == "source_row" else pl.String).alias(c)
         for c in LINEAGE
     ]
-    flag = pl.any_horizontal(conds) if conds else pl.lit(False)
-    out = frame.select(exprs + lineage + [flag.alias("_flag")])
-    # rule checks on typed values
+    out = frame.select([typed for typed, _, _ in cast] + lineage)
+    checks, check_conds = _rule_checks(table)
+    maybe = [pl.col(col.name).is_null() for col, (_, reason, _) in zip(table.cols, cast) if reason is not None and col.required]
+    candidate = out.select(pl.any_horizontal(maybe + check_conds) if maybe or check_conds else pl.lit(False)).to_series()
+    for col, (_, reason, _) in zip(table.cols, cast):
+        if reason is not None and not col.required and col.name in frame.columns:
+            candidate = candidate | (out[col.name].is_null() & frame[col.name].is_not_null())
+    if REASON in frame.columns:
+        candidate = candidate | frame[REASON].is_not_null()
+    idx = candidate.fill_null(False).arg_true()
+    reasons = pl.Series(REASON, [], dtype=pl.String).extend_constant(None, out.height)
+    if len(idx):
+        reasons = reasons.scatter(idx, _reasons(frame.gather(idx), out.gather(idx), cast, checks))
+    return out.with_columns(reasons)
+
+
+def _rule_checks(table: Table) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """(reason expressions, their conditions) of the rule checks on typed values."""
     checks, check_conds = [], []
     for col in table.cols:
         label = col.label or col.name
@@ -261,19 +291,20 @@ def cast_and_validate(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
         if col.min is not None:
             checks.append(pl.when(c < col.min).then(pl.format(f"{label}不能为负数/小于{col.min:g}: {{}}", c.cast(pl.String))))
             check_conds.append((c < col.min).fill_null(False))
-    flagged = out.select(pl.any_horizontal([pl.col("_flag"), *check_conds]) if check_conds else pl.col("_flag")).to_series()
-    idx = flagged.arg_true()
-    reasons = pl.Series(REASON, [], dtype=pl.String).extend_constant(None, out.height)
-    if len(idx):
-        cast_reason = (pl.concat_str(reason_exprs, separator="; ", ignore_nulls=True) if reason_exprs
-                       else pl.lit(None, pl.String))
-        sub = frame.gather(idx).select(cast_reason.alias("_cast_reason"))
-        sub_typed = out.gather(idx).with_columns(sub["_cast_reason"])
-        cast_reason = pl.when(pl.col("_cast_reason") == "").then(None).otherwise(pl.col("_cast_reason"))
-        reason = pl.concat_str([cast_reason] + checks, separator="; ", ignore_nulls=True)
-        bad = sub_typed.select(pl.when(reason == "").then(None).otherwise(reason)).to_series()
-        reasons = reasons.scatter(idx, bad)
-    return out.drop("_flag").with_columns(reasons)
+    return checks, check_conds
+
+
+def _reasons(frame: pl.DataFrame, out: pl.DataFrame, cast: list, checks: list[pl.Expr]) -> pl.Series:
+    """The ``_reason`` of each row of ``frame`` (source rows) / ``out`` (their typed
+    values): cast reasons, then rule checks, ``; ``-joined; null when there is none."""
+    reason_exprs = [clean_text(pl.col(REASON))] if REASON in frame.columns else []
+    reason_exprs += [reason for _, reason, _ in cast if reason is not None]
+    cast_reason = (pl.concat_str(reason_exprs, separator="; ", ignore_nulls=True) if reason_exprs
+                   else pl.lit(None, pl.String))
+    sub = out.with_columns(frame.select(cast_reason.alias("_cast_reason")).to_series())
+    cast_reason = pl.when(pl.col("_cast_reason") == "").then(None).otherwise(pl.col("_cast_reason"))
+    reason = pl.concat_str([cast_reason] + checks, separator="; ", ignore_nulls=True)
+    return sub.select(pl.when(reason == "").then(None).otherwise(reason)).to_series()
 
 
 def raw_json(frame: pl.DataFrame) -> pl.Series:
@@ -281,7 +312,13 @@ def raw_json(frame: pl.DataFrame) -> pl.Series:
     cols = [c for c in frame.columns if not c.startswith("_") and c not in ("source_file", "source_sheet", "source_row")]
     if not cols:
         return pl.Series("_raw", [None] * frame.height, dtype=pl.String)
-    return frame.select(pl.struct(cols).struct.json_encode().alias("_raw")).to_series()
+    # a time a reader already typed is shown as the text it normalised it to
+    shown = [pl.col(c).dt.to_string(_TEXT_FORMATS[frame.schema[c].__class__]).alias(c)
+             if frame.schema[c].__class__ in _TEXT_FORMATS else pl.col(c) for c in cols]
+    return frame.select(pl.struct(shown).struct.json_encode().alias("_raw")).to_series()
+
+
+_TEXT_FORMATS = {pl.Datetime: "%Y-%m-%d %H:%M:%S", pl.Date: "%Y-%m-%d"}
 
 
 def in_month(table: Table, month: str) -> pl.Expr:
@@ -332,9 +369,9 @@ def stage_batch(table: Table | str, frame: pl.DataFrame, month: str, source_file
     typed = cast_and_validate(table, frame)
     bad_mask = typed[REASON].is_not_null()
     bad = typed.filter(bad_mask).with_columns(raw_json(frame.filter(bad_mask)))
-    good = typed.filter(~bad_mask)
-    keep = good.select(in_month(table, month)).to_series().fill_null(False)
-    loaded = good.filter(keep).drop(REASON).with_columns(pl.lit(month).alias("month"))
+    # one filter (no copy at all when every row stays): good rows of the month
+    keep = typed.select(in_month(table, month)).to_series().fill_null(False) & ~bad_mask
+    loaded = (typed if keep.all() else typed.filter(keep)).drop(REASON).with_columns(pl.lit(month).alias("month"))
     quarantine = bad.select(
         pl.lit(table.name).alias("kind"),
         "source_file",
@@ -343,7 +380,8 @@ def stage_batch(table: Table | str, frame: pl.DataFrame, month: str, source_file
         pl.col(REASON).alias("reason"),
         pl.col("_raw").alias("raw"),
     ).with_columns(pl.lit(month).alias("month"))
-    counts = Counts(rows_read=frame.height, loaded=loaded.height, quarantined=bad.height, out_of_month=good.height - loaded.height)
+    counts = Counts(rows_read=frame.height, loaded=loaded.height, quarantined=bad.height,
+                    out_of_month=frame.height - bad.height - loaded.height)
     loaded, quarantine = mask_staged(table.name, loaded, quarantine)  # nothing unmasked is stored
     return loaded, quarantine, counts
 

@@ -8,7 +8,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analytics.marts import build_chat_marts
-from analytics.partition import partition_count
+from analytics.partition import partition_count, topic_sample
 from tests.analytics.chatkit import resources, settings  # noqa: F401
 from tests.analytics.test_reasons import _stage_bundled_month
 
@@ -29,8 +29,43 @@ def test_a_generated_month_in_7_partitions_gives_the_marts_of_one_piece(settings
     messages, refunds = sample_frames(20_000, seed=3)
     one = build_chat_marts(messages, refunds, None, None, settings, resources, partitions=1)
     many = build_chat_marts(messages, refunds, None, None, settings, resources, partitions=7)
-    assert one.reasons.status == "trained"  # the classifier ran on the merged documents
+    assert one.reasons.status == "trained"  # fitted on the labelled documents only
+    # ... and every partition's after-sales conversations tagged by it, as in one piece
+    assert one.marts["conversation_reasons"]["predicted_reason"].is_not_null().sum() > 100
     _assert_same(one, many)
+
+
+def test_topics_on_a_capped_sample_are_the_same_in_partitions(settings, resources):  # noqa: F811
+    from pipelines.bench import sample_frames
+
+    capped = settings.model_copy(deep=True)
+    capped.text.topics.max_docs = 400
+    messages, refunds = sample_frames(20_000, seed=5)
+    one = build_chat_marts(messages, refunds, None, None, capped, resources, partitions=1)
+    many = build_chat_marts(messages, refunds, None, None, capped, resources, partitions=6)
+    assert "400 个会话" in one.topics_message
+    full = build_chat_marts(messages, refunds, None, None, settings, resources, partitions=1)
+    assert not one.marts["topics"].equals(full.marts["topics"])  # the sample is not the month
+    _assert_same(one, many)
+
+
+def _docs(n: int, month: str = "2026-10") -> pl.DataFrame:
+    return pl.DataFrame({"month": [month] * n, "conversation_id": [f"店|客服|买家{i}|20261001" for i in range(n)],
+                         "doc": list(range(n)), "text": [f"文本{i}" for i in range(n)]})
+
+
+def test_topic_sample_keeps_small_months_and_draws_a_fixed_sample_of_big_ones():
+    small = _docs(50)
+    assert topic_sample(small, 50, seed=1, order="doc").equals(small)  # at the cap: every document
+    big = pl.concat([_docs(500), _docs(30, "2026-09")])
+    got = topic_sample(big, 100, seed=1, order="doc")
+    assert got.group_by("month").len().sort("month")["len"].to_list() == [30, 100]  # per month
+    assert got.columns == big.columns
+    assert got.equals(big.join(got, on=["month", "doc"], how="semi", maintain_order="left"))  # order kept
+    shuffled = topic_sample(big.sample(fraction=1.0, shuffle=True, seed=9), 100, seed=1, order="doc")
+    assert shuffled.sort("month", "doc").equals(got.sort("month", "doc"))  # whatever the row order
+    other_seed = topic_sample(big, 100, seed=2, order="doc")
+    assert not other_seed.equals(got)
 
 
 def test_the_bundled_month_with_transfers_and_a_roster_in_7_partitions(settings, resources):  # noqa: F811
@@ -45,6 +80,6 @@ def test_the_bundled_month_with_transfers_and_a_roster_in_7_partitions(settings,
     _assert_same(one, many)
 
 
-@pytest.mark.parametrize("rows, k", [(0, 1), (249_999, 1), (250_000, 2), (1_000_000, 8), (10_000_000, 16)])
+@pytest.mark.parametrize("rows, k", [(0, 1), (249_999, 1), (250_000, 2), (1_000_000, 8), (10_000_000, 80), (100_000_000, 128)])
 def test_partition_count_follows_the_row_count(rows, k):
     assert partition_count(rows) == k

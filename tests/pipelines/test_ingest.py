@@ -42,10 +42,11 @@ def test_every_file_recognised_and_rows_accounted(sample_inbox, tmp_path):
     assert msgs["rows_read"].sum() == truth["message_rows"]
     assert msgs["duplicates"].sum() == truth["duplicate_messages"]
     assert msgs["quarantined"].sum() == truth["bad_rows"]["message_bad_time"] + truth["bad_rows"]["message_missing_buyer"]
-    assert rep.tables["messages"].height == msgs["loaded"].sum()
+    assert rep.rows["messages"] == msgs["loaded"].sum()
+    assert warehouse.read("messages", month=MONTH, path=tmp_path / "w.duckdb").height == msgs["loaded"].sum()
     refunds = acc.filter(pl.col("kind") == "refunds")
     assert refunds["duplicates"].sum() == truth["duplicate_refunds"]
-    assert rep.tables["refunds"].height == truth["refunds"]  # distinct good refunds (bad rows are extra)
+    assert rep.rows["refunds"] == truth["refunds"]  # distinct good refunds (bad rows are extra)
     reasons = set(rep.quarantine["reason"].to_list())
     assert "买家退款金额不能为负数/小于0: -35.00" in reasons
     assert "退款状态不是允许的值: '退款暂停中'" in reasons
@@ -125,7 +126,7 @@ def test_messages_outside_the_month_are_counted_not_loaded(tmp_path):
     rep = ingest(MONTH, inbox, tmp_path / "w.duckdb", allow_missing=PARTIAL)
     acc = rep.accounting().row(0, named=True)
     assert (acc["rows_read"], acc["loaded"], acc["out_of_month"], acc["encoding"]) == (4, 2, 2, "gb18030")
-    assert rep.tables["messages"]["text"].to_list() == ["十月", "十月底"]
+    assert warehouse.read("messages", month=MONTH, path=tmp_path / "w.duckdb")["text"].to_list() == ["十月", "十月底"]
     assert rep.unknown_agents == ["店:小美"]  # no roster in this inbox
 
 

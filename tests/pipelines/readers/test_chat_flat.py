@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from polars.testing import assert_frame_equal
 
 from pipelines.io.source import SourceFile
@@ -74,13 +76,44 @@ def test_english_headers_without_role_column(tmp_path):
         encoding="utf-8",
     )
     frame = _read(p).frame
+    # every time normalised: sent_at is handed typed (the stager need not parse it again)
     assert frame.select("shop", "sender", "sender_role", "sent_at", "source_row", "_reason").rows() == [
-        ("旗舰店", "buyer_x", "buyer", "2026-10-05 08:00:00", 2, None),
-        ("旗舰店", W, "agent", "2026-10-05 08:00:30", 3, None),
+        ("旗舰店", "buyer_x", "buyer", datetime(2026, 10, 5, 8, 0, 0), 2, None),
+        ("旗舰店", W, "agent", datetime(2026, 10, 5, 8, 0, 30), 3, None),
         # an unknown role is a reason; the role still follows from the sender
-        ("旗舰店", "buyer_x", "buyer", "2026-10-05 08:01:00", 4, "发送方角色无法识别: '主管'"),
+        ("旗舰店", "buyer_x", "buyer", datetime(2026, 10, 5, 8, 1, 0), 4, "发送方角色无法识别: '主管'"),
     ]
 
 
 def test_sniff_claims_only_flat_tables(tmp_path):
     assert_sniffs(get("chat_flat"), "chat_flat", tmp_path)
+
+
+def test_typed_times_stage_as_their_text_would(tmp_path):
+    """A flat file whose times all normalise hands sent_at typed; staging it gives the same
+    loaded rows, quarantine (reason and raw JSON) and counts as the text form."""
+    import polars as pl
+
+    from pipelines.staging.stage import stage_batch
+
+    p = tmp_path / "en.csv"
+    p.write_text(
+        "Agent_Account,Buyer,Sender,Sent At,Text,Role\n"
+        "旗舰店:小王,buyer_x,buyer_x,2026-10-05 08:00:00,hi 13812345678,\n"
+        "旗舰店:小王,buyer_x,旗舰店:小王,2026-10-05 08:00:30,hello,\n"
+        "旗舰店:小王,buyer_x,buyer_x,2026-10-05 08:01:00,ok,主管\n"
+        "旗舰店:小王,buyer_x,buyer_x,,no time,\n"
+        "旗舰店:小王,buyer_x,buyer_x,2026/10/6 9:00,odd spelling,\n",
+        encoding="utf-8",
+    )
+    frame = _read(p).frame
+    assert frame.schema["sent_at"] == pl.Datetime("us")
+    as_text = frame.with_columns(pl.col("sent_at").dt.to_string("%Y-%m-%d %H:%M:%S"))
+    typed = stage_batch("messages", frame, "2026-10", "en.csv")
+    text = stage_batch("messages", as_text, "2026-10", "en.csv")
+    assert_frame_equal(typed[0], text[0])
+    assert_frame_equal(typed[1], text[1])
+    assert typed[2] == text[2]
+    assert typed[1].select("source_row", "reason").rows() == [(4, "发送方角色无法识别: '主管'"), (5, "缺少发送时间")]
+    assert '"sent_at":"2026-10-05 08:01:00"' in typed[1]["raw"][0]
+    assert typed[0]["text"].to_list() == ["hi 138****5678", "hello", "odd spelling"]

@@ -1,0 +1,227 @@
+"""Chat marts of a big month with one partition of its buyers in memory at a time (issue 13).
+
+The pure work is :mod:`analytics.partition`; this module moves it through files so that no
+whole-month frame is ever held:
+
+1. **Split** (:func:`split_messages`): one pass over the build's ``messages`` parquet files
+   (``MonthBuild.parts``, in the month's row order), a slice of rows at a time, needed columns only,
+   adding ``msg_idx`` (the row number in the month) and writing each batch's rows into its
+   partition's scratch folder (``hash(buyer) % k``).
+2. **First pass** (:func:`run_partition`, one task per partition): read the partition's
+   files, run :func:`analytics.partition.partition_marts`, write its row marts and what the
+   second pass needs into the partition's scratch folder, return the small frames the merge
+   needs (metric columns of questions and conversations, counts, labelled documents, the
+   keys of its topic-sample candidates).
+3. **Merge** in this process: day/month metrics, indicators, the reason classifier (fitted
+   on the labelled documents only), the month's topic sample (which documents).
+4. **Second pass** (:func:`finish_partition`): tag each partition's after-sales conversations
+   with the fitted model, write its conversations and conversation_reasons, return its
+   documents of the topic sample; topics are then found on those.
+5. **Publishable parts** (:func:`write_sorted_parts`): each partition wrote its row marts
+   sorted by their total orders (:data:`analytics.partition.ROW_MARTS`); they are merged
+   into the build as ordered parts, one part in memory at a time, so the published tables
+   have the same rows in the same order as the one-piece build.
+
+Tasks are top-level functions of picklable arguments (paths as strings, frames, settings,
+the data folder the text resources are read from), run through an injectable ``map`` (a plain
+loop by default; :mod:`pipelines.dask_map` for a Dask cluster, whose workers must see the
+build folder). The marts are the same for any map and any number of partitions
+(tests/pipelines/test_chat_parts.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from analytics.partition import (FIRST_PASS_MARTS, MESSAGE_COLUMNS, ROW_MARTS, SECOND_PASS_MARTS, SMALL, concat_parts,
+                                 merge_small, month_topics_of, partition_marts, partition_of)
+from analytics.partition import finish_partition as _finish
+from analytics.settings import AnalyticsSettings
+from pipelines.dask_map import Map, local_map
+
+SPLIT_BATCH_ROWS = 250_000  # messages read at a time while splitting
+PART_ROWS = 100_000  # rows per published part of a row mart (about; the unit of the merge)
+SCRATCH_COMPRESSION = "lz4"  # scratch files are read once or twice: fast over small
+ROW_GROUP_ROWS = 8_192  # row groups of a partition's row marts: the merge reads slices of them
+_CARRY = ("conversations_pre", "escal", "reasons_base", "topic_docs")  # first pass -> second pass, per partition
+
+_RESOURCES: dict[str, Any] = {}
+
+
+def text_resources(settings: AnalyticsSettings, data_dir: str):
+    """The lexicons, stop words, user dictionary and catalogue of ``settings`` read from
+    ``data_dir`` once per process (a Dask worker reads them for its first task)."""
+    from pipelines.resources import load_text_resources
+
+    key = settings.model_dump_json() + "\x00" + data_dir
+    if key not in _RESOURCES:
+        _RESOURCES.clear()
+        _RESOURCES[key] = load_text_resources(settings, Path(data_dir))
+    return _RESOURCES[key]
+
+
+@dataclass(frozen=True)
+class PartitionTask:
+    """One partition's first pass: its message files, where its outputs go, and the
+    month-wide inputs every partition needs (all picklable)."""
+
+    files: tuple[str, ...]
+    out_dir: str
+    accounts: pl.DataFrame
+    refunds: pl.DataFrame | None
+    roster: pl.DataFrame | None
+    settings: AnalyticsSettings
+    data_dir: str
+
+
+@dataclass(frozen=True)
+class FinishTask:
+    """One partition's second pass: its folder, the fitted reason model, the topic sample
+    (first_b of its documents), settings."""
+
+    out_dir: str
+    model: Any  # analytics.reasons.ReasonModel
+    topic_choice: pl.Series
+    settings: AnalyticsSettings
+    data_dir: str
+
+
+def split_messages(files: list[Path], k: int, scratch: Path) -> tuple[list[list[str]], pl.DataFrame, int]:
+    """(each partition's message files, the month's distinct (shop, agent_account), rows)."""
+    dirs = [scratch / f"p{i:03d}" for i in range(k)]
+    for d in dirs:
+        d.mkdir(parents=True, exist_ok=True)
+    out: list[list[str]] = [[] for _ in range(k)]
+    accounts, offset, batch_no = [], 0, 0
+    for f in files:
+        cols = [c for c in MESSAGE_COLUMNS if c in pl.read_parquet_schema(f)]
+        for lo in range(0, pq.ParquetFile(f).metadata.num_rows, SPLIT_BATCH_ROWS):
+            df = pl.scan_parquet(f).select(cols).slice(lo, SPLIT_BATCH_ROWS).collect()
+            df = df.with_row_index("msg_idx", offset=offset).with_columns(pl.col("msg_idx").cast(pl.Int64), partition_of(k).alias("_p"))
+            offset += df.height
+            accounts.append(df.select("shop", "agent_account").unique())
+            for (p,), g in df.partition_by("_p", as_dict=True, include_key=False).items():
+                path = dirs[p] / f"b{batch_no:06d}.parquet"
+                g.write_parquet(path, compression=SCRATCH_COMPRESSION)
+                out[p].append(str(path))
+            batch_no += 1
+    acc = pl.concat(accounts).unique() if accounts else pl.DataFrame(schema={"shop": pl.String, "agent_account": pl.String})
+    return out, acc, offset
+
+
+def run_partition(task: PartitionTask) -> dict[str, pl.DataFrame]:
+    """First pass of one partition (see module doc); returns its small frames."""
+    msgs = pl.read_parquet(list(task.files))
+    global_idx = msgs["msg_idx"]
+    res = text_resources(task.settings, task.data_dir)
+    out = partition_marts(msgs.drop("msg_idx"), global_idx, task.accounts, task.refunds, task.roster, task.settings, res)
+    del msgs
+    folder = Path(task.out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    out["conversations_pre"] = out.pop("conversations")
+    for name in FIRST_PASS_MARTS:
+        _write_sorted(out.pop(name), name, folder / f"{name}.parquet")
+    for name in _CARRY:
+        out.pop(name).write_parquet(folder / f"{name}.parquet", compression=SCRATCH_COMPRESSION)
+    return {name: out[name] for name in SMALL}
+
+
+def finish_partition(task: FinishTask) -> pl.DataFrame:
+    """Second pass of one partition: its conversations and conversation_reasons files;
+    returns its documents of the topic sample."""
+    folder = Path(task.out_dir)
+    part = {name: pl.read_parquet(folder / f"{name}.parquet") for name in _CARRY}
+    part["conversations"] = part.pop("conversations_pre")
+    done = _finish(part, task.model, task.topic_choice, text_resources(task.settings, task.data_dir))
+    topic_docs = done.pop("topic_docs")
+    for name, frame in done.items():
+        _write_sorted(frame, name, folder / f"{name}.parquet")
+    return topic_docs
+
+
+def write_sorted_parts(build, table: str, files: list[Path], key: list[str]) -> int:
+    """Write ``table`` into the build as ordered parts: the rows of ``files`` (each sorted by
+    ``key``, a total order) merged in that order, :data:`PART_ROWS` rows at a time.
+
+    Boundaries are cut from a sample of the keys; since every file is sorted, the rows of one
+    part are one contiguous slice of each file, found by a sort of that file's key columns
+    with the boundaries. Memory: one file's key columns, or one part. Returns the row count."""
+    build.start_parts(table)
+    files = [f for f in files if pq.ParquetFile(f).metadata.num_rows]
+    total = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    if total == 0:
+        return 0
+    every = max(1, PART_ROWS // 64)
+    sample = pl.concat([pl.scan_parquet(f).select(key).gather_every(every).collect() for f in files]).sort(key)
+    n_parts = -(-total // PART_ROWS)
+    step = max(1, -(-sample.height // n_parts))
+    bounds = sample[step::step]
+    flag = "__bound_last"
+    slices = []
+    for f in files:
+        keys = pl.read_parquet(f, columns=key)
+        # rows of this file before each boundary: a boundary sorts before the row equal to it
+        before = (pl.concat([keys.with_columns(pl.lit(1, pl.Int8).alias(flag)), bounds.with_columns(pl.lit(0, pl.Int8).alias(flag))])
+                  .sort([*key, flag]).with_columns(pl.col(flag).cast(pl.Int64).cum_sum().alias("n"))
+                  .filter(pl.col(flag) == 0)["n"].to_list())
+        slices.append([0, *before, keys.height])
+    rows = 0
+    for j in range(bounds.height + 1):
+        pieces = [pl.scan_parquet(f).slice(pos[j], pos[j + 1] - pos[j]).collect()
+                  for f, pos in zip(files, slices, strict=True) if pos[j + 1] > pos[j]]
+        if pieces:
+            part = pl.concat(pieces).sort(key)
+            build.write_part(table, part)
+            rows += part.height
+    return rows
+
+
+def _write_sorted(frame: pl.DataFrame, name: str, path: Path) -> None:
+    """A partition's row mart, sorted by its total order, in small row groups (the merge reads
+    slices of it)."""
+    frame.sort(ROW_MARTS[name]).write_parquet(path, row_group_size=ROW_GROUP_ROWS, compression=SCRATCH_COMPRESSION)
+
+
+@dataclass
+class PartsOutcome:
+    """What the streamed analytics wrote and report: the small marts (not yet written), the
+    row count of each row mart written as parts, the classifier report, the topics message."""
+
+    small_marts: dict[str, pl.DataFrame]
+    rows: dict[str, int]
+    reasons: Any  # analytics.reasons.ReasonReport
+    topics_message: str
+
+
+def chat_marts_in_parts(build, k: int, refunds: pl.DataFrame | None, roster: pl.DataFrame | None,
+                        settings: AnalyticsSettings, data_dir: Path, map_: Map = local_map) -> PartsOutcome:
+    """The chat marts of the build's month in ``k`` partitions of its buyers (module doc):
+    row marts are written into the build as parts; the small marts are returned."""
+    scratch = build.scratch("chat-parts")
+    try:
+        files, accounts, _ = split_messages(build.parts("messages"), k, scratch / "messages")
+        tasks = [PartitionTask(tuple(f), str(scratch / "marts" / f"p{i:03d}"), accounts, refunds, roster, settings,
+                               str(data_dir)) for i, f in enumerate(files) if f]
+        small_parts = map_(run_partition, tasks)
+        shutil.rmtree(scratch / "messages", ignore_errors=True)
+        small = {name: concat_parts([p[name] for p in small_parts]) for name in SMALL}
+        del small_parts
+        res = text_resources(settings, str(data_dir))
+        small_marts, model, report, choice, _ = merge_small(small, roster, settings, res)
+        del small
+        topic_docs = map_(finish_partition, [FinishTask(t.out_dir, model, choice, settings, str(data_dir)) for t in tasks])
+        small_marts["topics"], topics_message = month_topics_of(concat_parts(topic_docs), settings, res)
+        del topic_docs
+        rows = {}
+        for name in (*FIRST_PASS_MARTS, *SECOND_PASS_MARTS):
+            rows[name] = write_sorted_parts(build, name, [Path(t.out_dir) / f"{name}.parquet" for t in tasks],
+                                            ROW_MARTS[name])
+        return PartsOutcome(small_marts, rows, report, topics_message)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

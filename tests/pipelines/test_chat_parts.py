@@ -1,0 +1,129 @@
+"""Issue 13 (memory): the analytics step streamed through buyer partitions (pipelines.chat_parts)
+writes the same marts, row for row and in the same order, as the one-piece build."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pipelines.monthly import CHAT_MARTS, DEFAULT_SETTINGS, MonthJob, step_analytics
+from pipelines.publish import MonthBuild
+
+MONTH = "2026-10"
+
+
+def _staged(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the staged table's other columns, null (the analytics do not read them)."""
+    from contracts import contract
+
+    schema = contract(table).schema()
+    return frame.select(pl.col(c).cast(schema[c]) if c in frame.columns else pl.lit(None, schema[c]).alias(c)
+                        for c in schema if c != "month")
+
+
+@pytest.fixture(scope="module")
+def month_frames():
+    from pipelines.bench import sample_frames
+
+    messages, refunds = sample_frames(20_000, seed=3)
+    refunds = _staged("refunds", refunds.drop("needs_return"))
+    accounts = messages["agent_account"].unique().sort().to_list()[:3]  # a roster of some agents only
+    roster = _staged("roster", pl.DataFrame({"agent_account": accounts, "name": [f"客服{i}" for i in range(len(accounts))],
+                                             "role": ["普通售后客服"] * len(accounts)}))
+    return messages, refunds, roster
+
+
+@pytest.fixture(scope="module")
+def settings_file(tmp_path_factory) -> Path:
+    """The default settings with a topic sample cap below the month's documents (so the
+    sample itself is compared across the two paths)."""
+    text = DEFAULT_SETTINGS.read_text("utf-8").replace("    min_docs: 30\n", "    min_docs: 30\n    max_docs: 500\n", 1)
+    assert "max_docs: 500" in text
+    path = tmp_path_factory.mktemp("settings") / "settings.yaml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def _staged_build(tmp: Path, messages: pl.DataFrame, refunds: pl.DataFrame, roster: pl.DataFrame,
+                  pieces: int) -> MonthBuild:
+    build = MonthBuild(MONTH, tmp / "w.duckdb", tmp / "out")
+    size = -(-messages.height // pieces)
+    for i in range(pieces):  # messages in parts, as ingest writes a big month
+        build.write_part("messages", messages.slice(i * size, size))
+    build.write("refunds", refunds)
+    build.write("roster", roster)
+    return build
+
+
+def _run(tmp: Path, frames, settings: Path, partitions: int, pieces: int = 3):
+    build = _staged_build(tmp, *frames, pieces)
+    job = MonthJob(MONTH, warehouse=tmp / "w.duckdb", out=tmp / "out", settings=settings, partitions=partitions)
+    summary = step_analytics(job, build)
+    return build, summary
+
+
+def test_streamed_partitions_write_the_marts_of_the_one_piece_build(tmp_path, month_frames, settings_file):
+    one, one_sum = _run(tmp_path / "one", month_frames, settings_file, partitions=1)
+    many, many_sum = _run(tmp_path / "many", month_frames, settings_file, partitions=5)
+    assert one_sum.reasons_message == many_sum.reasons_message and "macro-F1" in one_sum.reasons_message
+    assert one_sum.topics_message == many_sum.topics_message and "500 个会话" in one_sum.topics_message
+    assert one_sum.rows == many_sum.rows
+    for name in (*CHAT_MARTS, "lexicon_versions"):
+        a, b = one.read(name), many.read(name)
+        assert a.height > 0, name
+        assert_frame_equal(a, b, check_exact=True), name  # same rows in the same order
+    assert many.parts("text_hits")[0].parent.name == "text_hits"  # row marts written in parts
+    assert not (many.dir / "scratch" / "chat-parts").exists()  # scratch removed
+
+
+def test_partitions_run_through_an_injected_map_of_pickled_tasks(tmp_path, month_frames, settings_file):
+    """The hook for a Dask cluster: every task and result crosses a pickle, tasks run in
+    reverse order; the marts are the same."""
+    from analytics.settings import AnalyticsSettings
+    from pipelines.chat_parts import chat_marts_in_parts
+    from pipelines.monthly import DATA_DIR
+
+    calls = []
+
+    def pickling_map(fn, items):
+        items = [pickle.loads(pickle.dumps(item)) for item in items]
+        calls.append(len(items))
+        out = {i: pickle.loads(pickle.dumps(fn(items[i]))) for i in reversed(range(len(items)))}
+        return [out[i] for i in range(len(items))]
+
+    settings = AnalyticsSettings.from_yaml_text(settings_file.read_text("utf-8"))
+    ref, _ = _run(tmp_path / "ref", month_frames, settings_file, partitions=4)
+    build = _staged_build(tmp_path / "b", *month_frames, 2)
+    out = chat_marts_in_parts(build, 4, build.read("refunds"), build.read("roster"), settings, DATA_DIR, pickling_map)
+    assert calls == [4, 4]  # first pass, then the second (tagging) pass
+    for name, frame in out.small_marts.items():
+        assert_frame_equal(frame, ref.read(name).select(frame.columns), check_exact=True, check_dtypes=False), name
+    for name in out.rows:
+        assert_frame_equal(build.read(name), ref.read(name), check_exact=True), name
+
+
+def test_streamed_partitions_from_the_committed_month(tmp_path, month_frames, settings_file):
+    """`kefu run` without an inbox re-analyses the month the warehouse holds: the messages
+    come from the committed month (exported once to parquet by DuckDB), and the marts equal
+    those of the run that computed them from its own parts."""
+    from pipelines.publish import new_build
+
+    from datetime import datetime
+
+    from pipelines import warehouse
+
+    first, _ = _run(tmp_path, month_frames, settings_file, partitions=4)
+    expected = {name: first.read(name) for name in (*CHAT_MARTS, "lexicon_versions")}
+    first.log(warehouse.RunRecord(MONTH, "ingest-kpi", datetime.now(), details={"shop": ""}))  # the month counts as loaded
+    first.publish()
+    again = new_build(MONTH, tmp_path / "w.duckdb", tmp_path / "out")
+    assert "messages" not in again.replaced
+    job = MonthJob(MONTH, warehouse=tmp_path / "w.duckdb", out=tmp_path / "out", settings=settings_file, partitions=4)
+    step_analytics(job, again)
+    assert again.parts("messages")[0].parent.name == "committed"
+    for name, frame in expected.items():
+        assert_frame_equal(again.read(name), frame, check_exact=True), name

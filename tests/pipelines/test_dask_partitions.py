@@ -1,0 +1,78 @@
+"""Issue 13 (beyond one machine): the analytics step's buyer partitions computed on a Dask
+cluster (``MonthJob.dask_address``, ``kefu run --dask-address``) write exactly the marts of
+the single-process run. A real LocalCluster of two worker processes stands in for a cluster:
+every task and result crosses process boundaries, workers read and write the build folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from pipelines.monthly import CHAT_MARTS, MonthJob, step_analytics
+from pipelines.publish import MonthBuild
+
+MONTH = "2026-10"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    from pipelines.dask_map import quiet_dask
+
+    quiet_dask()
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+        yield c
+
+
+def _staged(table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    from contracts import contract
+
+    schema = contract(table).schema()
+    return frame.select(pl.col(c).cast(schema[c]) if c in frame.columns else pl.lit(None, schema[c]).alias(c)
+                        for c in schema if c != "month")
+
+
+def _build(tmp: Path) -> MonthBuild:
+    from pipelines.bench import sample_frames
+
+    messages, refunds = sample_frames(8_000, seed=5)
+    accounts = messages["agent_account"].unique().sort().to_list()[:2]
+    build = MonthBuild(MONTH, tmp / "w.duckdb", tmp / "out")
+    half = messages.height // 2
+    build.write_part("messages", messages.slice(0, half))
+    build.write_part("messages", messages.slice(half))
+    build.write("refunds", _staged("refunds", refunds.drop("needs_return")))
+    build.write("roster", _staged("roster", pl.DataFrame({"agent_account": accounts, "name": ["甲", "乙"],
+                                                          "role": ["普通售后客服"] * 2})))
+    return build
+
+
+def test_partitions_on_a_dask_cluster_give_the_single_process_marts(tmp_path, cluster):
+    local = _build(tmp_path / "local")
+    step_analytics(MonthJob(MONTH, warehouse=tmp_path / "local" / "w.duckdb", out=tmp_path / "local" / "out", partitions=3), local)
+    remote = _build(tmp_path / "dask")
+    summary = step_analytics(MonthJob(MONTH, warehouse=tmp_path / "dask" / "w.duckdb", out=tmp_path / "dask" / "out",
+                                      partitions=3, dask_address=cluster.scheduler_address), remote)
+    assert summary.rows["questions"] > 0 and summary.rows["text_hits"] > 0
+    # the work really ran on the workers: a worker that ran a partition loaded the text resources
+    from distributed import Client
+
+    with Client(cluster, set_as_default=False) as client:
+        loaded = client.run(lambda: len(__import__("pipelines.chat_parts", fromlist=["_RESOURCES"])._RESOURCES))
+    assert len(loaded) == 2 and sum(loaded.values()) >= 1
+    for name in (*CHAT_MARTS, "lexicon_versions"):
+        assert_frame_equal(local.read(name), remote.read(name), check_exact=True), name
+
+
+def test_unreachable_dask_address_is_a_user_error(tmp_path):
+    from pipelines.cli import app
+    from typer.testing import CliRunner
+
+    res = CliRunner().invoke(app, ["run", "--month", MONTH, "--no-prefect", "--out", str(tmp_path / "out"),
+                                   "--warehouse", str(tmp_path / "w.duckdb"), "--inbox", str(Path("data/sample/2026-10").resolve()),
+                                   "--dask-address", "tcp://127.0.0.1:9"], env={"KEFU_DASK_TIMEOUT": "2"})
+    assert res.exit_code == 3, res.output
+    assert "Dask" in res.output and "Traceback" not in res.output
