@@ -353,12 +353,14 @@ def _questions(rows: pl.DataFrame) -> pl.DataFrame:
         pl.col("msg_idx").filter(is_b).alias("msg_idxs"),
         (pl.col("kind").first() == "I").alias("carried_in"),
         pl.col("transfer_id").filter(pl.col("kind") == "I").first().alias("transfer_in_id"),
-        pl.col("kind").filter(~pl.col("is_q")).first().alias("end_kind"),
-        pl.col("sent_at").filter(~pl.col("is_q")).first().alias("end_at"),
-        pl.col("msg_idx").filter(~pl.col("is_q")).first().alias("end_msg_idx"),
-        pl.col("transfer_id").filter(~pl.col("is_q")).first().alias("end_transfer_id"),
-    ).with_columns(pl.col("msg_idxs").list.first().alias("first_msg_idx"))
-    return q
+    )
+    # a question's rows are its B/I run, then the H/O rows up to the next question: the row
+    # that ends it is the one non-question row right after a question row
+    ends = rel.filter(~pl.col("is_q") & pl.col("is_q").shift(1).fill_null(False)).select(
+        "q_no", pl.col("kind").alias("end_kind"), pl.col("sent_at").alias("end_at"),
+        pl.col("msg_idx").alias("end_msg_idx"), pl.col("transfer_id").alias("end_transfer_id"))
+    return q.join(ends, on="q_no", how="left", maintain_order="left").with_columns(
+        pl.col("msg_idxs").list.first().alias("first_msg_idx"))
 
 
 def _conversations(rows: pl.DataFrame, threads: pl.DataFrame, long_minutes: float) -> pl.DataFrame:

@@ -74,7 +74,7 @@ class PartitionTask:
     files: tuple[str, ...]
     out_dir: str
     accounts: pl.DataFrame
-    refunds: pl.DataFrame | None
+    refunds: str | None  # the month's refunds as one parquet file (read once per process, not pickled per task)
     roster: pl.DataFrame | None
     settings: AnalyticsSettings
     data_dir: str
@@ -115,12 +115,26 @@ def split_messages(files: list[Path], k: int, scratch: Path) -> tuple[list[list[
     return out, acc, offset
 
 
+_REFUNDS: dict[str, pl.DataFrame] = {}
+
+
+def _refunds(path: str | None) -> pl.DataFrame | None:
+    """The refunds file of a task, read once per process (the month's refunds are the same
+    for every partition)."""
+    if path is None:
+        return None
+    if path not in _REFUNDS:
+        _REFUNDS.clear()
+        _REFUNDS[path] = pl.read_parquet(path)
+    return _REFUNDS[path]
+
+
 def run_partition(task: PartitionTask) -> dict[str, pl.DataFrame]:
     """First pass of one partition (see module doc); returns its small frames."""
     msgs = pl.read_parquet(list(task.files))
     global_idx = msgs["msg_idx"]
     res = text_resources(task.settings, task.data_dir)
-    out = partition_marts(msgs.drop("msg_idx"), global_idx, task.accounts, task.refunds, task.roster, task.settings, res)
+    out = partition_marts(msgs.drop("msg_idx"), global_idx, task.accounts, _refunds(task.refunds), task.roster, task.settings, res)
     del msgs
     folder = Path(task.out_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -206,10 +220,15 @@ def chat_marts_in_parts(build, k: int, refunds: pl.DataFrame | None, roster: pl.
     scratch = build.scratch("chat-parts")
     try:
         files, accounts, _ = split_messages(build.parts("messages"), k, scratch / "messages")
-        tasks = [PartitionTask(tuple(f), str(scratch / "marts" / f"p{i:03d}"), accounts, refunds, roster, settings,
+        refunds_file = None
+        if refunds is not None:
+            refunds_file = str(scratch / "refunds.parquet")
+            refunds.write_parquet(refunds_file, compression=SCRATCH_COMPRESSION)
+        tasks = [PartitionTask(tuple(f), str(scratch / "marts" / f"p{i:03d}"), accounts, refunds_file, roster, settings,
                                str(data_dir)) for i, f in enumerate(files) if f]
         small_parts = map_(run_partition, tasks)
         shutil.rmtree(scratch / "messages", ignore_errors=True)
+        _REFUNDS.clear()
         small = {name: concat_parts([p[name] for p in small_parts]) for name in SMALL}
         del small_parts
         res = text_resources(settings, str(data_dir))

@@ -2,9 +2,8 @@
 
 ``partition_map(address)`` yields a ``map(fn, items) -> list`` that the analytics step hands
 to the partition runner (:mod:`pipelines.chat_parts`). Without an address it is a plain loop
-in this process (the default: a 2-core machine gains nothing from a second process and pays
-the copies). With ``--dask-address tcp://host:8786`` each partition is one Dask task on that
-cluster; the results come back in the items' order, so the merged marts are the same as the
+in this process (the default), or ``KEFU_WORKERS`` spawned processes of this machine. With
+``--dask-address tcp://host:8786`` each partition is one Dask task on that cluster; the results come back in the items' order, so the merged marts are the same as the
 single-process run's (tests/pipelines/test_dask_partitions.py checks it on a LocalCluster).
 
 What a cluster needs (docs/architecture.md "Beyond one machine"): workers with the same
@@ -64,11 +63,29 @@ def quiet_dask() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+def local_workers() -> int:
+    """Processes computing partitions on this machine without a cluster (``KEFU_WORKERS``,
+    default 1: the partitions one after the other in this process)."""
+    try:
+        return max(1, int(os.environ.get("KEFU_WORKERS", "1")))
+    except ValueError:
+        return 1
+
+
 @contextmanager
-def partition_map(address: str | None = None) -> Iterator[Map]:
-    """A map over partitions: local without ``address``, else on the Dask cluster there."""
-    if not address:
+def partition_map(address: str | None = None, workers: int | None = None) -> Iterator[Map]:
+    """A map over partitions: on the Dask cluster at ``address``; else in ``workers`` local
+    processes (spawned: polars' threads and fork do not mix); else a loop in this process."""
+    workers = local_workers() if workers is None else workers
+    if not address and workers <= 1:
         yield local_map
+        return
+    if not address:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield lambda fn, items: list(pool.map(fn, items))
         return
     quiet_dask()
     with _client(address) as client:

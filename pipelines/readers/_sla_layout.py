@@ -94,7 +94,7 @@ def sniff_kinds(src: SourceFile, kinds: tuple[str, ...]) -> float:
         return 0.0
     best = 0.0
     for name, grid in sheets.items():
-        rows = src.memo(("header_rows", name), lambda: header_rows(grid))
+        rows = src.memo(("header_rows", name), lambda g=grid: header_rows(g))
         for kind in kinds:
             m = _match(grid, kind, rows)
             if m:

@@ -179,22 +179,22 @@ _PARSERS = {
 }
 
 
-def _cast_col(frame: pl.DataFrame, col: Col) -> tuple[pl.Expr, pl.Expr | None, pl.Expr | None]:
-    """(typed expression, reason expression or None, "reason is set" condition or None) for
-    one canonical column. The condition is cheap (booleans only): reason strings are built
-    only for the rows where it holds (:func:`cast_and_validate`)."""
+def _cast_col(frame: pl.DataFrame, col: Col) -> tuple[pl.Expr, pl.Expr | None]:
+    """(typed expression, reason expression or None) for one canonical column. Every reason
+    leaves the typed value null; :func:`cast_and_validate` builds reasons only for rows
+    that are candidates by that test."""
     target = POLARS_TYPES[col.type]
     label = col.label or col.name
     missing = pl.lit(f"缺少{label}") if col.required else None
     if col.name not in frame.columns:
-        return pl.lit(None, dtype=target).alias(col.name), missing, (pl.lit(True) if missing is not None else None)
+        return pl.lit(None, dtype=target).alias(col.name), missing
     src = frame.schema[col.name]
     raw = pl.col(col.name)
     if (src == target and col.type not in ("str", "id")) or (col.type in ("datetime", "date") and src.is_temporal()):
         typed = raw.cast(target)
         if missing is None:
-            return typed.alias(col.name), None, None
-        return typed.alias(col.name), pl.when(typed.is_null()).then(missing), typed.is_null()
+            return typed.alias(col.name), None
+        return typed.alias(col.name), pl.when(typed.is_null()).then(missing)
     if src != pl.String:
         raw = raw.cast(pl.String)
     pre = f"{_PRE}{col.name}"
@@ -202,10 +202,8 @@ def _cast_col(frame: pl.DataFrame, col: Col) -> tuple[pl.Expr, pl.Expr | None, p
     raw_clean = clean_text(raw)
     unparsed = raw_clean.is_not_null() & typed.is_null()
     reasons = [pl.when(unparsed).then(pl.format(f"{label}无法解析: '{{}}'", raw_clean))]
-    conds = [unparsed]
     if missing is not None:
         reasons.append(pl.when(raw_clean.is_null()).then(missing))
-        conds.append(raw_clean.is_null())
     if col.type == "id":
         not_id = not_an_id(typed, col.pattern)
         hint = f"({col.pattern_hint})" if col.pattern_hint else ""
@@ -216,9 +214,8 @@ def _cast_col(frame: pl.DataFrame, col: Col) -> tuple[pl.Expr, pl.Expr | None, p
             ),
             pl.when(not_id).then(pl.format(f"{label}不是有效的编号{hint}: '{{}}'", raw_clean)),
         ] + reasons[1:]  # 'missing' stays; the generic 'unparseable' is said more precisely above
-        conds = [is_scientific(typed), is_excel_truncated(typed), not_id] + conds[1:]
         typed = pl.when(is_scientific(typed) | is_excel_truncated(typed) | not_id).then(None).otherwise(typed)
-    return typed.alias(col.name), pl.coalesce(reasons), pl.any_horizontal([c.fill_null(False) for c in conds])
+    return typed.alias(col.name), pl.coalesce(reasons)
 
 
 _PRE = "__parsed_"
@@ -262,11 +259,11 @@ def cast_and_validate(table: Table, frame: pl.DataFrame) -> pl.DataFrame:
         (pl.col(c) if c in frame.columns else pl.lit(None)).cast(pl.Int64 if c == "source_row" else pl.String).alias(c)
         for c in LINEAGE
     ]
-    out = frame.select([typed for typed, _, _ in cast] + lineage)
+    out = frame.select([typed for typed, _ in cast] + lineage)
     checks, check_conds = _rule_checks(table)
-    maybe = [pl.col(col.name).is_null() for col, (_, reason, _) in zip(table.cols, cast) if reason is not None and col.required]
+    maybe = [pl.col(col.name).is_null() for col, (_, reason) in zip(table.cols, cast, strict=True) if reason is not None and col.required]
     candidate = out.select(pl.any_horizontal(maybe + check_conds) if maybe or check_conds else pl.lit(False)).to_series()
-    for col, (_, reason, _) in zip(table.cols, cast):
+    for col, (_, reason) in zip(table.cols, cast, strict=True):
         if reason is not None and not col.required and col.name in frame.columns:
             candidate = candidate | (out[col.name].is_null() & frame[col.name].is_not_null())
     if REASON in frame.columns:
@@ -298,7 +295,7 @@ def _reasons(frame: pl.DataFrame, out: pl.DataFrame, cast: list, checks: list[pl
     """The ``_reason`` of each row of ``frame`` (source rows) / ``out`` (their typed
     values): cast reasons, then rule checks, ``; ``-joined; null when there is none."""
     reason_exprs = [clean_text(pl.col(REASON))] if REASON in frame.columns else []
-    reason_exprs += [reason for _, reason, _ in cast if reason is not None]
+    reason_exprs += [reason for _, reason in cast if reason is not None]
     cast_reason = (pl.concat_str(reason_exprs, separator="; ", ignore_nulls=True) if reason_exprs
                    else pl.lit(None, pl.String))
     sub = out.with_columns(frame.select(cast_reason.alias("_cast_reason")).to_series())

@@ -104,3 +104,26 @@ def test_partitions_run_through_an_injected_map_of_pickled_tasks(tmp_path, month
         assert_frame_equal(frame, ref.read(name).select(frame.columns), check_exact=True, check_dtypes=False), name
     for name in out.rows:
         assert_frame_equal(build.read(name), ref.read(name), check_exact=True), name
+
+
+def test_streamed_partitions_from_the_committed_month(tmp_path, month_frames, settings_file):
+    """`kefu run` without an inbox re-analyses the month the warehouse holds: the messages
+    come from the committed month (exported once to parquet by DuckDB), and the marts equal
+    those of the run that computed them from its own parts."""
+    from pipelines.publish import new_build
+
+    from datetime import datetime
+
+    from pipelines import warehouse
+
+    first, _ = _run(tmp_path, month_frames, settings_file, partitions=4)
+    expected = {name: first.read(name) for name in (*CHAT_MARTS, "lexicon_versions")}
+    first.log(warehouse.RunRecord(MONTH, "ingest-kpi", datetime.now(), details={"shop": ""}))  # the month counts as loaded
+    first.publish()
+    again = new_build(MONTH, tmp_path / "w.duckdb", tmp_path / "out")
+    assert "messages" not in again.replaced
+    job = MonthJob(MONTH, warehouse=tmp_path / "w.duckdb", out=tmp_path / "out", settings=settings_file, partitions=4)
+    step_analytics(job, again)
+    assert again.parts("messages")[0].parent.name == "committed"
+    for name, frame in expected.items():
+        assert_frame_equal(again.read(name), frame, check_exact=True), name

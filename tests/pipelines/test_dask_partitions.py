@@ -67,6 +67,16 @@ def test_partitions_on_a_dask_cluster_give_the_single_process_marts(tmp_path, cl
         assert_frame_equal(local.read(name), remote.read(name), check_exact=True), name
 
 
+def test_partitions_in_local_worker_processes_give_the_single_process_marts(tmp_path, monkeypatch):
+    local = _build(tmp_path / "local")
+    step_analytics(MonthJob(MONTH, warehouse=tmp_path / "local" / "w.duckdb", out=tmp_path / "local" / "out", partitions=3), local)
+    monkeypatch.setenv("KEFU_WORKERS", "2")
+    pooled = _build(tmp_path / "pool")
+    step_analytics(MonthJob(MONTH, warehouse=tmp_path / "pool" / "w.duckdb", out=tmp_path / "pool" / "out", partitions=3), pooled)
+    for name in (*CHAT_MARTS, "lexicon_versions"):
+        assert_frame_equal(local.read(name), pooled.read(name), check_exact=True), name
+
+
 def test_unreachable_dask_address_is_a_user_error(tmp_path):
     from pipelines.cli import app
     from typer.testing import CliRunner

@@ -2,7 +2,6 @@
 bytes (pipelines.io.encoding.to_utf8) and the bytes-straight-to-polars readers give the
 same tables, quarantine and counts. Chunks of 7 bytes cut multi-byte characters."""
 
-import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
