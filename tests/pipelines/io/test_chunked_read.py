@@ -155,6 +155,17 @@ def test_order_csv_in_chunks_stages_like_the_whole_file(tmp_path, encoding, reco
     assert "'合计'" in quarantined.item(2, "reason") and "截断" in quarantined.item(0, "reason")
 
 
+@pytest.mark.parametrize("odd", ['"要\r大号"', '要"大号', "要\x00大号"])
+def test_a_chunk_polars_would_misread_takes_the_csv_module_path_as_the_whole_file_does(tmp_path, odd, monkeypatch):
+    """A lone CR, a stray quote mid-field, a NUL: the whole file is read by ``csv.reader``;
+    chunked, the chunk holding it is (the others by polars: the same cells)."""
+    path = tmp_path / "orders.csv"
+    head, tail = _orders_text().rsplit('"要""大号"""', 1)  # in the last rows (beyond the sniffed head)
+    path.write_bytes((head + odd + tail).encode("utf-8"))
+    loaded, _, _ = _assert_same(path, "orders_classic", "orders", 3, monkeypatch)
+    assert loaded.height >= 38
+
+
 @pytest.mark.parametrize("gbk", [False, True])
 def test_generated_inbox_stages_the_same_in_chunks(tmp_path_factory, gbk, monkeypatch):
     """The bench generator's inbox (flat chat CSVs, classic/new order and refund exports
