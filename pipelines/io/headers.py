@@ -57,7 +57,11 @@ def apply_header(grid: pl.DataFrame, header_idx: int) -> pl.DataFrame:
     """Rows below ``header_idx`` with the header row's (normalised) names as columns.
     Unnamed or repeated headers get ``_colN`` names. Fully empty rows are dropped
     (they are layout, not records). ``_row`` (the 1-based source row) is kept."""
-    cols = [c for c in grid.columns if c != "_row"]
+    return apply_names(grid.slice(header_idx + 1), header_names(grid, header_idx))
+
+
+def header_names(grid: pl.DataFrame, header_idx: int) -> dict[str, str]:
+    """Raw grid column -> the header row's normalised name (``_colN`` if unnamed/repeated)."""
     header = grid.row(header_idx)
     names, seen = {}, set()
     for c, v in zip(grid.columns, header):
@@ -68,7 +72,15 @@ def apply_header(grid: pl.DataFrame, header_idx: int) -> pl.DataFrame:
             n = f"_col{c[1:]}"
         seen.add(n)
         names[c] = n
-    body = grid.slice(header_idx + 1)
+    return names
+
+
+def apply_names(body: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
+    """Rows of a raw grid (no header among them: a later chunk of a big CSV too) named by
+    :func:`header_names`, fully empty rows dropped. Columns the header did not reach are
+    ``_colN``."""
+    cols = [c for c in body.columns if c != "_row"]
+    names = {c: names.get(c, f"_col{c[1:]}") for c in cols}
     return body.filter(~_blank_rows(body, cols)).rename(names)
 
 

@@ -15,13 +15,23 @@ import csv
 import hashlib
 import io
 import itertools
+import os
+import tempfile
+import weakref
 import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import polars as pl
 
+from . import chunks as _chunks
+from . import encoding as _enc
+from .chunks import Chunk, record_chunks
 from .encoding import UndecodableFile, detect_encoding, to_utf8
+
+_DETECT_BYTES = 1 << 20  # the prefix :func:`detect_encoding` looks at
 
 
 class UnreadableFile(ValueError):
@@ -75,6 +85,11 @@ def sniff_delimiter(sample: str) -> str:
 
 
 class SourceFile:
+    """One inbox file. A big text file (:func:`SourceFile.streamed`) is never held whole:
+    its hash and decode check stream it once (:attr:`scan`), sniffers read a prefix, and the
+    chunked readers read it :meth:`record_chunks` at a time (UTF-8; a GBK file is
+    transcoded once, block by block, to a temporary UTF-8 file deleted with this object)."""
+
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.name = self.path.name
@@ -84,13 +99,52 @@ class SourceFile:
         return self.path.read_bytes()
 
     @cached_property
+    def size(self) -> int:
+        return len(self.data) if "data" in self.__dict__ else self.path.stat().st_size
+
+    def prefix(self, n: int) -> bytes:
+        """The first ``n`` bytes (from disk unless the whole file is already read)."""
+        if "data" in self.__dict__:
+            return self.data[:n]
+        cached = self.__dict__.get("_prefix", b"")
+        if len(cached) < n and len(cached) < self.size:
+            with open(self.path, "rb") as f:
+                cached = self.__dict__["_prefix"] = f.read(max(n, 1 << 16))
+        return cached[:n]
+
+    @cached_property
+    def streamed(self) -> bool:
+        """A big file that is not a workbook: hashed, checked and read without holding it."""
+        if self.size < _chunks.BIG_FILE_BYTES:
+            return False
+        return not self.prefix(8).startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0"))
+
+    @property
+    def chunked(self) -> bool:
+        """Whether the chunked readers read this file in chunks: a streamed text file in an
+        encoding whose line feed and quote bytes are never part of a character (not UTF-16)."""
+        return self.streamed and self.format == "text" and self.encoding != "utf-16"
+
+    @cached_property
     def sha256(self) -> str:
+        if self.streamed and "data" not in self.__dict__:
+            return self.scan.sha256
         return hashlib.sha256(self.data).hexdigest()
+
+    @cached_property
+    def scan(self) -> "_Scan":
+        """One streaming pass over a streamed file: sha256, the whole-file decode check and,
+        for a non-UTF-8 file, its UTF-8 transcoding in a temporary file."""
+        try:
+            enc = self.encoding
+        except UndecodableFile as e:
+            return _Scan(_sha256_of(self.path), self.path, 0, e)
+        return _scan_file(self, enc)
 
     @cached_property
     def format(self) -> str:
         """'xlsx', 'xls', 'json', 'text' (CSV or plain text) or 'binary', by content."""
-        head = self.data[:8]
+        head = self.prefix(8)
         if head.startswith(b"PK\x03\x04"):
             try:
                 with zipfile.ZipFile(io.BytesIO(self.data)) as z:
@@ -114,14 +168,33 @@ class SourceFile:
     @cached_property
     def encoding(self) -> str:
         """'utf-8', 'utf-8-sig', 'gb18030' or 'utf-16' (from a prefix: :func:`detect_encoding`)."""
-        return detect_encoding(self.data)
+        return detect_encoding(self.prefix(_DETECT_BYTES + 1), sample=_DETECT_BYTES)
 
     @cached_property
     def utf8(self) -> bytes:
         """The whole text as UTF-8 bytes without BOM, what ``pl.read_csv`` reads: a UTF-8
         file's own bytes (checked, not decoded), others transcoded in chunks. Raises
         :class:`UndecodableFile` for a file that does not decode as a whole."""
+        if self.streamed and "data" not in self.__dict__:
+            path, offset = self.utf8_source()
+            with open(path, "rb") as f:
+                f.seek(offset)
+                return f.read()
         return to_utf8(self.data, self.encoding)[0]
+
+    def utf8_source(self) -> tuple[Path, int]:
+        """(UTF-8 file, byte where its text starts) of a streamed file: the file itself
+        (after a BOM) or its transcoded copy. Raises :class:`UndecodableFile`."""
+        scan = self.scan
+        if scan.error is not None:
+            raise scan.error
+        return scan.utf8_path, scan.utf8_offset
+
+    def record_chunks(self, start: int | None = None, first_records: int = 0) -> Iterator[Chunk]:
+        """The UTF-8 text of a streamed file in chunks of whole records
+        (:func:`pipelines.io.chunks.record_chunks`)."""
+        path, offset = self.utf8_source()
+        return record_chunks(path, offset, start=start, first_records=first_records)
 
     @cached_property
     def text(self) -> str:
@@ -134,8 +207,15 @@ class SourceFile:
             return self.text[:chars]
         cached = self._heads.get(chars)
         if cached is None:
+            if self.streamed and "data" not in self.__dict__:
+                path, offset = self.utf8_source()  # the whole file is checked first
+                with open(path, "rb") as f:
+                    f.seek(offset)
+                    head = f.read(4 * chars)
+            else:
+                head = self.utf8[: 4 * chars]
             dec = codecs.getincrementaldecoder("utf-8")()
-            cached = self._heads[chars] = dec.decode(self.utf8[: 4 * chars])[:chars]
+            cached = self._heads[chars] = dec.decode(head)[:chars]
         return cached
 
     @cached_property
@@ -157,6 +237,27 @@ class SourceFile:
             # newline="": a lone CR (old Mac line end, or inside a cell) is a line end, not an error
             grid = _grid(list(csv.reader(io.StringIO(self.text, newline=""), delimiter=delim)))
         return grid
+
+    def csv_grid_chunks(self, first_records: int = 0) -> Iterator[pl.DataFrame]:
+        """:attr:`csv_grid` of a streamed file in chunks of whole records: each chunk's raw
+        grid, ``_row`` continuing across chunks, at least as wide as the first chunk's. A
+        chunk polars would read differently from ``csv.reader`` takes the csv module path,
+        as the whole file would (both give the same cells for the rest)."""
+        sample = self.head_text(50000)
+        delim = sniff_delimiter(sample)
+        before, width = 0, None
+        for chunk in self.record_chunks(first_records=first_records):
+            grid = _polars_grid(chunk.data, sample, delim)
+            if grid is None:
+                grid = _grid(list(csv.reader(io.StringIO(chunk.data.decode("utf-8"), newline=""), delimiter=delim)))
+            cols = [c for c in grid.columns if c != "_row"]
+            width = len(cols) if width is None else width
+            grid = grid.select(
+                *cols, *(pl.lit(None, dtype=pl.String).alias(f"c{j}") for j in range(len(cols), width)),
+                (pl.col("_row") + before).alias("_row"),
+            )
+            before += grid.height
+            yield grid
 
     def memo(self, key, compute):
         """``compute()``, once per file and ``key``: what the sniffers of every layout read
@@ -209,3 +310,91 @@ def _read_workbook(data: bytes, name: str) -> dict[str, pl.DataFrame]:
         df = df.with_columns(pl.all().cast(pl.String))
         out[sheet_name] = df.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row"))
     return out
+
+
+@dataclass
+class _Scan:
+    sha256: str
+    utf8_path: Path
+    utf8_offset: int
+    error: UndecodableFile | None = None
+
+
+def _scan_file(src: SourceFile, enc: str) -> _Scan:
+    """Hash ``src`` and check that it decodes, block by block; a non-UTF-8 file is
+    transcoded to a temporary UTF-8 file on the way (deleted when ``src`` is)."""
+    h = hashlib.sha256()
+    utf8 = enc in ("utf-8", "utf-8-sig")
+    out, out_path = None, src.path
+    if not utf8:
+        fd, name = tempfile.mkstemp(prefix="kefu-utf8-", suffix=".csv")
+        out, out_path = os.fdopen(fd, "wb"), Path(name)
+        weakref.finalize(src, _unlink, name)
+        dec = codecs.getincrementaldecoder(enc)(errors="strict")
+    error, pos, carry = None, 0, b""
+    skip = 3 if enc == "utf-8-sig" else 0
+    try:
+        with open(src.path, "rb") as f:
+            while True:
+                block = f.read(_enc.CHUNK)
+                h.update(block)
+                if error is not None:
+                    if not block:
+                        break
+                    continue
+                if utf8:
+                    data = carry + block
+                    if skip:
+                        data, skip, pos = data[skip:], 0, skip
+                    cut = len(data) if not block else _complete_utf8(data)
+                    if not _enc.is_valid_utf8(data[:cut]):
+                        error = _utf8_error(data[:cut], pos, enc)
+                    carry, pos = data[cut:], pos + cut
+                else:
+                    try:
+                        out.write(dec.decode(block, final=not block).encode("utf-8"))
+                    except UnicodeDecodeError as e:
+                        error = UndecodableFile(f"按{enc}解码失败(字节位置约{pos + e.start})")
+                    pos += len(block)
+                if not block:
+                    break
+    finally:
+        if out is not None:
+            out.close()
+    return _Scan(h.hexdigest(), out_path, 3 if enc == "utf-8-sig" else 0, error)
+
+
+def _sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(_enc.CHUNK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _complete_utf8(data: bytes) -> int:
+    """The length of ``data`` without a multi-byte character cut at its end."""
+    n = len(data)
+    for back in range(1, min(4, n) + 1):
+        b = data[n - back]
+        if b < 0x80:
+            return n
+        if b >= 0xC0:  # a lead byte: its sequence is 2, 3 or 4 bytes long
+            size = 2 if b < 0xE0 else 3 if b < 0xF0 else 4
+            return n if back >= size else n - back
+    return n  # no lead byte in reach: invalid anyway, the check says so
+
+
+def _utf8_error(data: bytes, pos: int, enc: str) -> UndecodableFile:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return UndecodableFile(f"按{enc}解码失败(字节位置约{pos + e.start})")
+    return UndecodableFile(f"按{enc}解码失败")
+
+
+def _unlink(name: str) -> None:
+    try:
+        os.unlink(name)
+    except OSError:
+        pass

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -214,16 +214,43 @@ def add_reason(new: pl.Expr) -> pl.Expr:
 # ---------------------------------------------------------------- roles
 
 
-def resolve_roles(df: pl.DataFrame, markers: ChatMarkers | None = None) -> pl.DataFrame:
+@dataclass
+class FileShops:
+    """The shop names of a file read in chunks (:func:`shop_names` of the whole file is
+    what a role depends on): ``seen`` grows chunk by chunk; ``complete`` once it holds every
+    chunk's. ``open``: senders of the last chunk whose role depends on a shop name not seen
+    yet (a sender without a colon, no stated role): the reader must learn the whole file's
+    shop names before handing that chunk on."""
+
+    seen: set[str] = field(default_factory=set)
+    complete: bool = False
+    open: set[str] = field(default_factory=set)
+
+
+_SHOP_COLS = ["sender", "agent_account", "transfer_from", "transfer_to"]
+
+
+def resolve_roles(df: pl.DataFrame, markers: ChatMarkers | None = None, file_shops: FileShops | None = None) -> pl.DataFrame:
     """Fill ``sender_role`` and ``is_auto_reply``.
 
     Input columns: ``sender``, ``text``, ``event`` and optional ``_role_hint`` (a role the
     source states: qianniu 账号类型, flat 发送方角色) and ``_auto_hint`` (Boolean).
-    Rules in the module docstring."""
+    Rules in the module docstring. ``file_shops``: ``df`` is one chunk of a file (see
+    :class:`FileShops`)."""
     markers = markers or load_chat_markers()
-    shops = shop_names(df, ["sender", "agent_account", "transfer_from", "transfer_to"])
+    shops = shop_names(df, _SHOP_COLS)
     sender = pl.col("sender")
     hint = pl.col("_role_hint") if "_role_hint" in df.columns else pl.lit(None, dtype=pl.String)
+    if file_shops is not None:
+        file_shops.seen.update(shops)
+        shops = sorted(file_shops.seen)
+        if not file_shops.complete:  # rows whose role the base rule takes from the shop names
+            by_shop = (
+                ~(pl.col("event") == "transfer").fill_null(False) & hint.is_null() & sender.is_not_null()
+                & ~sender.is_in(list(SYSTEM_SENDERS)) & ~is_sub_account(sender)
+            )
+            undecided = df.filter(by_shop).get_column("sender").unique().to_list()
+            file_shops.open = set(undecided) - file_shops.seen
     base = (
         pl.when(pl.col("event") == "transfer")
         .then(pl.lit("system"))

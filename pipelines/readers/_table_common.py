@@ -19,12 +19,12 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import polars as pl
 
 from pipelines.io.encoding import UndecodableFile
-from pipelines.io.headers import apply_header, norm_header
+from pipelines.io.headers import apply_header, apply_names, header_names, norm_header
 from pipelines.io.source import SourceFile, UnreadableFile
 
 from .base import Batch, MissingColumns
@@ -141,13 +141,56 @@ def headed_tables(
         if idx is None:
             continue
         frame = apply_header(grid, idx)
-        ren = {}
-        for c in frame.columns:
-            k = header_key(c)
-            if c != "_row" and k != c and k not in frame.columns and k not in ren.values():
-                ren[c] = k
-        out.append((name or None, frame.rename(ren), idx))
+        out.append((name or None, frame.rename(_keyed_names(frame.columns)), idx))
     return out
+
+
+def headed_parts(
+    src: SourceFile, expected: Iterable[str], min_hits: int = 2, key: Callable[[str | None], str] = header_key
+) -> list[tuple[str | None, list[str], Iterator[pl.DataFrame]]]:
+    """:func:`headed_tables` as (sheet, column names, headed frames): one frame per sheet,
+    or for a big CSV (:attr:`SourceFile.chunked`) its chunks, read lazily and named by the
+    header found in the first (which holds the title rows and the rows a header search
+    scans). The headers are known before any chunk is read, so a required column can be
+    checked first."""
+    if not src.chunked:
+        return [(sheet, frame.columns, iter([frame])) for sheet, frame, _ in headed_tables(src, expected, min_hits, key)]
+    exp = {key(e) for e in expected}
+    grids = src.csv_grid_chunks(first_records=SNIFF_ROWS + 1)
+    first = next(grids)
+    idx = find_header(first, exp, min_hits, key)
+    if idx is None:
+        return []
+    names = header_names(first, idx)
+    head = apply_names(first.slice(idx + 1), names)
+    ren = _keyed_names(head.columns)
+    columns = head.rename(ren).columns
+
+    def frames() -> Iterator[pl.DataFrame]:
+        yield head.rename(ren)
+        for grid in grids:
+            yield apply_names(grid, names).rename(ren, strict=False)
+
+    return [(None, columns, frames())]
+
+
+def _keyed_names(columns: list[str]) -> dict[str, str]:
+    """Headed frame columns renamed to their :func:`header_key` where that is free."""
+    ren: dict[str, str] = {}
+    for c in columns:
+        k = header_key(c)
+        if c != "_row" and k != c and k not in columns and k not in ren.values():
+            ren[c] = k
+    return ren
+
+
+def table_batches(kind: str, parts: list[tuple[Iterator[pl.DataFrame], Mapping[str, pl.Expr], str | None]], chunked: bool):
+    """The reader's batches of ``kind`` from (frames, canonical expressions, sheet) per
+    sheet: one batch of every sheet's rows, or for a chunked CSV one batch a chunk, lazily."""
+    if not chunked:
+        out = concat([finish(f, exprs, sheet) for frames, exprs, sheet in parts for f in frames])
+        return [Batch(kind, out)] if out is not None else []
+    return (Batch(kind, finish(f, exprs, sheet)) for frames, exprs, sheet in parts for f in frames)
 
 
 _UNIT = re.compile(r"\(([^()]*)\)$")

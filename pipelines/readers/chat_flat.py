@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 
 import polars as pl
 
@@ -132,7 +133,10 @@ class ChatFlatReader(Reader):
                     best = (share, missing)
         return best
 
-    def read(self, src: SourceFile) -> list[Batch]:
+    def read(self, src: SourceFile) -> list[Batch] | Iterator[Batch]:
+        """One batch; a big CSV (:attr:`SourceFile.chunked`) lazily, one batch a chunk."""
+        if src.format == "text" and src.chunked:
+            return _read_csv_chunks(src)
         notes: list[str] = []
         frames = []
         if src.format == "text":
@@ -146,7 +150,7 @@ class ChatFlatReader(Reader):
                     frames.append(f)
         frames = [f for f in frames if f is not None]
         if not frames:
-            raise ValueError("没有找到聊天记录表头(需要: 客服账号, 买家, 发送方或发送方角色, 发送时间, 内容)")
+            raise ValueError(_NO_HEADER)
         df = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal_relaxed")
         blank = int(df.get_column("_blank").sum())
         if blank:
@@ -162,29 +166,85 @@ def _named(df: pl.DataFrame, mapping: dict[int, str], cols: list[str]) -> pl.Dat
     return df.select(keep + [pl.col("source_row"), blank.alias("_blank")])
 
 
+_NO_HEADER = "没有找到聊天记录表头(需要: 客服账号, 买家, 发送方或发送方角色, 发送时间, 内容)"
+
+
+def _csv_header(src: SourceFile, data: bytes | None = None) -> tuple[str, int, dict[int, str]] | None:
+    """(delimiter, 0-based header row, header mapping) from a decoded prefix."""
+    sample = src.head_text(20000)
+    if data is not None and b"\r" in data and b"\n" not in data:
+        sample = sample.replace("\r", "\n")
+    delim = _delimiter(sample)
+    found = _find_header(list(csv.reader(io.StringIO(sample, newline=""), delimiter=delim))[:30])
+    return None if found is None else (delim, *found)
+
+
+def _parse_csv(data: bytes, delim: str, skip: int, columns: list[str] | None) -> pl.DataFrame:
+    """A CSV (or a chunk of one) as strings: from the top, ``skip`` title rows then the
+    header; a later chunk (``columns``: the header's) has no header."""
+    if b"\r" in data and b"\n" not in data:  # classic-Mac line ends: polars would see one line
+        data = data.replace(b"\r", b"\n")
+    if columns is None:
+        return pl.read_csv(data, skip_rows=skip, separator=delim, infer_schema=False, truncate_ragged_lines=True)
+    return pl.read_csv(data, has_header=False, separator=delim, schema=dict.fromkeys(columns, pl.String),
+                       missing_columns="insert", truncate_ragged_lines=True, raise_if_empty=False)
+
+
 def _read_csv(src: SourceFile, notes: list[str]) -> pl.DataFrame | None:
     """The file's UTF-8 bytes straight into ``pl.read_csv`` (a UTF-8 file is never decoded
     to a ``str``); the header is found in a decoded prefix."""
-    data, sample = src.utf8, src.head_text(20000)
-    if b"\r" in data and b"\n" not in data:  # classic-Mac line ends: polars would see one line
-        data, sample = data.replace(b"\r", b"\n"), sample.replace("\r", "\n")
-    delim = _delimiter(sample)
-    found = _find_header(list(csv.reader(io.StringIO(sample, newline=""), delimiter=delim))[:30])
+    data = src.utf8
+    found = _csv_header(src, data)
     if found is None:
         return None
-    idx, mapping = found
+    delim, idx, mapping = found
     if idx:
         notes.append(f"跳过表头上方标题行 {idx} 行")
-    df = pl.read_csv(
-        data,
-        skip_rows=idx,
-        separator=delim,
-        infer_schema=False,
-        truncate_ragged_lines=True,
-    )
+    df = _parse_csv(data, delim, idx, None)
     # Excel shows the header on row idx+1; record i (0-based) on row idx+2+i
     df = df.with_columns(pl.int_range(idx + 2, idx + 2 + pl.len(), dtype=pl.Int64).alias("source_row"))
     return _named(df, mapping, df.columns)
+
+
+def _read_csv_chunks(src: SourceFile) -> Iterator[Batch]:
+    """A big flat CSV as batches of about :data:`pipelines.io.chunks.CHUNK_RECORDS`
+    messages, equal row for row to the one batch of the whole-file read (staged): the
+    header is found once (eagerly: a file without one fails before any batch), every chunk
+    is parsed with its columns, ``source_row`` and ``seq`` continue across chunks, and the
+    notes (title rows, blank rows over all chunks) come with the last batch."""
+    found = _csv_header(src)
+    if found is None:
+        raise ValueError(_NO_HEADER)
+    return _flat_chunks(src, *found)
+
+
+def _flat_chunks(src: SourceFile, delim: str, idx: int, mapping: dict[int, str]) -> Iterator[Batch]:
+    shops = cc.FileShops()
+    row, seq, blank, columns = idx + 2, 0, 0, None
+    chunks = src.record_chunks(first_records=idx + 2)
+    while (chunk := next(chunks, None)) is not None:
+        df = _parse_csv(chunk.data, delim, idx, columns if chunk.offset != src.utf8_source()[1] else None)
+        columns = columns or df.columns
+        df = _named(df.with_columns(pl.int_range(row, row + pl.len(), dtype=pl.Int64).alias("source_row")), mapping, df.columns)
+        n_blank = int(df.get_column("_blank").sum())
+        out = messages_from_flat(df.filter(~pl.col("_blank")) if n_blank else df, shops)
+        if shops.open and not shops.complete:
+            # a role here depends on shop names of the file's later chunks: learn them all,
+            # then read this chunk again (rare: a sender with no stated role and no colon)
+            for later in chunks:
+                messages_from_flat(_named(_parse_csv(later.data, delim, idx, columns).with_columns(source_row=pl.lit(0, pl.Int64)), mapping, columns), shops)
+            shops.complete = True
+            chunks = src.record_chunks(start=chunk.offset, first_records=idx + 2)
+            continue
+        row += df.height
+        blank += n_blank
+        out = out.with_columns(pl.col("seq") + seq)
+        seq += out.height
+        notes = []
+        if chunk.last:
+            notes = ([f"跳过表头上方标题行 {idx} 行"] if idx else []) + ([f"跳过空行 {blank} 行"] if blank else [])
+        del df
+        yield Batch("messages", out, notes)
 
 
 def _read_grid(grid: pl.DataFrame, sheet: str, notes: list[str]) -> pl.DataFrame | None:
@@ -210,8 +270,9 @@ def _mapped_expr(e: pl.Expr, values: dict[str, str]) -> pl.Expr:
     )
 
 
-def messages_from_flat(df: pl.DataFrame) -> pl.DataFrame:
-    """Canonical messages from a frame whose columns carry canonical names (strings)."""
+def messages_from_flat(df: pl.DataFrame, file_shops: cc.FileShops | None = None) -> pl.DataFrame:
+    """Canonical messages from a frame whose columns carry canonical names (strings).
+    ``file_shops``: ``df`` is one chunk of a file (:class:`_chat_common.FileShops`)."""
     for c in ALIASES:
         if c not in df.columns:
             df = df.with_columns(pl.lit(None, dtype=pl.String).alias(c))
@@ -269,7 +330,7 @@ def messages_from_flat(df: pl.DataFrame) -> pl.DataFrame:
     df = cc.flag_lost_speaker(
         df, pl.col("sender").is_null() & pl.col("_role_hint").is_null() & pl.col("__role_raw").is_null(), "发言人丢失: 发送方和发送方角色都为空"
     )
-    df = cc.resolve_roles(df)
+    df = cc.resolve_roles(df, file_shops=file_shops)
     role = pl.col("sender_role")
     df = df.with_columns(
         sender=pl.coalesce(

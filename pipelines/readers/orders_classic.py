@@ -5,6 +5,8 @@ Receiver name, address and phones are private and not needed: they are never rea
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import polars as pl
 
 from pipelines.io.source import SourceFile
@@ -12,15 +14,14 @@ from pipelines.io.source import SourceFile
 from ._table_common import (
     blank_to_null,
     check_required,
-    concat,
     count,
-    finish,
-    headed_tables,
+    headed_parts,
     header_key,
     money,
     resemblance,
     resolve,
     signature_score,
+    table_batches,
 )
 from .base import Batch, Reader
 
@@ -55,19 +56,20 @@ REQUIRED_CLASSIC = ("order_id", "status", "created_at", "paid_at", "paid_amount"
 REQUIRED_NEW = ("order_id", "status", "created_at", "paid_amount")
 
 
-def order_batches(src: SourceFile, layout: str, description: str, required: tuple[str, ...]) -> list[Batch]:
-    """Read every sheet of an order report into one ``orders`` batch tagged ``layout``.
+def order_batches(src: SourceFile, layout: str, description: str, required: tuple[str, ...]) -> list[Batch] | Iterator[Batch]:
+    """Read every sheet of an order report into one ``orders`` batch tagged ``layout``
+    (a big CSV: one batch a chunk, lazily).
     A sheet that looks like an order sheet but lacks a ``required`` column raises
     :class:`MissingColumns`."""
-    frames = []
+    parts = []
     own = {header_key(h) for h in (CLASSIC_ONLY if layout == "classic" else NEW_ONLY)}
-    for sheet, frame, _ in headed_tables(src, ORDER_COMMON + CLASSIC_ONLY + NEW_ONLY, min_hits=3):
-        if set(REFUND_MARKERS) & set(frame.columns):
+    for sheet, columns, frames in headed_parts(src, ORDER_COMMON + CLASSIC_ONLY + NEW_ONLY, min_hits=3):
+        if set(REFUND_MARKERS) & set(columns):
             continue  # not an order sheet (e.g. a refund sheet in the same workbook)
-        if "订单编号" not in frame.columns and len(own & set(frame.columns)) < 3:
+        if "订单编号" not in columns and len(own & set(columns)) < 3:
             continue
-        check_required(description, frame.columns, ORDER_ALIASES, required, sheet)
-        cols = resolve(frame.columns, ORDER_ALIASES)
+        check_required(description, columns, ORDER_ALIASES, required, sheet)
+        cols = resolve(columns, ORDER_ALIASES)
         exprs: dict[str, pl.Expr] = {}
         for canon, col in cols.items():
             e = pl.col(col)
@@ -78,9 +80,8 @@ def order_batches(src: SourceFile, layout: str, description: str, required: tupl
             else:
                 exprs[canon] = blank_to_null(e)
         exprs["layout"] = pl.lit(layout, dtype=pl.String)
-        frames.append(finish(frame, exprs, sheet))
-    out = concat(frames)
-    return [Batch("orders", out)] if out is not None else []
+        parts.append((frames, exprs, sheet))
+    return table_batches("orders", parts, src.chunked)
 
 
 class OrdersClassicReader(Reader):

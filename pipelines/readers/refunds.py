@@ -6,6 +6,8 @@ Seller address/phones and logistics columns are not staged. ``completed_at`` is
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import polars as pl
 
 from pipelines.io.source import SourceFile
@@ -13,14 +15,13 @@ from pipelines.io.source import SourceFile
 from ._table_common import (
     blank_to_null,
     check_required,
-    concat,
-    finish,
-    headed_tables,
+    headed_parts,
     header_key,
     money,
     resemblance,
     resolve,
     signature_score,
+    table_batches,
     yes_no,
 )
 from .base import Batch, Reader
@@ -84,15 +85,15 @@ class RefundsReader(Reader):
     def diagnose(self, src: SourceFile) -> tuple[float, list[str]]:
         return resemblance(src, REFUND_SIGNATURE, _REQUIRED_ALIASES, REQUIRED)
 
-    def read(self, src: SourceFile) -> list[Batch]:
-        frames = []
+    def read(self, src: SourceFile) -> list[Batch] | Iterator[Batch]:
+        parts = []
         signature = {header_key(h) for h in REFUND_SIGNATURE}
-        for sheet, frame, _ in headed_tables(src, REFUND_HEADERS, min_hits=3):
-            if len(signature & set(frame.columns)) < 3:
+        for sheet, columns, frames in headed_parts(src, REFUND_HEADERS, min_hits=3):
+            if len(signature & set(columns)) < 3:
                 continue  # e.g. an order sheet in the same workbook
-            check_required(self.description, frame.columns, _REQUIRED_ALIASES, REQUIRED, sheet)
+            check_required(self.description, columns, _REQUIRED_ALIASES, REQUIRED, sheet)
             exprs: dict[str, pl.Expr] = {}
-            for canon, col in resolve(frame.columns, REFUND_ALIASES).items():
+            for canon, col in resolve(columns, REFUND_ALIASES).items():
                 e = pl.col(col)
                 if canon in ("paid_amount", "refund_amount"):
                     exprs[canon] = money(e)
@@ -100,9 +101,8 @@ class RefundsReader(Reader):
                     exprs[canon] = yes_no(e)
                 else:
                     exprs[canon] = blank_to_null(e)
-            done = [blank_to_null(pl.col(c)) for c in COMPLETED_HEADERS if c in frame.columns]
+            done = [blank_to_null(pl.col(c)) for c in COMPLETED_HEADERS if c in columns]
             if done:
                 exprs["completed_at"] = pl.coalesce(done)
-            frames.append(finish(frame, exprs, sheet))
-        out = concat(frames)
-        return [Batch("refunds", out)] if out is not None else []
+            parts.append((frames, exprs, sheet))
+        return table_batches("refunds", parts, src.chunked)
