@@ -91,7 +91,7 @@ def topic_sample(docs: pl.DataFrame, max_docs: int, seed: int, order: str) -> pl
     (column ``topic_key`` if present), ties by ``order`` (the document's place in the month's
     order): a fixed sample, whatever the partitions. Row order is kept, ``topic_key`` dropped."""
     counts = docs.group_by("month").len()
-    if counts.height == 0 or counts["len"].max() <= max_docs:
+    if counts.height == 0 or counts["len"].cast(pl.Int64).max() <= max_docs:  # type: ignore[operator]
         return docs.drop("topic_key", strict=False)
     if "topic_key" not in docs.columns:
         docs = docs.with_columns(topic_key(seed))

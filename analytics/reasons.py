@@ -206,6 +206,8 @@ def tag_reasons(base: pl.DataFrame, model: ReasonModel, tokens: pl.DataFrame | N
                                 pl.lit(None, pl.Float64).alias("confidence"))
         return out.select(_OUT_COLS).sort("conversation_id")
     tag = base.filter(pl.col("is_after_sales") & pl.col("doc").is_not_null())
+    if tokens is None:
+        raise ValueError("tag_reasons: a fitted model needs the documents' tokens")
     p_lab, p_conf = _predict(model.fitted, tokens.with_columns(pl.col("doc").cast(pl.Int64)), tag["doc"].to_numpy())
     tagged = tag.select("conversation_id").with_columns(
         pl.Series("predicted_reason", p_lab.astype(str), dtype=pl.String),
