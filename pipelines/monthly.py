@@ -242,10 +242,10 @@ def _analytics_from_stats(job: MonthJob, build: MonthBuild, stats: pl.DataFrame,
 
 
 def scoring_inputs(build: MonthBuild):
-    """What scoring reads; of the big marts (evidence, conversations) only the columns it
-    uses (scoring.inputs), scanned from the build's parquet parts."""
+    """What scoring reads; of the big tables (evidence, conversations, orders) only the
+    columns it uses (scoring.inputs), scanned from the build's parquet parts."""
     from scoring import ScoringInputs
-    from scoring.inputs import CONVERSATION_COLUMNS, EVIDENCE_COLUMNS
+    from scoring.inputs import CONVERSATION_COLUMNS, EVIDENCE_COLUMNS, ORDER_COLUMNS
 
     _read = build.read
 
@@ -263,7 +263,7 @@ def scoring_inputs(build: MonthBuild):
         agent_month_metrics=_read("agent_month_metrics"),
         evidence=narrow("evidence", EVIDENCE_COLUMNS),
         refunds=_read("refunds"),
-        orders=_read("orders"),
+        orders=narrow("orders", ORDER_COLUMNS),
         complaints=_read("complaints"),
         reviews=_read("reviews"),
         attendance=_read("attendance"),

@@ -35,6 +35,9 @@ EVIDENCE_COLUMNS = _columns("evidence", ("evidence_id", "month", "agent_account"
 CONVERSATION_COLUMNS = _columns(
     "conversations", ("month", "agent_account", "buyer", "start_at", "end_at", "conversation_id", "is_after_sales")
 )
+# Staged orders: only the shop refund rate reads them (the month's paid orders, order_id by
+# paid_at); a big month's orders are read with these columns alone.
+ORDER_COLUMNS: dict[str, pl.DataType] = {c: t for c, t in STAGED["orders"].schema().items() if c in ("order_id", "paid_at")}
 # The warehouse quarantine table (bad input rows). ``raw`` holds the row's canonical values
 # as JSON (``agent_account`` for supervisor rows).
 QUARANTINE_COLUMNS: dict[str, pl.DataType] = QUARANTINE.schema()
@@ -95,6 +98,7 @@ _MARTS = {
     "evidence": EVIDENCE_COLUMNS,
     "conversations": CONVERSATION_COLUMNS,
     "quarantine": QUARANTINE_COLUMNS,
+    "orders": ORDER_COLUMNS,
 }
 
 
