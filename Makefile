@@ -20,8 +20,8 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/kefu demo
 
-lint: setup  # ruff (E, F, B) and mypy on the pure packages; settings in pyproject.toml
-	$(BIN)/ruff check analytics scoring contracts
+lint: setup  # ruff (E, F, B) on every package, mypy on the pure ones; settings in pyproject.toml
+	$(BIN)/ruff check analytics scoring contracts pipelines
 	$(BIN)/mypy analytics scoring contracts
 
 test: setup lint

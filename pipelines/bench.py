@@ -267,7 +267,7 @@ def baseline_ratios(rows: list[dict]) -> dict:
     sp = [by["pandas", k]["compute_s"] / by["kefu", k]["compute_s"] for k in rounds]
     lp = [by["kefu", k]["compute_s"] / by["polars", k]["compute_s"] for k in rounds]
     return {"pandas_over_kefu": statistics.median(sp), "kefu_over_polars": statistics.median(lp),
-            "per_round": list(zip(sp, lp))}
+            "per_round": list(zip(sp, lp, strict=False))}
 
 
 def sample_frames(messages: int, month: str = MONTH, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -54,22 +54,22 @@ def user_errors() -> Iterator[None]:
         yield
     except IngestError as e:
         console.print(f"[red]导入失败, 数据仓库和输出目录都未改动:[/] {esc(e)}")
-        raise typer.Exit(EXIT_INPUT)
+        raise typer.Exit(EXIT_INPUT) from None
     except (RulesError, ScoringInputError, SlaRulesError) as e:
         console.print(f"[red]规则或主管填报有误, 数据仓库和输出目录都未改动:[/] {esc(e)}")
-        raise typer.Exit(EXIT_INPUT)
+        raise typer.Exit(EXIT_INPUT) from None
     except UnicodeDecodeError as e:
         console.print(f"[red]文件不是 UTF-8 编码, 未做任何改动:[/] {esc(e)}")
-        raise typer.Exit(EXIT_INPUT)
+        raise typer.Exit(EXIT_INPUT) from None
     except WarehouseBusy as e:
         console.print(f"[red]{esc(e)}[/]")
-        raise typer.Exit(EXIT_BUSY)
+        raise typer.Exit(EXIT_BUSY) from None
     except (MonthNotLoaded, FileNotFoundError, DaskUnavailable) as e:
         console.print(f"[red]{esc(e)}[/]")
-        raise typer.Exit(EXIT_INPUT)
+        raise typer.Exit(EXIT_INPUT) from None
     except OSError as e:  # permissions, a full disk, a warehouse opened by another program
         console.print(f"[red]文件系统错误, 本次运行未发布:[/] {esc(e)}")
-        raise typer.Exit(EXIT_INPUT)
+        raise typer.Exit(EXIT_INPUT) from None
 
 app = typer.Typer(
     help="kefu-kpi: 淘宝/天猫售后客服 月度指标、KPI考核与工资 (Taobao after-sales KPI and payroll).",
@@ -154,7 +154,7 @@ def _allow(names: list[str] | None) -> set[str]:
     try:
         return normalise_allow(names)
     except ValueError as e:
-        raise typer.BadParameter(str(e), param_hint="--allow-missing")
+        raise typer.BadParameter(str(e), param_hint="--allow-missing") from None
 
 
 @app.command()

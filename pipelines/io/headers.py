@@ -64,7 +64,7 @@ def header_names(grid: pl.DataFrame, header_idx: int) -> dict[str, str]:
     """Raw grid column -> the header row's normalised name (``_colN`` if unnamed/repeated)."""
     header = grid.row(header_idx)
     names, seen = {}, set()
-    for c, v in zip(grid.columns, header):
+    for c, v in zip(grid.columns, header, strict=False):
         if c == "_row":
             continue
         n = norm_header(v)

@@ -209,7 +209,7 @@ def _read_sheet(sheet: str | None, grid: pl.DataFrame, notes: list[str], descrip
     day_cols: dict[str, tuple] = {}
     leave_cols: list[tuple[str, str]] = []  # (grid column, unit)
     total_leave: str | None = None
-    for j, (hd, grp) in enumerate(zip(headers, groups)):
+    for j, (hd, grp) in enumerate(zip(headers, groups, strict=False)):
         spec = parse_day_header(hd)
         if spec is not None:
             day_cols[cols[j]] = spec

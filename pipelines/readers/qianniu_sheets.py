@@ -51,7 +51,7 @@ class QianniuSheetsReader(Reader):
             return 0.0
         sheets = src.sheets()
         best = 0.0
-        for name, grid in sheets.items():
+        for grid in sheets.values():
             idx = find_header_row(grid, EXPECTED, min_hits=4)
             if idx is None:
                 continue

@@ -209,7 +209,7 @@ def resolve_agent(accounts: list[str], names: list[str | None], query: str) -> t
     q = query.strip()
     for rule in (lambda a, n: a == q, lambda a, n: a.split(":")[-1] == q or n == q,
                  lambda a, n: q in a or (n is not None and q in n)):
-        hits = sorted({a for a, n in zip(accounts, names) if a is not None and rule(a, n)})
+        hits = sorted({a for a, n in zip(accounts, names, strict=False) if a is not None and rule(a, n)})
         if len(hits) == 1:
             return hits[0], []
         if hits:

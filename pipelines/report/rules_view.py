@@ -49,7 +49,7 @@ def item_specs(bundle: MonthBundle) -> list[ItemSpec]:
     ki = bundle.kpi_items
     if ki is not None and ki.height and "item" in ki.columns:
         labels = ki["label"].to_list() if "label" in ki.columns else [None] * ki.height
-        for k, lab in zip(ki["item"].to_list(), labels):
+        for k, lab in zip(ki["item"].to_list(), labels, strict=False):
             seen.setdefault(str(k), str(lab or ITEM_LABELS.get(str(k), k)))
     if not seen:
         seen = dict(ITEM_LABELS)

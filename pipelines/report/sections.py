@@ -260,7 +260,7 @@ def _score_bins(total: Decimal | None, gate: Decimal | None) -> list[tuple[float
     step = top / 10
     edges = sorted({round(step * i, 2) for i in range(4, 11)} | ({round(float(gate), 2)} if gate is not None else set()))
     bins = [(0.0, edges[0], f"<{points(edges[0])}")]
-    for lo, hi in zip(edges, edges[1:]):
+    for lo, hi in zip(edges, edges[1:], strict=False):
         bins.append((lo, hi, f"{points(lo)}–{points(hi)}"))
     bins[-1] = (bins[-1][0], top + 1e-4, bins[-1][2])
     bins.append((top + 1e-4, 1e9, f">{points(top)}"))
@@ -843,6 +843,6 @@ def trend(b: MonthBundle) -> dict[str, Any]:
                                     aria="总分趋势"),
         "pay_svg": svg.bar_chart(months, [round(float(pay[mo])) for mo in months], y_label="工资总额(元，取整)",
                                  aria="工资总额趋势"),
-        "table": [{"label": _label(names, a), "cells": [points(v) for v in ys]} for a, (_l, ys) in zip(agents, series)],
+        "table": [{"label": _label(names, a), "cells": [points(v) for v in ys]} for a, (_l, ys) in zip(agents, series, strict=False)],
         "pay": [money(pay[mo]) for mo in months],
     }

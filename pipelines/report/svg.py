@@ -90,7 +90,7 @@ def bar_chart(
             f'stroke="#e2e8f0" stroke-width="1"/>'
             f'<text x="{left - 6}" y="{_num(y + 4)}" text-anchor="end" {_FONT}>{_e(_fmt(yv))}</text>'
         )
-    for i, (lab, v) in enumerate(zip(labels, values)):
+    for i, (lab, v) in enumerate(zip(labels, values, strict=False)):
         v = float(v)
         h = ph * v / vmax
         x = left + i * slot + (slot - bw) / 2
@@ -141,7 +141,7 @@ def hbar_chart(
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'role="img" aria-label="{_e(aria)}" xmlns="http://www.w3.org/2000/svg">'
     ]
-    for i, (lab, v) in enumerate(zip(labels, values)):
+    for i, (lab, v) in enumerate(zip(labels, values, strict=False)):
         v = float(v)
         y = 5 + i * (bar_h + 6)
         w = pw * v / vmax
@@ -339,7 +339,7 @@ def target_bars(
         f'role="img" aria-label="{_e(aria)}" xmlns="http://www.w3.org/2000/svg">'
     ]
     tx = label_w + pw * target / top_v
-    for i, (lab, v) in enumerate(zip(labels, values)):
+    for i, (lab, v) in enumerate(zip(labels, values, strict=False)):
         y = 18 + i * (bar_h + 6)
         short = lab if len(lab) <= 12 else lab[:11] + "…"
         out.append(f'<text x="{label_w - 8}" y="{_num(y + bar_h * 0.72)}" text-anchor="end" font-size="12" '

@@ -32,32 +32,32 @@ def generate_orders(
     rng: np.random.Generator, month_start: datetime, days: int, n_orders: int, chat_buyers: list[str]
 ) -> pl.DataFrame:
     """``n_orders`` orders created in the month; ~3% closed unpaid (no 付款时间)."""
-    O = n_orders
+    n_all = n_orders
     base = int((month_start - datetime(1970, 1, 1)).total_seconds())
-    stride = max(2, 10**15 // (O + 1))
-    ids = 3_012_000_000_000_000_000 + np.arange(O, dtype=np.int64) * stride + rng.integers(0, stride, O)
+    stride = max(2, 10**15 // (n_all + 1))
+    ids = 3_012_000_000_000_000_000 + np.arange(n_all, dtype=np.int64) * stride + rng.integers(0, stride, n_all)
     ids = rng.permutation(ids)
-    paid = base + rng.integers(3600, days * 86400 - 3600, O)
-    created = paid - rng.integers(5, 900, O)
-    unpaid = rng.random(O) < 0.03
-    prod = rng.integers(0, len(cat.PRODUCTS), O)
+    paid = base + rng.integers(3600, days * 86400 - 3600, n_all)
+    created = paid - rng.integers(5, 900, n_all)
+    unpaid = rng.random(n_all) < 0.03
+    prod = rng.integers(0, len(cat.PRODUCTS), n_all)
     price = np.array([p[1] for p in cat.PRODUCTS], np.int64)[prod]
-    qty = 1 + (rng.random(O) < 0.2) + (rng.random(O) < 0.05)
-    postage = np.where(rng.random(O) < 0.15, 1000, 0)
+    qty = 1 + (rng.random(n_all) < 0.2) + (rng.random(n_all) < 0.05)
+    postage = np.where(rng.random(n_all) < 0.15, 1000, 0)
     goods = price * qty
     total = goods + postage
-    discount = np.where(rng.random(O) < 0.3, rng.integers(100, 2000, O), 0)
+    discount = np.where(rng.random(n_all) < 0.3, rng.integers(100, 2000, n_all), 0)
     paid_c = np.maximum(total - discount, 100)
-    status_i = _weighted(rng, cat.ORDER_STATUSES, O)
+    status_i = _weighted(rng, cat.ORDER_STATUSES, n_all)
     statuses = np.array([s for s, _ in cat.ORDER_STATUSES], dtype=object)[status_i]
     statuses = np.where(unpaid, "交易关闭", statuses)
-    shipped = np.where(np.isin(status_i, [0, 1]) & ~unpaid, paid + rng.integers(3600, 2 * 86400, O), -1)
+    shipped = np.where(np.isin(status_i, [0, 1]) & ~unpaid, paid + rng.integers(3600, 2 * 86400, n_all), -1)
     # 30% of orders come from buyers who also chat; the rest from buyers who never write
-    n_fresh = max(O, 10)
+    n_fresh = max(n_all, 10)
     fresh = pl.Series(rng.permutation(n_fresh * 3)[:n_fresh] + 20_000_000).cast(pl.String)
     pool = pl.concat([pl.Series(chat_buyers, dtype=pl.String), "买家" + fresh])
-    pick = np.where(rng.random(O) < 0.3, rng.integers(0, max(1, len(chat_buyers)), O),
-                    len(chat_buyers) + rng.integers(0, n_fresh, O))
+    pick = np.where(rng.random(n_all) < 0.3, rng.integers(0, max(1, len(chat_buyers)), n_all),
+                    len(chat_buyers) + rng.integers(0, n_fresh, n_all))
     buyer = pool.gather(pick)
     titles = np.array([p[0] for p in cat.PRODUCTS], dtype=object)[prod]
     return pl.DataFrame(
@@ -74,7 +74,7 @@ def generate_orders(
             "paid_cents": np.where(unpaid, 0, paid_c),
             "title": titles.astype(str),
             "quantity": qty.astype(np.int64),
-            "layout": np.where(rng.random(O) < 0.6, "classic", "new"),
+            "layout": np.where(rng.random(n_all) < 0.6, "classic", "new"),
             "product": prod.astype(np.int64),
         }
     ).with_columns(

@@ -180,7 +180,7 @@ def write_qianniu(msgs: pl.DataFrame, out: Path, names: tuple[str, str], export_
     shared = buyers[half - 2 : half] if half >= 2 else []
     sets = (buyers[:half], shared + buyers[half:])
     files, dup = [], 0
-    for fi, (name, group) in enumerate(zip(names, sets)):
+    for fi, (name, group) in enumerate(zip(names, sets, strict=False)):
         wb = new_workbook(out / name, export_at)
         bold = wb.add_format({"bold": True})
         dt_fmt = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})

@@ -74,7 +74,7 @@ def write_workbook(path: Path, month: str, plan: AgentPlan, convs: pl.DataFrame,
 
     # complaints: from conversations where the buyer threatened, kinds in turn
     threats = convs.filter(pl.col("threat")).sort("conv").head(max(6, min(30, convs.filter(pl.col("threat")).height)))
-    refund_of = dict(zip(refunds["buyer"].to_list(), refunds["order_id"].to_list()))
+    refund_of = dict(zip(refunds["buyer"].to_list(), refunds["order_id"].to_list(), strict=False))
     ws = wb.add_worksheet("投诉维权")
     ws.write(0, 0, f"{month[:4]}年{int(month[5:])}月 投诉维权登记表")
     head = ["编号", "类型", "客服账号", "买家", "订单编号", "发生时间", "处理完成时间", "平台介入", "处理结果", "查实", "扣分", "备注"]
@@ -171,7 +171,7 @@ def write_attendance(path: Path, month: str, n_agents: int, rng: np.random.Gener
     ws.write_row(2, 0, ["姓名", "部门", "工号", "职位"] + totals + [str(d) for d in range(1, days + 1)], bold)
     work_days = [d for d in range(days) if weekday[d]]
     facts = {}
-    for p, (name, dept) in enumerate(zip(people, depts)):
+    for p, (name, dept) in enumerate(zip(people, depts, strict=False)):
         status = ["正常" if w else "休息" for w in weekday]
         plan = _ATT_PLAN.get(p % 8, []) if p < n_agents else []
         free = list(work_days)

@@ -135,7 +135,7 @@ def _table(df: pl.DataFrame, cols: list[str] | None = None, limit: int = TABLE_L
     cols = [c for c in (cols or df.columns) if c in df.columns]
     rows = [[{"v": _cell(c, v), "num": isinstance(v, (int, float)) and not isinstance(v, bool),
               "cls": ("ok" if v in ("达标", "一致") else "bad" if v in ("超时", "未达标", "帐物不符", "帐帐不符") else "")}
-             for c, v in zip(cols, r)] for r in df.head(limit).select(cols).iter_rows()]
+             for c, v in zip(cols, r, strict=False)] for r in df.head(limit).select(cols).iter_rows()]
     return {"headers": [SLA_COLUMNS.get(c) or (labels or {}).get(c, c) for c in cols], "rows": rows, "total": df.height,
             "more": max(0, df.height - limit)}
 
@@ -167,7 +167,7 @@ def _weekly(r: SlaResults) -> dict[str, Any] | None:
                              (pl.col("status") == "breached").sum().alias("breached"))
          .sort("wk"))
     labels = [f"{d.month}/{d.day}起" for d in w["wk"].to_list()]
-    rates = [100 * m / n for m, n in zip(w["met"].to_list(), w["n"].to_list())]
+    rates = [100 * m / n for m, n in zip(w["met"].to_list(), w["n"].to_list(), strict=False)]
     target = float(r.rules.targets.timeliness_min) * 100
     return {
         "rate_svg": svg.line_chart(labels, [("服务及时率 %", rates)], hline=target, hline_label=f"目标 {target:g}%",
@@ -175,7 +175,7 @@ def _weekly(r: SlaResults) -> dict[str, Any] | None:
         "breach_svg": svg.bar_chart(labels, w["breached"].to_list(), y_label="超时次数", aria="每周超时次数",
                                     colors=["#c8504b"] * w.height),
         "rows": [{"week": lab, "n": n, "breached": b, "rate": f"{x:.1f}%"}
-                 for lab, n, b, x in zip(labels, w["n"].to_list(), w["breached"].to_list(), rates)],
+                 for lab, n, b, x in zip(labels, w["n"].to_list(), w["breached"].to_list(), rates, strict=False)],
     }
 
 

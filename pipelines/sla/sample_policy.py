@@ -65,7 +65,9 @@ def _ticket_fields(t: dict, rng: random.Random) -> None:
 
 
 def _edge_tickets(by_id: dict[str, dict], start: datetime, base: dict) -> list[dict]:
-    H = lambda x: timedelta(hours=x)
+    def H(x):
+        return timedelta(hours=x)
+
     for tid in ("B-SIGN", "B-NOCOMP"):
         w = _t(by_id[tid]["written_contact_at"])
         by_id[tid].update(contact_archived_at=_ts(w + H(24)), feedback_at=_ts(w + H(24) + timedelta(seconds=tid == "B-NOCOMP")))
