@@ -19,8 +19,9 @@ baselines, from ../shared/bench) and kefu's sessions + response metrics
 messages of the run, exported once to parquet), and returns their timings.
 
 Memory: tracemalloc cannot see polars/Arrow allocations and ru_maxrss never goes down, so a
-background thread samples the resident set size (/proc/self/statm) every 5 ms; ``peak_mb``
-is the highest RSS seen during the stage (whole process).
+background thread samples the resident set size (/proc/self/statm) every 5 ms, plus that of
+the live child processes (partition workers, ``KEFU_WORKERS``) every 50 ms; ``peak_mb`` is
+the highest sum seen during the stage. CPU seconds include the children that ended.
 """
 
 from __future__ import annotations
@@ -49,9 +50,24 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * _PAGE / 2**20
 
 
+def _children_rss_mb() -> float:
+    """RSS of this process's live children (the partitions' worker processes, KEFU_WORKERS)."""
+    import psutil
+
+    total = 0.0
+    for child in psutil.Process().children(recursive=True):
+        try:
+            total += child.memory_info().rss / 2**20
+        except psutil.Error:  # ended between the listing and the read
+            pass
+    return total
+
+
 def _cpu_s() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    """CPU seconds of this process and of its children that ended (worker processes are
+    joined before the step that started them returns, so a stage counts its workers)."""
+    r, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
 
 
 class StageMeter:
@@ -65,8 +81,12 @@ class StageMeter:
         self._th = threading.Thread(target=self._sample, daemon=True)
 
     def _sample(self):
+        n, children = 0, 0.0
         while not self._stop.is_set():
-            self._peak = max(self._peak, _rss_mb())
+            if n % 10 == 0:  # listing children is dearer: every 50 ms
+                children = _children_rss_mb()
+            self._peak = max(self._peak, _rss_mb() + children)
+            n += 1
             self._stop.wait(0.005)
 
     def __enter__(self):

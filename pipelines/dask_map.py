@@ -2,7 +2,8 @@
 
 ``partition_map(address)`` yields a ``map(fn, items) -> list`` that the analytics step hands
 to the partition runner (:mod:`pipelines.chat_parts`). Without an address it is a plain loop
-in this process (the default), or ``KEFU_WORKERS`` spawned processes of this machine. With
+in this process, or in local spawned processes (``KEFU_WORKERS``; by default 2 for months of
+16 partitions or more, i.e. from 2M messages, on a machine with 2 cores or more). With
 ``--dask-address tcp://host:8786`` each partition is one Dask task on that cluster; the results come back in the items' order, so the merged marts are the same as the
 single-process run's (tests/pipelines/test_dask_partitions.py checks it on a LocalCluster).
 
@@ -63,20 +64,31 @@ def quiet_dask() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def local_workers() -> int:
-    """Processes computing partitions on this machine without a cluster (``KEFU_WORKERS``,
-    default 1: the partitions one after the other in this process)."""
-    try:
-        return max(1, int(os.environ.get("KEFU_WORKERS", "1")))
-    except ValueError:
-        return 1
+# From this many partitions (2M messages) two local processes pay for their start-up
+# (imports, text resources: ~5 CPU s): 10M took 178 s instead of 210 s; at 1M (8 partitions)
+# one process was faster (docs/benchmarks.md).
+POOL_FROM_PARTITIONS = 16
+
+
+def local_workers(partitions: int = 1) -> int:
+    """Processes computing ``partitions`` partitions on this machine without a cluster:
+    ``KEFU_WORKERS`` if set, else 2 from :data:`POOL_FROM_PARTITIONS` partitions on a machine
+    with 2 or more cores, else 1 (the partitions one after the other in this process)."""
+    env = os.environ.get("KEFU_WORKERS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            return 1
+    return 2 if partitions >= POOL_FROM_PARTITIONS and (os.cpu_count() or 1) >= 2 else 1
 
 
 @contextmanager
-def partition_map(address: str | None = None, workers: int | None = None) -> Iterator[Map]:
-    """A map over partitions: on the Dask cluster at ``address``; else in ``workers`` local
-    processes (spawned: polars' threads and fork do not mix); else a loop in this process."""
-    workers = local_workers() if workers is None else workers
+def partition_map(address: str | None = None, workers: int | None = None, partitions: int = 1) -> Iterator[Map]:
+    """A map over ``partitions`` partitions: on the Dask cluster at ``address``; else in
+    ``workers`` local processes (default :func:`local_workers`; spawned: polars' threads and
+    fork do not mix); else a loop in this process."""
+    workers = local_workers(partitions) if workers is None else workers
     if not address and workers <= 1:
         yield local_map
         return

@@ -208,7 +208,7 @@ def _analytics_in_parts(job: MonthJob, build: MonthBuild, settings, k: int, star
     from pipelines.chat_parts import chat_marts_in_parts, text_resources
     from pipelines.dask_map import partition_map
 
-    with partition_map(job.dask_address) as map_:
+    with partition_map(job.dask_address, partitions=k) as map_:
         out = chat_marts_in_parts(build, k, build.read("refunds"), build.read("roster"), settings, DATA_DIR, map_)
     small = dict(out.small_marts)
     small["lexicon_versions"] = lexicon_versions(text_resources(settings, str(DATA_DIR)).lexicons)

@@ -86,3 +86,18 @@ def test_unreachable_dask_address_is_a_user_error(tmp_path):
                                    "--dask-address", "tcp://127.0.0.1:9"], env={"KEFU_DASK_TIMEOUT": "2"})
     assert res.exit_code == 3, res.output
     assert "Dask" in res.output and "Traceback" not in res.output
+
+
+def test_local_workers_default_and_override(monkeypatch):
+    from pipelines import dask_map
+
+    monkeypatch.delenv("KEFU_WORKERS", raising=False)
+    monkeypatch.setattr(dask_map.os, "cpu_count", lambda: 2)
+    assert dask_map.local_workers(8) == 1  # 1M messages: one process was faster
+    assert dask_map.local_workers(dask_map.POOL_FROM_PARTITIONS) == 2
+    monkeypatch.setattr(dask_map.os, "cpu_count", lambda: 1)
+    assert dask_map.local_workers(80) == 1  # one core: no pool
+    monkeypatch.setenv("KEFU_WORKERS", "3")
+    assert dask_map.local_workers(1) == 3
+    monkeypatch.setenv("KEFU_WORKERS", "many")
+    assert dask_map.local_workers(80) == 1
