@@ -50,6 +50,21 @@ def check_cluster(address: str) -> int:
         return len(client.scheduler_info().get("workers", {}))
 
 
+def die_with_parent(parent_pid: int, every_s: float = 0.5) -> None:
+    """In a worker process: exit as soon as the run that started it is gone. A killed run
+    (SIGKILL, OOM) cannot stop its pool, and idle workers would wait on the task queue
+    forever, since each holds the queue's other end."""
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(every_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
 def local_map(fn: Callable[[Any], Any], items: Sequence[Any]) -> list:
     """Run ``fn`` on every item here, in order, one at a time (bounded memory)."""
     return [fn(item) for item in items]
@@ -96,7 +111,8 @@ def partition_map(address: str | None = None, workers: int | None = None, partit
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             yield lambda fn, items: list(pool.map(fn, items))
         return
     quiet_dask()

@@ -101,3 +101,55 @@ def test_local_workers_default_and_override(monkeypatch):
     assert dask_map.local_workers(1) == 3
     monkeypatch.setenv("KEFU_WORKERS", "many")
     assert dask_map.local_workers(80) == 1
+
+
+def test_local_workers_exit_when_the_run_is_killed(tmp_path):
+    """A run killed while its partition workers are alive (SIGKILL, the OOM killer) leaves
+    no worker behind: each watches its parent and exits when it is gone."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pids = tmp_path / "pids"
+    script = f"""
+import multiprocessing, os, time
+from pipelines.dask_map import partition_map
+if __name__ == "__main__":
+    with partition_map(workers=2) as map_:
+        map_(abs, [1, -2, 3, -4])
+        open({str(pids)!r}, "w").write(" ".join(str(p.pid) for p in multiprocessing.active_children() if "Process" in type(p).__name__))
+        time.sleep(120)
+"""
+    run = subprocess.Popen([sys.executable, "-c", script], cwd=Path(__file__).resolve().parents[2])
+    try:
+        for _ in range(600):
+            if pids.exists() and pids.read_text().strip():
+                break
+            time.sleep(0.1)
+        workers = [int(p) for p in pids.read_text().split()]
+        assert workers
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+        deadline = time.monotonic() + 10
+        alive = workers
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.2)
+            alive = [p for p in workers if _alive(p)]
+        assert not alive, f"workers left behind: {alive}"
+    finally:
+        run.kill()
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie already exited; it only waits for init to reap it
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
