@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
-from pipelines.staging.dedupe_parts import FileParts, FrameParts, dedupe_parts, key_hashes
+from pipelines.staging.dedupe_parts import FileParts, FrameParts, dedupe_parts, key_hashes, repeated
 from pipelines.staging.stage import dedupe
 
 T0 = datetime(2026, 10, 1, 9)
@@ -120,3 +120,10 @@ def test_parts_without_repeats_are_left_alone(tmp_path):
     assert dedupe_parts("refunds", FileParts([path]), [key_hashes("refunds", a)]) == {}
     assert path.stat().st_mtime_ns == before
     assert dedupe_parts("refunds", FileParts([]), []) == {}
+
+
+@given(st.lists(st.sampled_from([0, 1, 7, 2**63 - 1, 2**63, 2**63 + 5, 2**64 - 1]), max_size=30))
+def test_repeated_finds_the_positions_is_duplicated_finds(values):
+    """The sort-based candidate search, also for hashes above 2**63 (no signed overflow)."""
+    s = pl.Series("h", values, dtype=pl.UInt64)
+    assert repeated(s).to_list() == s.is_duplicated().arg_true().to_list()
