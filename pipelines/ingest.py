@@ -15,6 +15,7 @@ memory of an ingest is bounded by its largest file, not by the month.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ import polars as pl
 import yaml
 
 from pipelines import readers, warehouse
+from pipelines.io.ahead import read_ahead
 from pipelines.io.source import SourceFile, UnreadableFile
 from pipelines.io.encoding import UndecodableFile
 from contracts.staged import TABLES
@@ -41,6 +43,9 @@ STREAMED_KINDS = frozenset({"messages", "orders", "refunds"})
 # Rows of one batch staged at once, and the most rows of a streamed kind in one part: the
 # staging intermediates (several times the source text) are bounded by this, not by the file.
 SLICE_ROWS = 250_000
+# Reader batches (chunks of a big file) parsed ahead of the staging, in a background thread
+# (0: read in the staging thread).
+READ_AHEAD = 2
 NICK_KINDS = ("messages", "refunds", "complaints", "reviews")  # staged buyer nicks the console masks
 
 
@@ -135,13 +140,34 @@ def iter_inbox(
     slicing changes no value, order or count). Only files whose reader produces ``kinds``
     (default: the KPI tables) are read; files of the other domain (SLA workbooks in a KPI
     inbox and vice versa) are listed with status ``other_domain``. Raises IngestError on a
-    file that cannot be read at all."""
+    file that cannot be read at all.
+
+    Reading (sniffing, hashing, parsing: :func:`_read_inbox`) runs up to :data:`READ_AHEAD`
+    batches ahead in a background thread while this one stages (see
+    :mod:`pipelines.io.ahead`); the order of files, batches and errors is unchanged."""
     kinds = kinds or KPI_KINDS
     try:
         load_privacy()  # stage_batch masks with it: a bad privacy: block fails here, clearly
     except PrivacySettingsError as e:
         raise IngestError(str(e)) from e
     pins = load_manifest(inbox)
+    with closing(read_ahead(_read_inbox(inbox, pins, kinds), READ_AHEAD)) as batches:
+        for fr, b in batches:
+            if b is None:  # the file is done (or not read: unrecognised, other domain)
+                yield fr, None, None, None
+                continue
+            for start in range(0, max(b.frame.height, 1), SLICE_ROWS):
+                loaded, quarantine, counts = stage_batch(b.kind, b.frame.slice(start, SLICE_ROWS), month, fr.file_name)
+                fr.counts.setdefault(b.kind, Counts()).add(counts)
+                yield fr, b.kind, loaded, quarantine
+                del loaded, quarantine
+            fr.notes.extend(b.notes)
+            del b
+
+
+def _read_inbox(inbox: Path, pins: dict[str, str], kinds: frozenset[str]) -> Iterator[tuple[FileResult, readers.Batch | None]]:
+    """The reader side of :func:`iter_inbox`: each file recognised and read, as (its result,
+    batch) per batch then (its result, None); raises IngestError for an unreadable file."""
     for path in inbox_files(inbox):
         rel = str(path.relative_to(inbox))
         src = SourceFile(path)
@@ -168,11 +194,11 @@ def iter_inbox(
                         raise readers.MissingColumns(broken[0].description, broken[1])
             encoding = src.encoding if fmt in ("text", "json") else None
             if reader is None:
-                yield FileResult(rel, src.sha256, None, encoding, status="unrecognised", notes=[f"无法识别的文件 (格式: {fmt})"]), None, None, None
+                yield FileResult(rel, src.sha256, None, encoding, status="unrecognised", notes=[f"无法识别的文件 (格式: {fmt})"]), None
                 continue
             if not set(reader.kinds) & kinds:
                 other = "SLA(kefu sla)" if set(reader.kinds) & SLA_KINDS else "KPI(kefu ingest)"
-                yield FileResult(rel, src.sha256, reader.layout, encoding, status="other_domain", notes=[f"属于{other}, 本次不导入"]), None, None, None
+                yield FileResult(rel, src.sha256, reader.layout, encoding, status="other_domain", notes=[f"属于{other}, 本次不导入"]), None
                 continue
             batches = reader.read(src)
         except IngestError:
@@ -182,15 +208,10 @@ def iter_inbox(
         fr = FileResult(rel, src.sha256, reader.layout, encoding)
         del src  # its cached bytes and decoded text (several times the file) before staging
         for b in _each_batch(rel, batches):
-            for start in range(0, max(b.frame.height, 1), SLICE_ROWS):
-                loaded, quarantine, counts = stage_batch(b.kind, b.frame.slice(start, SLICE_ROWS), month, rel)
-                fr.counts.setdefault(b.kind, Counts()).add(counts)
-                yield fr, b.kind, loaded, quarantine
-                del loaded, quarantine
-            fr.notes.extend(b.notes)
+            yield fr, b
             del b
         del batches
-        yield fr, None, None, None
+        yield fr, None
 
 
 def _read_error(rel: str, e: Exception) -> IngestError:
@@ -283,22 +304,24 @@ def stage_files(month: str, inbox: str | Path, kinds: frozenset[str] | None = No
         else:
             parts[kind].paths.append(build.write_part(kind, frame))
 
-    for fr, kind, loaded, quarantine in iter_inbox(month, Path(inbox), kinds):
-        if kind is None:  # the file is done
-            results.append(fr)
-            for k in streamed:
-                if buffered[k]:
-                    flush(k)
-            continue
-        if quarantine.height:
-            quarantines.append(quarantine)
-        if kind not in parts:
-            small.setdefault(kind, []).append(loaded)
-        elif loaded.height:
-            buffered[kind].append(loaded)
-            if sum(f.height for f in buffered[kind]) >= SLICE_ROWS:
-                flush(kind)
-        del loaded, quarantine
+    # closed on any error here too: the read-ahead thread stops before this returns
+    with closing(iter_inbox(month, Path(inbox), kinds)) as staged_slices:
+        for fr, kind, loaded, quarantine in staged_slices:
+            if kind is None:  # the file is done
+                results.append(fr)
+                for k in streamed:
+                    if buffered[k]:
+                        flush(k)
+                continue
+            if quarantine.height:
+                quarantines.append(quarantine)
+            if kind not in parts:
+                small.setdefault(kind, []).append(loaded)
+            elif loaded.height:
+                buffered[kind].append(loaded)
+                if sum(f.height for f in buffered[kind]) >= SLICE_ROWS:
+                    flush(kind)
+            del loaded, quarantine
     conflicts = [c for kind in MUST_AGREE if kind in kinds for c in conflicting_duplicates(kind, small.get(kind, []))]
     if conflicts:
         raise IngestError("同一客服账号有多行且内容不一致(请只保留一行):\n" + "\n".join(f"  - {c}" for c in conflicts))

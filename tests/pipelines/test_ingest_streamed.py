@@ -121,3 +121,37 @@ def test_a_reader_yielding_chunks_is_read_lazily_with_the_same_result(inbox, mon
     monkeypatch.setattr(ChatFlatReader, "read", broken)
     with pytest.raises(IngestError, match=r"\.csv: 读取失败 \(ValueError: 第 101 行无法解析\)"):
         stage_inbox(MONTH, inbox)
+
+
+def test_a_failure_while_staging_leaves_no_reading_thread_behind(inbox, tmp_path, monkeypatch):
+    """Files are read ahead in a background thread: when staging fails, that thread is
+    stopped (and its reader closed) before the error reaches the caller."""
+    import threading
+
+    import pipelines.ingest as ingest_mod
+
+    real = ingest_mod.stage_batch
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("磁盘已满")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest_mod, "stage_batch", failing)
+    build = MonthBuild(MONTH, tmp_path / "w.duckdb", tmp_path / "out")
+    with pytest.raises(RuntimeError, match="磁盘已满"):
+        stage_into(build, inbox)
+    assert not [t for t in threading.enumerate() if t.name == "kefu-read-ahead"]
+
+
+def test_reading_ahead_or_not_stages_the_same(inbox, monkeypatch):
+    monkeypatch.setattr("pipelines.ingest.READ_AHEAD", 0)
+    results0, tables0, q0 = stage_inbox(MONTH, inbox)
+    monkeypatch.setattr("pipelines.ingest.READ_AHEAD", 1)
+    results1, tables1, q1 = stage_inbox(MONTH, inbox)
+    assert [f.rows() for f in results0] == [f.rows() for f in results1]
+    for kind in tables0:
+        assert_frame_equal(tables0[kind], tables1[kind])
+    assert_frame_equal(q0, q1)

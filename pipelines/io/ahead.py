@@ -1,0 +1,71 @@
+"""Run a generator ahead of its consumer in a background thread (a two-stage pipeline).
+
+Ingest reads and parses the inbox (CSV parsing, reader expressions: polars releases the GIL
+while it computes) while the consumer stages, hashes and writes what was read before, so the
+two halves use both cores. At most ``depth`` items wait between them, so the memory of an
+ingest stays bounded by a few chunks, not by the file.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_POLL_S = 0.1  # how often a blocked producer checks whether the consumer gave up
+
+
+def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
+    """The items of ``items`` in order, produced by a background thread up to ``depth`` items
+    ahead of the caller (``depth`` 0: in the caller's thread, no thread at all).
+
+    An exception raised by ``items`` is raised here, at its place in the sequence (after
+    every item produced before it). If the caller stops early (an exception of its own, or
+    ``close()``), the producer stops at its next item and its generator is closed in its own
+    thread before this one returns: no thread outlives the iteration."""
+    if depth <= 0:
+        yield from items
+        return
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(msg) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(msg, timeout=_POLL_S)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        it = iter(items)
+        try:
+            for item in it:
+                if not put((True, item)):
+                    return
+            put((False, None))
+        except BaseException as e:  # handed to the consumer, raised there
+            put((False, e))
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="kefu-read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            ok, value = q.get()
+            if ok:
+                yield value
+                continue
+            if value is not None:
+                raise value
+            return
+    finally:
+        stop.set()
+        worker.join()

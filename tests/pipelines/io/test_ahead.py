@@ -1,0 +1,65 @@
+"""Read-ahead (pipelines.io.ahead): same items, same order, errors at their place, and no
+thread left running when the consumer stops early."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from pipelines.io.ahead import read_ahead
+
+
+def _alive() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "kefu-read-ahead"]
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2, 5])
+def test_items_in_order(depth):
+    assert list(read_ahead((i * i for i in range(50)), depth)) == [i * i for i in range(50)]
+    assert not _alive()
+
+
+@pytest.mark.parametrize("depth", [0, 2])
+def test_an_error_is_raised_after_the_items_before_it(depth):
+    def items():
+        yield 1
+        yield 2
+        raise ValueError("第 3 个坏了")
+
+    got = []
+    with pytest.raises(ValueError, match="第 3 个坏了"):
+        for x in read_ahead(items(), depth):
+            got.append(x)
+    assert got == [1, 2]
+    assert not _alive()
+
+
+def test_a_consumer_that_stops_early_stops_and_closes_the_producer():
+    closed = threading.Event()
+    produced = []
+
+    def items():
+        try:
+            for i in range(1000):
+                produced.append(i)
+                yield i
+        finally:
+            closed.set()
+
+    gen = read_ahead(items(), 2)
+    assert next(gen) == 0
+    gen.close()
+    assert closed.is_set() and not _alive()
+    assert len(produced) <= 5  # bounded: a few items ahead, never the whole sequence
+
+
+def test_the_producer_runs_in_another_thread():
+    seen = []
+
+    def items():
+        seen.append(threading.current_thread().name)
+        yield 1
+
+    assert list(read_ahead(items(), 2)) == [1]
+    assert seen == ["kefu-read-ahead"]
