@@ -15,6 +15,7 @@ memory of an ingest is bounded by its largest file, not by the month.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -167,51 +168,68 @@ def iter_inbox(
 
 def _read_inbox(inbox: Path, pins: dict[str, str], kinds: frozenset[str]) -> Iterator[tuple[FileResult, readers.Batch | None]]:
     """The reader side of :func:`iter_inbox`: each file recognised and read, as (its result,
-    batch) per batch then (its result, None); raises IngestError for an unreadable file."""
-    for path in inbox_files(inbox):
-        rel = str(path.relative_to(inbox))
-        src = SourceFile(path)
-        try:
-            fmt = src.format
-            if fmt == "binary":
-                raise UnreadableFile("不是可识别的导出文件(二进制内容)")
-            pinned = pins.get(rel) or pins.get(path.name)
-            if pinned:
-                reader = readers.get(pinned)
-                if reader.sniff(src) < 0.5:
-                    _, missing = reader.diagnose(src)
-                    if missing:
-                        raise readers.MissingColumns(reader.description, missing)
-                    raise UnreadableFile(f"清单指定为 {pinned}, 但文件内容不是这种格式")
-            else:
-                reader, _ = readers.detect(src)
-                if reader is None and fmt in ("xlsx", "xls"):
-                    src.sheets()  # a corrupt workbook raises here: fatal, not 'unrecognised'
-                if reader is None:
-                    # most of a known layout but a required header renamed/deleted: broken, not unknown
-                    broken = readers.resembling(src)
-                    if broken is not None:
-                        raise readers.MissingColumns(broken[0].description, broken[1])
-            encoding = src.encoding if fmt in ("text", "json") else None
+    batch) per batch then (its result, None); raises IngestError for an unreadable file.
+    The next big file is hashed and checked (:meth:`SourceFile.scan_ahead`) while this one
+    is read."""
+    paths = inbox_files(inbox)
+    scans = ThreadPoolExecutor(1, thread_name_prefix="kefu-scan-ahead")
+    try:
+        upcoming = SourceFile(paths[0]) if paths else None
+        for i, path in enumerate(paths):
+            src, upcoming = upcoming, SourceFile(paths[i + 1]) if i + 1 < len(paths) else None
+            if upcoming is not None:
+                upcoming.scan_ahead(scans)
+            read = _read_file(src, str(path.relative_to(inbox)), pins, kinds)
+            del src  # held by the file's reading alone (freed as soon as its batches are read)
+            yield from read
+    finally:
+        scans.shutdown(wait=True, cancel_futures=True)
+
+
+def _read_file(src: SourceFile, rel: str, pins: dict[str, str], kinds: frozenset[str]) -> Iterator[tuple[FileResult, readers.Batch | None]]:
+    """One file of :func:`_read_inbox`."""
+    path = src.path
+    try:
+        fmt = src.format
+        if fmt == "binary":
+            raise UnreadableFile("不是可识别的导出文件(二进制内容)")
+        pinned = pins.get(rel) or pins.get(path.name)
+        if pinned:
+            reader = readers.get(pinned)
+            if reader.sniff(src) < 0.5:
+                _, missing = reader.diagnose(src)
+                if missing:
+                    raise readers.MissingColumns(reader.description, missing)
+                raise UnreadableFile(f"清单指定为 {pinned}, 但文件内容不是这种格式")
+        else:
+            reader, _ = readers.detect(src)
+            if reader is None and fmt in ("xlsx", "xls"):
+                src.sheets()  # a corrupt workbook raises here: fatal, not 'unrecognised'
             if reader is None:
-                yield FileResult(rel, src.sha256, None, encoding, status="unrecognised", notes=[f"无法识别的文件 (格式: {fmt})"]), None
-                continue
-            if not set(reader.kinds) & kinds:
-                other = "SLA(kefu sla)" if set(reader.kinds) & SLA_KINDS else "KPI(kefu ingest)"
-                yield FileResult(rel, src.sha256, reader.layout, encoding, status="other_domain", notes=[f"属于{other}, 本次不导入"]), None
-                continue
-            batches = reader.read(src)
-        except IngestError:
-            raise
-        except Exception as e:
-            raise _read_error(rel, e) from e
-        fr = FileResult(rel, src.sha256, reader.layout, encoding)
-        del src  # its cached bytes and decoded text (several times the file) before staging
-        for b in _each_batch(rel, batches):
-            yield fr, b
-            del b
-        del batches
-        yield fr, None
+                # most of a known layout but a required header renamed/deleted: broken, not unknown
+                broken = readers.resembling(src)
+                if broken is not None:
+                    raise readers.MissingColumns(broken[0].description, broken[1])
+        encoding = src.encoding if fmt in ("text", "json") else None
+        if reader is None:
+            yield FileResult(rel, src.sha256, None, encoding, status="unrecognised", notes=[f"无法识别的文件 (格式: {fmt})"]), None
+            return
+        if not set(reader.kinds) & kinds:
+            other = "SLA(kefu sla)" if set(reader.kinds) & SLA_KINDS else "KPI(kefu ingest)"
+            yield FileResult(rel, src.sha256, reader.layout, encoding, status="other_domain", notes=[f"属于{other}, 本次不导入"]), None
+            return
+        batches = reader.read(src)
+    except IngestError:
+        raise
+    except Exception as e:
+        raise _read_error(rel, e) from e
+    fr = FileResult(rel, src.sha256, reader.layout, encoding)
+    del src  # its cached bytes and decoded text (several times the file) before staging
+    for b in _each_batch(rel, batches):
+        yield fr, b
+        del b
+    del batches
+    yield fr, None
 
 
 def _read_error(rel: str, e: Exception) -> IngestError:

@@ -20,6 +20,7 @@ import tempfile
 import weakref
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -134,7 +135,24 @@ class SourceFile:
     @cached_property
     def scan(self) -> "_Scan":
         """One streaming pass over a streamed file: sha256, the whole-file decode check and,
-        for a non-UTF-8 file, its UTF-8 transcoding in a temporary file."""
+        for a non-UTF-8 file, its UTF-8 transcoding in a temporary file (started early by
+        :meth:`scan_ahead`, this waits for that pass)."""
+        ahead = self.__dict__.pop("_scan_ahead", None)
+        if ahead is not None:
+            return ahead.result()
+        return self._scan()
+
+    def scan_ahead(self, executor: Executor) -> None:
+        """Start :attr:`scan` of a streamed file in ``executor`` (another thread: hashing and
+        the decode check release the GIL) while the caller reads the files before this one."""
+        try:
+            if "scan" in self.__dict__ or "_scan_ahead" in self.__dict__ or not self.streamed:
+                return
+        except OSError:
+            return  # reading the file itself says what is wrong, naming it
+        self.__dict__["_scan_ahead"] = executor.submit(self._scan)
+
+    def _scan(self) -> "_Scan":
         try:
             enc = self.encoding
         except UndecodableFile as e:

@@ -233,6 +233,31 @@ def test_a_streamed_file_whose_body_does_not_decode_is_binary(tmp_path, encoding
     assert SourceFile(p).encoding == s.encoding == ("gb18030" if encoding == "gbk" else encoding)
 
 
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_a_file_scanned_ahead_in_another_thread_reads_the_same(tmp_path, encoding, monkeypatch):
+    """:meth:`SourceFile.scan_ahead` (the next file's hash and decode check, while ingest
+    reads the one before): same hash, format, text and chunks; a body that does not decode
+    is still binary; a GBK copy is still deleted with its source."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(chunks, "BIG_FILE_BYTES", 0)
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_bytes(_flat_text().encode(encoding))
+    bad.write_bytes(_flat_text(30_000).encode(encoding) + b"\xff\xff" + "尾".encode(encoding))
+    with ThreadPoolExecutor(1) as pool:
+        s, b = SourceFile(good), SourceFile(bad)
+        s.scan_ahead(pool)
+        b.scan_ahead(pool)
+        inline = SourceFile(good)
+        assert (s.sha256, s.format, s.encoding, s.head_text(500)) == (inline.sha256, inline.format, inline.encoding, inline.head_text(500))
+        assert [c.data for c in s.record_chunks()] == [c.data for c in inline.record_chunks()]
+        assert b.format == "binary" and b.sha256 == hashlib.sha256(bad.read_bytes()).hexdigest()
+        copy = s.utf8_source()[0]
+    del s, inline
+    gc.collect()
+    assert copy == good or not copy.exists()
+
+
 def test_chunks_end_at_record_ends(tmp_path, monkeypatch):
     monkeypatch.setattr(chunks, "_BLOCK", 3)  # reads that cut records and characters
     monkeypatch.setattr(chunks, "_HEAD", 5)
