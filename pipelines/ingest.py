@@ -303,7 +303,11 @@ def stage_files(month: str, inbox: str | Path, kinds: frozenset[str] | None = No
     streamed = sorted(STREAMED_KINDS & kinds)
     results: list[FileResult] = []
     small: dict[str, list[pl.DataFrame]] = {}
-    parts: dict[str, FrameParts | FileParts] = {k: FrameParts() if build is None else FileParts() for k in streamed}
+    if build is not None:
+        from pipelines.publish import BUILD_COMPRESSION
+    parts: dict[str, FrameParts | FileParts] = {
+        k: FrameParts() if build is None else FileParts(compression=BUILD_COMPRESSION) for k in streamed
+    }
     hashes: dict[str, list[pl.Series]] = {k: [] for k in streamed}
     kept = dict.fromkeys(streamed, 0)
     quarantines: list[pl.DataFrame] = []

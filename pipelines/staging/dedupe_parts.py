@@ -73,6 +73,7 @@ class FrameParts:
 @dataclass
 class FileParts:
     paths: list[Path] = field(default_factory=list)
+    compression: str = "lz4"  # of a part rewritten by :meth:`keep` (the build writes lz4)
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -83,7 +84,7 @@ class FileParts:
     def keep(self, i: int, mask: pl.Series) -> None:
         path = self.paths[i]
         tmp = path.with_name(path.name + ".tmp")
-        pl.read_parquet(path).filter(mask).write_parquet(tmp)
+        pl.read_parquet(path).filter(mask).write_parquet(tmp, compression=self.compression)
         os.replace(tmp, path)
 
 
