@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import polars as pl
 
@@ -218,33 +221,97 @@ def _read_csv_chunks(src: SourceFile) -> Iterator[Batch]:
     return _flat_chunks(src, *found)
 
 
+# Chunks of a big flat CSV turned into messages at once, in threads (polars releases the GIL
+# while it computes); 1: one chunk after the other in the reading thread.
+PARALLEL_CHUNKS = 2
+
+
+@dataclass
+class _ChunkMessages:
+    """One chunk parsed and turned into messages on its own (:func:`_chunk_messages`)."""
+
+    columns: list[str]
+    rows: int  # records read, blank ones included
+    blank: int
+    body: pl.DataFrame  # the named non-blank rows (``source_row`` from 0 in the chunk)
+    out: pl.DataFrame  # their messages (``source_row`` from 0, ``seq`` from 0)
+    shops: cc.FileShops  # the shop names it knew (given + its own) and its open senders
+
+
+def _chunk_messages(data: bytes, delim: str, idx: int, columns: list[str] | None, mapping: dict[int, str],
+                    seen: frozenset[str], complete: bool) -> _ChunkMessages:
+    """A chunk's messages with the file's shop names known so far (``seen``): exactly those
+    of the chunks read in order whenever its ``shops.open`` is empty (every sender whose role
+    depends on a shop name is a shop name it knew, so more names change no role)."""
+    df = _parse_csv(data, delim, idx, columns)
+    cols = list(df.columns)
+    df = _named(df.with_columns(pl.int_range(0, pl.len(), dtype=pl.Int64).alias("source_row")), mapping, cols)
+    n_blank = int(df.get_column("_blank").sum())
+    body = df.filter(~pl.col("_blank")) if n_blank else df
+    shops = cc.FileShops(seen=set(seen), complete=complete)
+    return _ChunkMessages(cols, df.height, n_blank, body, messages_from_flat(body, shops), shops)
+
+
 def _flat_chunks(src: SourceFile, delim: str, idx: int, mapping: dict[int, str]) -> Iterator[Batch]:
+    """The batches of :func:`_read_csv_chunks`. Up to :data:`PARALLEL_CHUNKS` chunks are
+    turned into messages at once (:func:`_chunk_messages`); they are taken in file order,
+    and a chunk whose roles could depend on a shop name of a chunk still in flight is done
+    again in order, as the one-by-one reading does."""
     shops = cc.FileShops()
     row, seq, blank, columns = idx + 2, 0, 0, None
+    text_start = src.utf8_source()[1]
     chunks = src.record_chunks(first_records=idx + 2)
-    while (chunk := next(chunks, None)) is not None:
-        df = _parse_csv(chunk.data, delim, idx, columns if chunk.offset != src.utf8_source()[1] else None)
-        columns = columns or df.columns
-        df = _named(df.with_columns(pl.int_range(row, row + pl.len(), dtype=pl.Int64).alias("source_row")), mapping, df.columns)
-        n_blank = int(df.get_column("_blank").sum())
-        out = messages_from_flat(df.filter(~pl.col("_blank")) if n_blank else df, shops)
-        if shops.open and not shops.complete:
-            # a role here depends on shop names of the file's later chunks: learn them all,
-            # then read this chunk again (rare: a sender with no stated role and no colon)
-            for later in chunks:
-                messages_from_flat(_named(_parse_csv(later.data, delim, idx, columns).with_columns(source_row=pl.lit(0, pl.Int64)), mapping, columns), shops)
-            shops.complete = True
-            chunks = src.record_chunks(start=chunk.offset, first_records=idx + 2)
-            continue
-        row += df.height
-        blank += n_blank
-        out = out.with_columns(pl.col("seq") + seq)
-        seq += out.height
-        notes = []
-        if chunk.last:
-            notes = ([f"跳过表头上方标题行 {idx} 行"] if idx else []) + ([f"跳过空行 {blank} 行"] if blank else [])
-        del df
-        yield Batch("messages", out, notes)
+    pending: deque = deque()  # (chunk, future) in file order
+    pool = ThreadPoolExecutor(max(1, PARALLEL_CHUNKS), thread_name_prefix="kefu-chunk")
+
+    def submit(chunk) -> Future:
+        cols = columns if chunk.offset != text_start else None
+        return pool.submit(_chunk_messages, chunk.data, delim, idx, cols, mapping, frozenset(shops.seen), shops.complete)
+
+    try:
+        while True:
+            # the header chunk alone first: the others are parsed with its columns
+            while len(pending) < max(1, PARALLEL_CHUNKS) and (columns is not None or not pending):
+                nxt = next(chunks, None)
+                if nxt is None:
+                    break
+                pending.append((nxt, submit(nxt)))
+            if not pending:
+                return
+            chunk, fut = pending.popleft()
+            got = fut.result()
+            columns = columns or got.columns
+            out = got.out
+            if got.shops.open and not shops.complete:
+                # done again with the shop names of exactly the chunks before it
+                out = messages_from_flat(got.body, shops)
+                if shops.open:
+                    # a role here depends on shop names of the file's later chunks: learn them
+                    # all, then read this chunk again (rare: a sender with no stated role and
+                    # no colon)
+                    for later in [c for c, _ in pending] + list(chunks):
+                        messages_from_flat(_named(_parse_csv(later.data, delim, idx, columns).with_columns(source_row=pl.lit(0, pl.Int64)), mapping, columns), shops)
+                    shops.complete = True
+                    for _, f in pending:
+                        f.cancel()
+                    pending.clear()
+                    chunks = src.record_chunks(start=chunk.offset, first_records=idx + 2)
+                    continue
+            else:
+                shops.seen |= got.shops.seen
+            out = out.with_columns(pl.col("source_row") + row, pl.col("seq") + seq)
+            row += got.rows
+            blank += got.blank
+            seq += out.height
+            notes = []
+            if chunk.last:
+                notes = ([f"跳过表头上方标题行 {idx} 行"] if idx else []) + ([f"跳过空行 {blank} 行"] if blank else [])
+            del got, fut
+            yield Batch("messages", out, notes)
+    finally:
+        for _, f in pending:
+            f.cancel()
+        pool.shutdown(wait=True)
 
 
 def _read_grid(grid: pl.DataFrame, sheet: str, notes: list[str]) -> pl.DataFrame | None:

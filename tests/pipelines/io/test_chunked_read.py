@@ -123,6 +123,34 @@ def test_a_role_decided_by_a_shop_name_of_a_later_chunk(tmp_path, monkeypatch):
     assert roles["店B"] == "agent" and roles["路人甲"] == "buyer"
 
 
+@pytest.mark.parametrize("parallel", [1, 2, 3])
+@pytest.mark.parametrize("records", [1, 2, 3])
+def test_a_role_decided_by_a_shop_name_of_a_chunk_still_in_flight(tmp_path, monkeypatch, parallel, records):
+    """Chunks are turned into messages several at a time, each knowing the shop names of
+    the chunks finished before it: a chunk whose sender 店B became a shop in a chunk still in
+    flight is done again in order, so every role is the one-by-one reading's."""
+    import pipelines.readers.chat_flat as chat_flat
+
+    rows = ["店铺,客服账号,买家,发送方,发送时间,内容"]
+    rows += [f"店A,店A:小王,买家{i},买家{i},2026-10-01 09:01:{i:02d},在吗" for i in range(8)]
+    rows += ["店B,店B:小李,买家9,店B:小李,2026-10-01 10:00:00,您好", "店A,店A:小王,买家1,店B,2026-10-01 10:00:01,我是店B"]
+    rows += [f"店A,店A:小王,买家{i},买家{i},2026-10-01 11:01:{i:02d},在吗" for i in range(8)]
+    path = tmp_path / "flat.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    import threading
+
+    calls = []  # the threads that turned rows into messages
+    real = chat_flat.messages_from_flat
+    monkeypatch.setattr(chat_flat, "messages_from_flat", lambda df, shops=None: calls.append(threading.current_thread().name) or real(df, shops))
+    monkeypatch.setattr(chat_flat, "PARALLEL_CHUNKS", parallel)
+    loaded, _, _ = _assert_same(path, "chat_flat", "messages", records, monkeypatch)
+    roles = dict(loaded.select("sender", "sender_role").unique().iter_rows())
+    assert roles["店B"] == "agent" and roles["买家3"] == "buyer"
+    in_order = [c for c in calls if not c.startswith("kefu-chunk")]
+    if records == 1:  # the whole-file read, and (in flight: 店B's row) one chunk again
+        assert len(in_order) == (2 if parallel > 1 else 1)
+
+
 # ---------------------------------------------------------------- orders / refunds CSV
 
 ORDER_HEADER = "订单编号,买家会员名,总金额,买家实际支付金额,订单状态,买家留言,订单创建时间,订单付款时间,宝贝标题,宝贝总数量,店铺名称"
