@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -69,3 +71,36 @@ def read_ahead(items: Iterable[T], depth: int = 2) -> Iterator[T]:
     finally:
         stop.set()
         worker.join()
+
+
+U = TypeVar("U")
+
+
+def ordered_map(fn: Callable[[T], U], items: Iterable[T], workers: int = 2) -> Iterator[U]:
+    """``fn(item)`` for each of ``items``, in order, up to ``workers`` of them computed at
+    once in threads (items are taken lazily: at most ``workers`` are held beyond the one
+    handed out). ``workers`` 1: one after the other in the caller's thread. An exception of
+    ``fn`` is raised at its item's place; stopping early cancels what is not started and
+    waits for what is."""
+    if workers <= 1:
+        for item in items:
+            yield fn(item)
+        return
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="kefu-map")
+    pending: deque[Future] = deque()
+    it = iter(items)
+    try:
+        while True:
+            while len(pending) < workers and (item := next(it, _END)) is not _END:
+                pending.append(pool.submit(fn, item))
+                del item
+            if not pending:
+                return
+            yield pending.popleft().result()
+    finally:
+        for f in pending:
+            f.cancel()
+        pool.shutdown(wait=True)
+
+
+_END = object()

@@ -29,10 +29,12 @@ import polars as pl
 
 from . import chunks as _chunks
 from . import encoding as _enc
+from .ahead import ordered_map
 from .chunks import Chunk, record_chunks
 from .encoding import UndecodableFile, detect_encoding, to_utf8
 
 _DETECT_BYTES = 1 << 20  # the prefix :func:`detect_encoding` looks at
+PARALLEL_CHUNKS = 2  # chunks of a big CSV parsed at once (threads; 1: one after the other)
 
 
 class UnreadableFile(ValueError):
@@ -264,10 +266,15 @@ class SourceFile:
         sample = self.head_text(50000)
         delim = sniff_delimiter(sample)
         before, width = 0, None
-        for chunk in self.record_chunks(first_records=first_records):
+
+        def parse(chunk: Chunk) -> pl.DataFrame:
             grid = _polars_grid(chunk.data, sample, delim)
             if grid is None:
                 grid = _grid(list(csv.reader(io.StringIO(chunk.data.decode("utf-8"), newline=""), delimiter=delim)))
+            return grid
+
+        # chunks are parsed PARALLEL_CHUNKS at a time (each alone: rows and width are set here)
+        for grid in ordered_map(parse, self.record_chunks(first_records=first_records), PARALLEL_CHUNKS):
             cols = [c for c in grid.columns if c != "_row"]
             width = len(cols) if width is None else width
             grid = grid.select(

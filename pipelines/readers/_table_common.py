@@ -23,9 +23,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 import polars as pl
 
+from pipelines.io.ahead import ordered_map
 from pipelines.io.encoding import UndecodableFile
 from pipelines.io.headers import apply_header, apply_names, header_names, norm_header
-from pipelines.io.source import SourceFile, UnreadableFile
+from pipelines.io.source import PARALLEL_CHUNKS, SourceFile, UnreadableFile
 
 from .base import Batch, MissingColumns
 
@@ -190,7 +191,9 @@ def table_batches(kind: str, parts: list[tuple[Iterator[pl.DataFrame], Mapping[s
     if not chunked:
         out = concat([finish(f, exprs, sheet) for frames, exprs, sheet in parts for f in frames])
         return [Batch(kind, out)] if out is not None else []
-    return (Batch(kind, finish(f, exprs, sheet)) for frames, exprs, sheet in parts for f in frames)
+    # the chunks' clean-ups run PARALLEL_CHUNKS at a time (threads), handed on in order
+    jobs = ((f, exprs, sheet) for frames, exprs, sheet in parts for f in frames)
+    return (Batch(kind, out) for out in ordered_map(lambda job: finish(*job), jobs, PARALLEL_CHUNKS))
 
 
 _UNIT = re.compile(r"\(([^()]*)\)$")

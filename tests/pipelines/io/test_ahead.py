@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from pipelines.io.ahead import read_ahead
+from pipelines.io.ahead import ordered_map, read_ahead
 
 
 def _alive() -> list[threading.Thread]:
@@ -63,3 +63,36 @@ def test_the_producer_runs_in_another_thread():
 
     assert list(read_ahead(items(), 2)) == [1]
     assert seen == ["kefu-read-ahead"]
+
+
+@pytest.mark.parametrize("workers", [1, 2, 4])
+def test_ordered_map_keeps_the_order_of_the_items(workers):
+    import random
+    import time
+
+    def slow_square(i):
+        time.sleep(random.random() / 500)  # later items often finish first
+        return i * i
+
+    assert list(ordered_map(slow_square, range(40), workers)) == [i * i for i in range(40)]
+
+
+def test_ordered_map_raises_at_the_failing_item_and_takes_items_lazily():
+    taken = []
+
+    def items():
+        for i in range(100):
+            taken.append(i)
+            yield i
+
+    def fn(i):
+        if i == 3:
+            raise ValueError("第 3 块坏了")
+        return i
+
+    got = []
+    with pytest.raises(ValueError, match="第 3 块坏了"):
+        for x in ordered_map(fn, items(), 2):
+            got.append(x)
+    assert got == [0, 1, 2]
+    assert len(taken) <= 6  # a few items ahead, never the whole sequence
