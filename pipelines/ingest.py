@@ -169,16 +169,16 @@ def iter_inbox(
 def _read_inbox(inbox: Path, pins: dict[str, str], kinds: frozenset[str]) -> Iterator[tuple[FileResult, readers.Batch | None]]:
     """The reader side of :func:`iter_inbox`: each file recognised and read, as (its result,
     batch) per batch then (its result, None); raises IngestError for an unreadable file.
-    The next big file is hashed and checked (:meth:`SourceFile.scan_ahead`) while this one
-    is read."""
+    The big files after the first are hashed and checked (:meth:`SourceFile.scan_ahead`,
+    one after the other in another thread) while the ones before them are read."""
     paths = inbox_files(inbox)
+    sources: list[SourceFile | None] = [SourceFile(p) for p in paths]
     scans = ThreadPoolExecutor(1, thread_name_prefix="kefu-scan-ahead")
     try:
-        upcoming = SourceFile(paths[0]) if paths else None
+        for src in sources[1:]:  # in file order, one after the other (the first is read now)
+            src.scan_ahead(scans)
         for i, path in enumerate(paths):
-            src, upcoming = upcoming, SourceFile(paths[i + 1]) if i + 1 < len(paths) else None
-            if upcoming is not None:
-                upcoming.scan_ahead(scans)
+            src, sources[i] = sources[i], None
             read = _read_file(src, str(path.relative_to(inbox)), pins, kinds)
             del src  # held by the file's reading alone (freed as soon as its batches are read)
             yield from read
