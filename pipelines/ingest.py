@@ -169,15 +169,18 @@ def iter_inbox(
 def _read_inbox(inbox: Path, pins: dict[str, str], kinds: frozenset[str]) -> Iterator[tuple[FileResult, readers.Batch | None]]:
     """The reader side of :func:`iter_inbox`: each file recognised and read, as (its result,
     batch) per batch then (its result, None); raises IngestError for an unreadable file.
-    The big files after the first are hashed and checked (:meth:`SourceFile.scan_ahead`,
-    one after the other in another thread) while the ones before them are read."""
+    The next big file is hashed and checked (:meth:`SourceFile.scan_ahead`, in another
+    thread) while the files before it are read."""
     paths = inbox_files(inbox)
     sources: list[SourceFile | None] = [SourceFile(p) for p in paths]
     scans = ThreadPoolExecutor(1, thread_name_prefix="kefu-scan-ahead")
     try:
-        for src in sources[1:]:  # in file order, one after the other (the first is read now)
-            src.scan_ahead(scans)
         for i, path in enumerate(paths):
+            # the next big file only: a GBK one's UTF-8 copy (on /tmp, maybe in memory) exists
+            # from its scan until it is read, so at most two such copies exist at once
+            for later in sources[i + 1:]:
+                if later is not None and later.scan_ahead(scans):
+                    break
             src, sources[i] = sources[i], None
             read = _read_file(src, str(path.relative_to(inbox)), pins, kinds)
             del src  # held by the file's reading alone (freed as soon as its batches are read)

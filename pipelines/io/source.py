@@ -144,15 +144,18 @@ class SourceFile:
             return ahead.result()
         return self._scan()
 
-    def scan_ahead(self, executor: Executor) -> None:
+    def scan_ahead(self, executor: Executor) -> bool:
         """Start :attr:`scan` of a streamed file in ``executor`` (another thread: hashing and
-        the decode check release the GIL) while the caller reads the files before this one."""
+        the decode check release the GIL) while the caller reads the files before this one.
+        Whether the file is a streamed one (scanned, started now or before)."""
         try:
-            if "scan" in self.__dict__ or "_scan_ahead" in self.__dict__ or not self.streamed:
-                return
+            if not self.streamed:
+                return False
         except OSError:
-            return  # reading the file itself says what is wrong, naming it
-        self.__dict__["_scan_ahead"] = executor.submit(self._scan)
+            return False  # reading the file itself says what is wrong, naming it
+        if "scan" not in self.__dict__ and "_scan_ahead" not in self.__dict__:
+            self.__dict__["_scan_ahead"] = executor.submit(self._scan)
+        return True
 
     def _scan(self) -> "_Scan":
         try:

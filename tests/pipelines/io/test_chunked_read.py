@@ -306,3 +306,25 @@ def test_chunks_end_at_record_ends(tmp_path, monkeypatch):
                 at += len(c.data)
             for c in got[:-1]:
                 assert c.data.endswith(b"\n") and c.data.count(b'"') % 2 == 0
+
+
+def test_an_inbox_of_big_gbk_files_holds_at_most_two_utf8_copies(tmp_path, monkeypatch):
+    """The next big file is scanned (a GBK one transcoded to a temporary UTF-8 copy) while
+    the one before is read: never more than two copies at once, none left afterwards."""
+    import tempfile
+
+    from pipelines.ingest import iter_inbox
+
+    monkeypatch.setattr(chunks, "BIG_FILE_BYTES", 0)
+    monkeypatch.setattr(chunks, "CHUNK_RECORDS", 5)
+    inbox, scratch = tmp_path / "inbox", tmp_path / "tmp"
+    inbox.mkdir()
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    for i in range(4):
+        (inbox / f"flat{i}.csv").write_bytes(_flat_text(40, seed=i).encode("gbk"))
+    seen = []
+    for _ in iter_inbox(MONTH, inbox):
+        seen.append(len(list(scratch.glob("kefu-utf8-*"))))
+    gc.collect()
+    assert max(seen) == 2 and not list(scratch.glob("kefu-utf8-*"))
