@@ -327,4 +327,4 @@ def test_an_inbox_of_big_gbk_files_holds_at_most_two_utf8_copies(tmp_path, monke
     for _ in iter_inbox(MONTH, inbox):
         seen.append(len(list(scratch.glob("kefu-utf8-*"))))
     gc.collect()
-    assert max(seen) == 2 and not list(scratch.glob("kefu-utf8-*"))
+    assert 1 <= max(seen) <= 2 and not list(scratch.glob("kefu-utf8-*"))
