@@ -14,9 +14,10 @@ memory of an ingest is bounded by its largest file, not by the month.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +48,8 @@ SLICE_ROWS = 250_000
 # Reader batches (chunks of a big file) parsed ahead of the staging, in a background thread
 # (0: read in the staging thread).
 READ_AHEAD = 2
+# Parts waiting to be hashed and written by the writing thread (staging waits beyond).
+WRITES_AHEAD = 2
 NICK_KINDS = ("messages", "refunds", "complaints", "reviews")  # staged buyer nicks the console masks
 
 
@@ -319,18 +322,34 @@ def stage_files(month: str, inbox: str | Path, kinds: frozenset[str] | None = No
             build.start_parts(kind)  # the run's table from now on, even with no rows
     buffered: dict[str, list[pl.DataFrame]] = {k: [] for k in streamed}
 
+    # parts are hashed and written in order by one more thread (parquet writes release the
+    # GIL) while this one stages the next slices; at most WRITES_AHEAD wait to be written
+    writer = ThreadPoolExecutor(1, thread_name_prefix="kefu-write-parts")
+    writes: deque[tuple[str, Future]] = deque()  # (kind, (part path or frame, key hashes)) in order
+
+    def settle(keep: int) -> None:  # the oldest writes done, in order, until ``keep`` remain
+        while len(writes) > keep:
+            kind, fut = writes.popleft()
+            part, h = fut.result()
+            hashes[kind].append(h)
+            if build is None:
+                parts[kind].frames.append(part)
+            else:
+                parts[kind].paths.append(part)
+
+    def write(kind: str, frame: pl.DataFrame) -> tuple[Path | pl.DataFrame, pl.Series]:
+        return (frame if build is None else build.write_part(kind, frame)), key_hashes(kind, frame)
+
     def flush(kind: str) -> None:  # the buffered slices of one file become one part
         frame = pl.concat(buffered[kind], how="vertical_relaxed") if len(buffered[kind]) > 1 else buffered[kind][0]
         buffered[kind].clear()
-        hashes[kind].append(key_hashes(kind, frame))
         kept[kind] += frame.height
-        if build is None:
-            parts[kind].frames.append(frame)
-        else:
-            parts[kind].paths.append(build.write_part(kind, frame))
+        writes.append((kind, writer.submit(write, kind, frame)))
+        del frame
+        settle(WRITES_AHEAD)
 
     # closed on any error here too: the read-ahead thread stops before this returns
-    with closing(iter_inbox(month, Path(inbox), kinds)) as staged_slices:
+    with closing(iter_inbox(month, Path(inbox), kinds)) as staged_slices, _shut_down(writer):
         for fr, kind, loaded, quarantine in staged_slices:
             if kind is None:  # the file is done
                 results.append(fr)
@@ -347,6 +366,7 @@ def stage_files(month: str, inbox: str | Path, kinds: frozenset[str] | None = No
                 if sum(f.height for f in buffered[kind]) >= SLICE_ROWS:
                     flush(kind)
             del loaded, quarantine
+        settle(0)
     conflicts = [c for kind in MUST_AGREE if kind in kinds for c in conflicting_duplicates(kind, small.get(kind, []))]
     if conflicts:
         raise IngestError("同一客服账号有多行且内容不一致(请只保留一行):\n" + "\n".join(f"  - {c}" for c in conflicts))
@@ -372,6 +392,16 @@ def stage_files(month: str, inbox: str | Path, kinds: frozenset[str] | None = No
             if not c.balanced:
                 raise AssertionError(f"row accounting broken for {f.file_name}/{kind}: {c}")
     return StagedInbox(results, tables, parts, rows, quarantine)
+
+
+@contextmanager
+def _shut_down(pool: ThreadPoolExecutor) -> Iterator[ThreadPoolExecutor]:
+    """``pool``, shut down on leaving (on an error too: what is queued is cancelled, what
+    runs is waited for)."""
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def stage_inbox(month: str, inbox: str | Path, kinds: frozenset[str] | None = None) -> tuple[list[FileResult], dict[str, pl.DataFrame], pl.DataFrame]:

@@ -155,3 +155,24 @@ def test_reading_ahead_or_not_stages_the_same(inbox, monkeypatch):
     for kind in tables0:
         assert_frame_equal(tables0[kind], tables1[kind])
     assert_frame_equal(q0, q1)
+
+
+def test_a_failing_part_write_fails_the_ingest_and_leaves_no_thread_behind(inbox, tmp_path, monkeypatch):
+    """Parts are written by a writing thread: its error reaches the caller, and every
+    thread of the ingest (reading ahead, scanning ahead, chunks, writing) is gone by then."""
+    import threading
+
+    real = MonthBuild.write_part
+    calls = []
+
+    def failing(self, table, frame):
+        calls.append(table)
+        if len(calls) == 2:
+            raise OSError("磁盘已满")
+        return real(self, table, frame)
+
+    monkeypatch.setattr(MonthBuild, "write_part", failing)
+    build = MonthBuild(MONTH, tmp_path / "w.duckdb", tmp_path / "out")
+    with pytest.raises(OSError, match="磁盘已满"):
+        stage_into(build, inbox)
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("kefu-")]
