@@ -48,7 +48,7 @@ import duckdb
 import polars as pl
 
 import contracts
-from pipelines import warehouse
+from pipelines import table_files, warehouse
 from pipelines.lock import warehouse_lock
 
 BUILD_DIR = ".kefu-build"
@@ -288,12 +288,18 @@ class MonthBuild:
                 _write_connection(self.warehouse_path, spill_to=self.scratch("duckdb-spill")) as con:
             con.execute(PUBLICATIONS_DDL)
             con.execute("ALTER TABLE publications ADD COLUMN IF NOT EXISTS shop_key VARCHAR")
+            placed = {t: table_files.place(self.warehouse_path, t, self.month, self.shop, self.run_id, self._files(t))
+                      for t in sorted(self.replaced) if t in table_files.FILE_TABLES}
             con.execute("BEGIN TRANSACTION")
             try:
                 for i, table in enumerate(sorted(self.replaced)):
-                    _replace_month_from_parquet(con, table, self.month, self.shop, self._files(table))
+                    if table in placed:
+                        table_files.register(con, self.warehouse_path, table, self.month, self.shop, self.run_id, placed[table])
+                    else:
+                        _replace_month_from_parquet(con, table, self.month, self.shop, self._files(table))
                     if i == 0:
                         pause_point("mid-transaction")
+                table_files.refresh_views(con, self.warehouse_path)
                 for table, path in self.appended:
                     _append_from_parquet(con, table, path)
                 for run in self.runs:
@@ -308,6 +314,7 @@ class MonthBuild:
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+            table_files.remove_unreferenced(con, self.warehouse_path)
         pause_point("after-commit")
         if run_dir is not None:
             _switch_link(month_link, run_dir)
