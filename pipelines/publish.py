@@ -299,7 +299,6 @@ class MonthBuild:
                         _replace_month_from_parquet(con, table, self.month, self.shop, self._files(table))
                     if i == 0:
                         pause_point("mid-transaction")
-                table_files.refresh_views(con, self.warehouse_path)
                 for table, path in self.appended:
                     _append_from_parquet(con, table, path)
                 for run in self.runs:

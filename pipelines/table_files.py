@@ -19,7 +19,8 @@ written before this layout has such a table as a base table: its rows are moved 
 the first publish that writes the table (same transaction).
 
 The view names absolute paths (any DuckDB client opens it from anywhere); a warehouse moved
-with its ``.files`` folder gets its views rewritten by the next publish (:func:`refresh_views`).
+or copied with its ``.files`` folder is re-pointed by :func:`pipelines.warehouse.connect`
+(:func:`refresh_views`).
 """
 
 from __future__ import annotations
@@ -84,10 +85,10 @@ def place(warehouse_path: Path, table: str, month: str, shop: str, run_id: str, 
 
 
 def is_base_table(con, table: str) -> bool:
-    row = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [table]
-    ).fetchone()
-    return row is not None and row[0] == "BASE TABLE"
+    rows = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_name = ? AND table_catalog = current_database()", [table]
+    ).fetchall()
+    return bool(rows) and rows[0][0] == "BASE TABLE"
 
 
 def register(con, warehouse_path: Path, table: str, month: str, shop: str, run_id: str, rel_files: list[str]) -> None:
@@ -109,7 +110,7 @@ def _move_rows_to_files(con, warehouse_path: Path, table: str, run_id: str) -> N
     base = files_dir(warehouse_path)
     has_shop = con.execute(
         "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = 'shop_key'", [table]
-    ).fetchone()[0]
+    ).fetchall()[0][0]
     shop_expr = "coalesce(shop_key, '')" if has_shop else "''"
     groups = con.execute(f'SELECT DISTINCT month, {shop_expr} FROM "{table}" ORDER BY 1, 2').fetchall()
     for month, shop in groups:
@@ -125,7 +126,7 @@ def _move_rows_to_files(con, warehouse_path: Path, table: str, run_id: str) -> N
     con.execute(f'DROP TABLE "{table}"')
 
 
-def _create_view(con, warehouse_path: Path, table: str) -> None:
+def _create_view(con, warehouse_path: Path, table: str, temp: bool = False) -> None:
     """(Re)create the view of ``table`` over every registered file (none: no view)."""
     base = files_dir(warehouse_path)
     groups = con.execute(
@@ -138,23 +139,26 @@ def _create_view(con, warehouse_path: Path, table: str) -> None:
     if not selects:
         con.execute(f'DROP VIEW IF EXISTS "{table}"')
         return
-    con.execute(f'CREATE OR REPLACE VIEW "{table}" AS ' + " UNION ALL BY NAME ".join(selects))
+    kind = "TEMP VIEW" if temp else "VIEW"
+    con.execute(f'CREATE OR REPLACE {kind} "{table}" AS ' + " UNION ALL BY NAME ".join(selects))
 
 
-def refresh_views(con, warehouse_path: Path) -> None:
-    """Rewrite the views that name another files folder than this warehouse's (a warehouse
-    moved with its folder reads right again after its next publish)."""
+def refresh_views(con, warehouse_path: Path, temp: bool = False) -> None:
+    """Rewrite the views that name another files folder than this warehouse's: a warehouse
+    moved (or copied) with its ``.files`` folder reads its own files. A read-only connection
+    gets TEMP views of the same names (they shadow the stored ones for that connection); the
+    next write connection rewrites the stored ones."""
     if not _has_catalog(con):
         return
     here = _sql_str(str(files_dir(warehouse_path)) + os.sep)[:-1]
     for (table,) in con.execute(f"SELECT DISTINCT table_name FROM {CATALOG} ORDER BY 1").fetchall():
-        sql = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = ?", [table]).fetchone()
-        if sql is None or here not in sql[0]:
-            _create_view(con, warehouse_path, table)
+        sql = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = ? AND NOT temporary", [table]).fetchall()
+        if not sql or here not in sql[0][0]:
+            _create_view(con, warehouse_path, table, temp=temp)
 
 
 def _has_catalog(con) -> bool:
-    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [CATALOG]).fetchone()[0] > 0
+    return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [CATALOG]).fetchall()[0][0] > 0
 
 
 def remove_unreferenced(con, warehouse_path: Path) -> None:
@@ -165,7 +169,10 @@ def remove_unreferenced(con, warehouse_path: Path) -> None:
         return
     keep = {str(base / f) for (files,) in con.execute(f"SELECT files FROM {CATALOG}").fetchall() for f in files}
     for p in sorted(base.rglob("*"), reverse=True):  # deepest first: files, then emptied folders
-        if p.is_file() and str(p) not in keep:
-            p.unlink()
-        elif p.is_dir() and not any(p.iterdir()):
-            p.rmdir()
+        try:
+            if p.is_file() and str(p) not in keep:
+                p.unlink()
+            elif p.is_dir() and not any(p.iterdir()):
+                p.rmdir()
+        except OSError:  # the month is committed either way: a file left here goes next time
+            pass

@@ -26,6 +26,8 @@ from typing import Iterator, Literal
 import duckdb
 import polars as pl
 
+from pipelines import table_files
+
 DEFAULT_PATH = Path(os.environ.get("KEFU_WAREHOUSE", "data/warehouse.duckdb"))
 SHOP_KEY = "shop_key"  # partition column of every published table: the shop of a many-shop warehouse ('' for one shop)
 
@@ -93,6 +95,7 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> Iterator
     try:
         if not read_only:
             con.execute(RUNS_DDL)
+        table_files.refresh_views(con, p, temp=read_only)
         yield con
     finally:
         con.close()
@@ -220,7 +223,7 @@ def record_run(path: str | Path | None, run: RunRecord) -> None:
 def tables(path: str | Path | None = None) -> list[str]:
     """Names of all tables in the warehouse."""
     with connect(path, read_only=True) as con:
-        return [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        return [r[0] for r in con.execute("SELECT DISTINCT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
 
 
 def months(table: str, path: str | Path | None = None) -> list[str]:
