@@ -17,7 +17,11 @@ A :class:`MonthBuild` is one run's work area under ``<out>/.kefu-build/<month>-<
    yet), adding hard links to the files of the currently published run this run did not
    produce (so a KPI run keeps the month's SLA report and vice versa);
 2. replaces the month in every table, appends history rows, logs the runs and the
-   publication, in ONE DuckDB transaction: **the commit is the run's commit point**;
+   publication, in ONE DuckDB transaction: **the commit is the run's commit point**. The big
+   tables (:data:`pipelines.table_files.FILE_TABLES`) are not inserted: the build's parts are
+   hard-linked beside the warehouse before the transaction and the transaction switches the
+   table's view to them (:mod:`pipelines.table_files`); files nobody refers to any more are
+   deleted after the commit;
 3. switches the symlink ``<out>/<month>`` to the new run folder with one atomic rename.
 
 A failure or a kill before the commit leaves the warehouse and ``<out>/<month>`` exactly as
@@ -194,7 +198,8 @@ class MonthBuild:
                     if SHOP_KEY in cols:
                         cond += f" AND coalesce({SHOP_KEY}, '') = ?"
                         params.append(self.shop)
-                    con.execute(f"COPY (SELECT * FROM \"{table}\" WHERE {cond}) TO {_sql_path(tmp)} (FORMAT parquet)", params)
+                    with warehouse.files_checked(self.warehouse_path):
+                        con.execute(f"COPY (SELECT * FROM \"{table}\" WHERE {cond}) TO {_sql_path(tmp)} (FORMAT parquet)", params)
             except FileNotFoundError:
                 return None
             tmp.rename(cached)

@@ -19,8 +19,10 @@ written before this layout has such a table as a base table: its rows are moved 
 the first publish that writes the table (same transaction).
 
 The view names absolute paths (any DuckDB client opens it from anywhere); a warehouse moved
-or copied with its ``.files`` folder is re-pointed by :func:`pipelines.warehouse.connect`
-(:func:`refresh_views`).
+or copied with its ``.files`` folder is re-pointed to it by :func:`pipelines.warehouse.connect`
+(:func:`refresh_views`). A copy of the DuckDB file alone reads the original's files (a
+shallow copy: it breaks for the months the original replaces later; its own publishes write
+its own folder).
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ CREATE TABLE IF NOT EXISTS {CATALOG} (
     month VARCHAR,
     shop_key VARCHAR,
     run_id VARCHAR,
-    files VARCHAR[],
+    base VARCHAR,  -- the .files folder the files were placed in
+    files VARCHAR[],  -- relative to it, in order
     one_schema BOOLEAN  -- every file has the same columns (the view binds on the first file)
 )
 """
@@ -100,7 +103,7 @@ def register(con, warehouse_path: Path, table: str, month: str, shop: str, run_i
     con.execute(f"DELETE FROM {CATALOG} WHERE table_name = ? AND month = ? AND shop_key = ?", [table, month, shop])
     base = files_dir(warehouse_path)
     one_schema = len({tuple(pl.read_parquet_schema(base / f).items()) for f in rel_files}) <= 1
-    con.execute(f"INSERT INTO {CATALOG} VALUES (?, ?, ?, ?, ?, ?)", [table, month, shop, run_id, rel_files, one_schema])
+    con.execute(f"INSERT INTO {CATALOG} VALUES (?, ?, ?, ?, ?, ?, ?)", [table, month, shop, run_id, str(base), rel_files, one_schema])
     _create_view(con, warehouse_path, table)
 
 
@@ -122,20 +125,31 @@ def _move_rows_to_files(con, warehouse_path: Path, table: str, run_id: str) -> N
             f'COPY (SELECT * FROM "{table}" WHERE {month_cond} AND {shop_expr} = ?) TO {_sql_str(str(base / rel))} (FORMAT parquet)',
             [*params, shop],
         )
-        con.execute(f"INSERT INTO {CATALOG} VALUES (?, ?, ?, ?, ?, ?)", [table, month, shop, f"{run_id}-moved", [str(rel)], True])
+        con.execute(f"INSERT INTO {CATALOG} VALUES (?, ?, ?, ?, ?, ?, ?)", [table, month, shop, f"{run_id}-moved", str(base), [str(rel)], True])
     con.execute(f'DROP TABLE "{table}"')
+
+
+def _view_parts(con, warehouse_path: Path, table: str) -> tuple[list[str], list[str]]:
+    """The SELECT of each (month, shop) of ``table`` and the first file each reads. A group's
+    files are read from this warehouse's own ``.files`` folder when they are there (the
+    warehouse was moved or copied with it), else from where they were placed (a copy of the
+    DuckDB file alone reads the original's files)."""
+    own = files_dir(warehouse_path)
+    groups = con.execute(
+        f"SELECT base, files, one_schema FROM {CATALOG} WHERE table_name = ? ORDER BY month, shop_key", [table]
+    ).fetchall()
+    selects, firsts = [], []
+    for placed, files, one_schema in groups:
+        base = own if (own / files[0]).exists() else Path(placed)
+        paths = [_sql_str(str(base / f)) for f in files]
+        selects.append(f"SELECT * FROM read_parquet([{', '.join(paths)}]{'' if one_schema else ', union_by_name = true'})")
+        firsts.append(paths[0])
+    return selects, firsts
 
 
 def _create_view(con, warehouse_path: Path, table: str, temp: bool = False) -> None:
     """(Re)create the view of ``table`` over every registered file (none: no view)."""
-    base = files_dir(warehouse_path)
-    groups = con.execute(
-        f"SELECT files, one_schema FROM {CATALOG} WHERE table_name = ? ORDER BY month, shop_key", [table]
-    ).fetchall()
-    selects = []
-    for files, one_schema in groups:
-        lst = "[" + ", ".join(_sql_str(str(base / f)) for f in files) + "]"
-        selects.append(f"SELECT * FROM read_parquet({lst}{'' if one_schema else ', union_by_name = true'})")
+    selects, _ = _view_parts(con, warehouse_path, table)
     if not selects:
         con.execute(f'DROP VIEW IF EXISTS "{table}"')
         return
@@ -144,16 +158,16 @@ def _create_view(con, warehouse_path: Path, table: str, temp: bool = False) -> N
 
 
 def refresh_views(con, warehouse_path: Path, temp: bool = False) -> None:
-    """Rewrite the views that name another files folder than this warehouse's: a warehouse
-    moved (or copied) with its ``.files`` folder reads its own files. A read-only connection
-    gets TEMP views of the same names (they shadow the stored ones for that connection); the
-    next write connection rewrites the stored ones."""
+    """Re-point the views whose files are elsewhere now (see :func:`_view_parts`): a
+    warehouse moved or copied with its ``.files`` folder reads its own files. A read-only
+    connection gets TEMP views of the same names (they shadow the stored ones for that
+    connection); a write connection rewrites the stored ones. One stat per month and table."""
     if not _has_catalog(con):
         return
-    here = _sql_str(str(files_dir(warehouse_path)) + os.sep)[:-1]
     for (table,) in con.execute(f"SELECT DISTINCT table_name FROM {CATALOG} ORDER BY 1").fetchall():
         sql = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = ? AND NOT temporary", [table]).fetchall()
-        if not sql or here not in sql[0][0]:
+        _, firsts = _view_parts(con, warehouse_path, table)
+        if not sql or any(f not in sql[0][0] for f in firsts):
             _create_view(con, warehouse_path, table, temp=temp)
 
 

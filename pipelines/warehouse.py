@@ -2,7 +2,8 @@
 
 Every data table has a ``month`` column ('YYYY-MM'). Writing a month replaces all rows
 of that month in every table written, inside ONE transaction: a re-run gives identical
-tables and a failure part-way leaves the previous state intact.
+tables and a failure part-way leaves the previous state intact. The big tables are views
+over Parquet files beside the DuckDB file (:mod:`pipelines.table_files`); they read the same.
 
 Read API for notebooks and reports::
 
@@ -99,6 +100,25 @@ def connect(path: str | Path | None = None, read_only: bool = False) -> Iterator
         yield con
     finally:
         con.close()
+
+
+class MissingTableFiles(OSError):
+    """A big table's Parquet files are not where the warehouse expects them."""
+
+
+@contextmanager
+def files_checked(path: str | Path | None) -> Iterator[None]:
+    """Turn DuckDB's error for a big table's missing file into :class:`MissingTableFiles`
+    (an OSError: the CLI says it in one line)."""
+    try:
+        yield
+    except duckdb.IOException as e:
+        if "No files found" not in str(e):
+            raise
+        folder = table_files.files_dir(resolve(path))
+        raise MissingTableFiles(
+            f"数据仓库 {resolve(path)} 的大表文件缺失 (应在 {folder}): 移动或复制数据仓库时请连同该文件夹一起。{e}"
+        ) from None
 
 
 def _connect_waiting(p: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
@@ -263,7 +283,8 @@ def read(
             conds.append(where)
         if conds:
             sql += " WHERE " + " AND ".join(conds)
-        df = con.sql(sql, params=params or None).pl()
+        with files_checked(path):
+            df = con.sql(sql, params=params or None).pl()
     if shop is not None and has_shop:
         df = df.drop(SHOP_KEY)
     return df.to_pandas() if as_ == "pandas" else df
@@ -271,5 +292,5 @@ def read(
 
 def query(sql: str, path: str | Path | None = None, params: list | None = None) -> pl.DataFrame:
     """Run a read-only SQL query and return polars."""
-    with connect(path, read_only=True) as con:
+    with connect(path, read_only=True) as con, files_checked(path):
         return con.sql(sql, params=params or None).pl()

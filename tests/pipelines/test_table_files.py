@@ -130,3 +130,27 @@ def test_a_moved_warehouse_reads_its_own_files(tmp_path: Path) -> None:
         pass
     with duckdb.connect(str(moved), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM messages").fetchone() == (100,)
+
+
+def test_a_copy_of_the_duckdb_file_alone_reads_the_originals_files_and_writes_its_own(tmp_path: Path) -> None:
+    wh = tmp_path / "a" / "w.duckdb"
+    wh.parent.mkdir()
+    msgs = _messages("2026-10", 100, 1)
+    _build(tmp_path, wh, "2026-10", {"messages": [msgs], "questions": [msgs.head(3)]}).publish()
+    copy = tmp_path / "b" / "w.duckdb"
+    copy.parent.mkdir()
+    shutil.copy(wh, copy)
+    assert _seq(copy, "messages", "2026-10") == msgs["seq"].to_list()
+    _build(tmp_path, copy, "2026-10", {"questions": [msgs.head(5)]}).publish()
+    assert _seq(copy, "questions", "2026-10") == msgs.head(5)["seq"].to_list()
+    assert _seq(wh, "questions", "2026-10") == msgs.head(3)["seq"].to_list()  # the original is untouched
+    assert _seq(copy, "messages", "2026-10") == msgs["seq"].to_list()
+
+
+def test_missing_files_are_one_clear_error(tmp_path: Path) -> None:
+    wh = tmp_path / "w.duckdb"
+    _build(tmp_path, wh, "2026-10", {"messages": [_messages("2026-10", 10, 1)]}).publish()
+    shutil.rmtree(table_files.files_dir(wh))
+    with pytest.raises(warehouse.MissingTableFiles, match="大表文件缺失"):
+        warehouse.read("messages", month="2026-10", path=wh)
+    assert isinstance(warehouse.MissingTableFiles("x"), OSError)  # the CLI's user_errors says it in one line
