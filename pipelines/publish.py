@@ -342,13 +342,12 @@ class MonthBuild:
 # The publish's DuckDB memory: beyond it an insert spills to the build's scratch folder
 # instead of growing the process (a 10M-message month is published in this much).
 PUBLISH_MEMORY_LIMIT = os.environ.get("KEFU_PUBLISH_MEMORY", "1GB")
-# Tables read only through sorts or aggregations (the chat marts and the scores): inserted in
-# parallel without keeping their row order (SQL without ORDER BY has none). Every other table
-# keeps it, inserted by ONE thread: readers may rely on it (analytics numbers the staged
-# messages in their stored order: msg_idx), and DuckDB's parallel *ordered* insert costs a
-# second pass at checkpoint (+60% CPU for 5M messages) where one thread costs no more CPU
-# than the parallel unordered insert. Figures: docs/benchmarks.md (helper pubreport).
-UNORDERED_TABLES = frozenset(contracts.MARTS) | frozenset(contracts.SCORES)
+# What is still inserted into DuckDB (the small tables: the big ones are files, see
+# pipelines.table_files) is inserted by ONE thread keeping the row order: readers may rely on
+# a staged table's order, and DuckDB's parallel ordered insert costs a second pass at
+# checkpoint. (The big marts were inserted in parallel without order, helper pubreport; as
+# files that question is gone.)
+INSERT_SETTINGS = ("SET preserve_insertion_order = true", "SET threads = 1")
 
 
 @contextmanager
@@ -362,22 +361,14 @@ def _write_connection(path: Path, spill_to: Path | None = None) -> Iterator[duck
     except duckdb.IOException as e:
         raise OSError(f"数据仓库 {path} 被其他程序打开 (例如 notebook), 无法写入: {e}") from e
     try:
+        for setting in INSERT_SETTINGS:
+            con.execute(setting)
         if spill_to is not None:
             con.execute(f"SET memory_limit = '{PUBLISH_MEMORY_LIMIT}'")
             con.execute(f"SET temp_directory = {_sql_path(spill_to)}")
         yield con
     finally:
         cm.__exit__(None, None, None)
-
-
-def _insert_settings(con, table: str) -> None:
-    """Keep the row order except in :data:`UNORDERED_TABLES`."""
-    ordered = table not in UNORDERED_TABLES
-    con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
-    if ordered:
-        con.execute("SET threads = 1")
-    else:
-        con.execute("RESET threads")
 
 
 def _sql_path(path: Path | list[Path]) -> str:
@@ -409,13 +400,11 @@ def _replace_month_from_parquet(con, table: str, month: str, shop: str, path: Pa
     if _ensure_table(con, table, path):  # a table just created has no rows to delete
         # rows written before shops existed have no shop key: they are the one-shop warehouse's ('')
         con.execute(f'DELETE FROM "{table}" WHERE month = ? AND coalesce("{SHOP_KEY}", \'\') = ?', [month, shop])
-    _insert_settings(con, table)
     con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM read_parquet({_sql_path(path)})')
 
 
 def _append_from_parquet(con, table: str, path: Path) -> None:
     _ensure_table(con, table, path)
-    _insert_settings(con, table)
     con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM read_parquet({_sql_path(path)})')
 
 

@@ -34,10 +34,11 @@ from pathlib import Path
 
 import polars as pl
 
-# Big tables (rows grow with the month's messages) stored as files; the rest stay in DuckDB.
+# Big tables stored as files (the ones the build writes in parts, rows growing with the
+# month's messages and orders, and kpi_evidence); the rest stay in DuckDB.
 FILE_TABLES = frozenset({
-    "messages", "questions", "text_hits", "conversations", "conversation_reasons", "evidence",
-    "product_questions", "kpi_evidence",
+    "messages", "orders", "refunds", "questions", "text_hits", "conversations", "conversation_reasons",
+    "evidence", "product_questions", "kpi_evidence",
 })
 CATALOG = "table_files"
 CATALOG_DDL = f"""

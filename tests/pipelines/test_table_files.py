@@ -50,11 +50,11 @@ def test_a_big_table_is_its_files_in_order_and_a_month_is_replaced(tmp_path: Pat
     sep, octo = _messages("2026-09", 1000, 1), _messages("2026-10", 3000, 2)
     _build(tmp_path, wh, "2026-09", {"messages": [sep]}).publish()
     _build(tmp_path, wh, "2026-10", {"messages": [octo.slice(0, 1000), octo.slice(1000, 2000)],
-                                     "orders": [octo.head(10)]}).publish()
-    assert "messages" in table_files.FILE_TABLES and "orders" not in table_files.FILE_TABLES
+                                     "ratings": [octo.head(10)]}).publish()
+    assert "messages" in table_files.FILE_TABLES and "ratings" not in table_files.FILE_TABLES
     assert _seq(wh, "messages", "2026-10") == octo["seq"].to_list()  # the stored order, not sorted
     assert _seq(wh, "messages", "2026-09") == sep["seq"].to_list()
-    assert "messages" not in _base_tables(wh) and "orders" in _base_tables(wh)
+    assert "messages" not in _base_tables(wh) and "ratings" in _base_tables(wh)
     stored = sorted(table_files.files_dir(wh).rglob("*.parquet"))
     assert len(stored) == 3
 
@@ -90,10 +90,10 @@ def test_a_failed_publish_leaves_the_previous_month_and_its_files_are_swept_late
 
     monkeypatch.setattr(publish, "pause_point", boom)
     with pytest.raises(RuntimeError):
-        _build(tmp_path, wh, "2026-10", {"messages": [_messages("2026-10", 7, 2)], "orders": [old.head(3)]}).publish()
+        _build(tmp_path, wh, "2026-10", {"messages": [_messages("2026-10", 7, 2)], "ratings": [old.head(3)]}).publish()
     monkeypatch.undo()
     assert _seq(wh, "messages", "2026-10") == old["seq"].to_list()
-    assert "orders" not in warehouse.tables(wh)
+    assert "ratings" not in warehouse.tables(wh)
     assert len(list(table_files.files_dir(wh).rglob("*.parquet"))) == 2  # the dead run's file, unreferenced
 
     new = _messages("2026-11", 10, 3)
