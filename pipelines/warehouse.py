@@ -139,8 +139,10 @@ def _connect_waiting(p: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
 
 
 def _existing_columns(con, table: str) -> dict[str, str] | None:
+    """Columns and DuckDB types of a table or view (duckdb_columns: ~10x cheaper than
+    information_schema.columns, which the publish asked once per table)."""
     rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
         [table],
     ).fetchall()
     return {r[0]: r[1] for r in rows} or None
