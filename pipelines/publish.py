@@ -178,9 +178,10 @@ class MonthBuild:
 
     def parts(self, table: str) -> list[Path] | None:
         """This run's parquet files of ``table`` in order (one for a table written whole);
-        for a table this run did not compute, the committed month exported once to parquet
-        by DuckDB (streamed, so a big month is never held in memory); None if neither exists.
-        Files hold the ``shop_key`` column."""
+        for a table this run did not compute, the committed month: a big table's stored files
+        (:func:`pipelines.table_files.month_files`), else exported once to parquet by DuckDB
+        (streamed, so a big month is never held in memory); None if neither exists. Files
+        hold the ``shop_key`` column; nobody may write to them."""
         self.trace.append((self.step, "read", table))
         if table in self.replaced:
             return self._files(table)
@@ -193,6 +194,11 @@ class MonthBuild:
                     cols = warehouse._existing_columns(con, table)
                     if cols is None or "month" not in cols:
                         return None
+                    # a big table's stored files as they are (this run holds the month's lock:
+                    # no other run replaces them while it reads)
+                    stored = table_files.month_files(con, self.warehouse_path, table, self.month, self.shop, cols)
+                    if stored is not None:
+                        return stored
                     cond = "month = ?"
                     params: list = [self.month]
                     if SHOP_KEY in cols:

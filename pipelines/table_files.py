@@ -172,6 +172,27 @@ def refresh_views(con, warehouse_path: Path, temp: bool = False) -> None:
             _create_view(con, warehouse_path, table, temp=temp)
 
 
+def month_files(con, warehouse_path: Path, table: str, month: str, shop: str, columns: dict[str, str]) -> list[Path] | None:
+    """The stored files of one month and shop of ``table`` when they read as the view does
+    (one schema, the view's ``columns`` and types in order): a run reading a committed month
+    then needs no export. None otherwise (or when the month has no files)."""
+    if table not in FILE_TABLES or not _has_catalog(con):
+        return None
+    rows = con.execute(
+        f"SELECT base, files, one_schema FROM {CATALOG} WHERE table_name = ? AND month = ? AND shop_key = ?", [table, month, shop]
+    ).fetchall()
+    if not rows or not rows[0][2]:
+        return None
+    placed, files, _ = rows[0]
+    own = files_dir(warehouse_path)
+    base = own if (own / files[0]).exists() else Path(placed)
+    paths = [base / f for f in files]
+    if not all(p.exists() for p in paths):
+        return None
+    described = con.execute(f"DESCRIBE SELECT * FROM read_parquet({_sql_str(str(paths[0]))})").fetchall()
+    return paths if [(r[0], r[1]) for r in described] == list(columns.items()) else None
+
+
 def _has_catalog(con) -> bool:
     return con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [CATALOG]).fetchall()[0][0] > 0
 

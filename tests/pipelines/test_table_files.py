@@ -154,3 +154,22 @@ def test_missing_files_are_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(warehouse.MissingTableFiles, match="大表文件缺失"):
         warehouse.read("messages", month="2026-10", path=wh)
     assert isinstance(warehouse.MissingTableFiles("x"), OSError)  # the CLI's user_errors says it in one line
+
+
+def test_a_run_reads_a_committed_big_table_from_its_stored_files(tmp_path: Path) -> None:
+    wh = tmp_path / "w.duckdb"
+    sep, octo = _messages("2026-09", 50, 1), _messages("2026-10", 80, 2)
+    _build(tmp_path, wh, "2026-10", {"messages": [octo.slice(0, 30), octo.slice(30, 50)]}).publish()
+    b = MonthBuild("2026-10", wh, tmp_path / "out")
+    files = b.parts("messages")
+    assert [f.parent.parent.parent.parent for f in files] == [table_files.files_dir(wh) / "messages"] * 2  # no export
+    assert b.scan("messages").collect()["seq"].to_list() == octo["seq"].to_list()
+    b.discard()
+    # a later month with a column more: October's files no longer read as the view does -> exported
+    _build(tmp_path, wh, "2026-11", {"messages": [sep.with_columns(pl.lit(1).alias("extra"))]}).publish()
+    b = MonthBuild("2026-10", wh, tmp_path / "out")
+    files = b.parts("messages")
+    assert len(files) == 1 and files[0].is_relative_to(b.dir)
+    got = b.scan("messages").collect()
+    assert got["seq"].to_list() == octo["seq"].to_list() and got["extra"].null_count() == 80
+    b.discard()
