@@ -145,7 +145,7 @@ def _sorted(df: Frame | None, *keys: str) -> Frame | None:
     frame is sorted by the keys only (the evidence: 1.2M rows at 10M messages, keys unique)
     and collected: one sort, so the renderers only rank it (``evidence_sorted``)."""
     if isinstance(df, pl.LazyFrame):  # the evidence (sorted by its keys, which are unique): sorted once here
-        return df.sort(present, nulls_last=True, maintain_order=True).collect() if (present := [k for k in keys if k in columns_of(df)]) else df.collect()
+        return sort_evidence(df.collect())
     if df is None or df.height == 0:
         return df
     present = [k for k in keys if k in df.columns]
@@ -188,6 +188,32 @@ def evidence_order(ev: Frame) -> list[str]:
     """The order evidence is shown in: agent, kind, time, id (the id is unique)."""
     have = columns_of(ev)
     return [k for k in ("agent_account", "kind", "at", "evidence_id") if k in have]
+
+
+def sort_evidence(ev: pl.DataFrame) -> pl.DataFrame:
+    """``ev`` in :func:`evidence_order`, exactly as ``ev.sort(order, nulls_last=True,
+    maintain_order=True)`` gives it, cheaply when ``ev`` comes in the evidence mart's own order.
+
+    The mart is written sorted by (month, agent, time, kind, id) (``analytics.partition.
+    ROW_MARTS``): each agent's rows of one kind are then already in (time, id) order, so a
+    stable sort on a small integer code of (agent, kind) alone gives the shown order (a third of
+    the full sort's cost at 1.2M rows). Checked, not assumed: unless every (agent, kind) group
+    comes out strictly increasing in (time, id), the frame is fully sorted."""
+    order = evidence_order(ev)
+    if (order != ["agent_account", "kind", "at", "evidence_id"] or ev.height < 2
+            or any(ev.schema[c] != pl.String for c in ("agent_account", "kind", "evidence_id"))):
+        return ev.sort(order, nulls_last=True, maintain_order=True) if order else ev
+    code = pl.lit(0, pl.Int64)
+    for col in ("agent_account", "kind"):  # position in the sorted distinct values, nulls last
+        values = ev[col].drop_nulls().unique().sort()
+        code = code * (len(values) + 1) + pl.col(col).cast(pl.Enum(values)).to_physical().cast(pl.Int64).fill_null(len(values))
+    grouped = ev.with_columns(code.alias("_g")).sort("_g", maintain_order=True)
+    at, eid, g = pl.col("at"), pl.col("evidence_id"), pl.col("_g")
+    in_order = (g != g.shift(1)).fill_null(True) | (
+        (at > at.shift(1)) | ((at == at.shift(1)) & (eid > eid.shift(1)))).fill_null(False)
+    if grouped.select(in_order.all()).item():
+        return grouped.drop("_g")
+    return ev.sort(order, nulls_last=True, maintain_order=True)
 
 
 def build_month_bundle(month: str, read: Reader, scan: Scanner | None = None) -> MonthBundle | None:
