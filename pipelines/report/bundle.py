@@ -18,6 +18,7 @@ month (docs/reports.md, "Big months").
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -163,7 +164,12 @@ def content_hash(frames: list[pl.DataFrame | None]) -> str:
             continue
         safe = df.select([pl.col(c).cast(pl.List(pl.String)).list.join("|") if isinstance(df.schema[c], (pl.List, pl.Array))
                           else pl.col(c) for c in df.columns if not isinstance(df.schema[c], pl.Struct)]) if df.height else df
-        h.update(safe.write_csv().encode("utf-8") if safe.height else ",".join(df.columns).encode())
+        if safe.height:  # the CSV's UTF-8 bytes, written straight to a buffer (no str round trip)
+            buf = io.BytesIO()
+            safe.write_csv(buf)
+            h.update(buf.getvalue())
+        else:
+            h.update(",".join(df.columns).encode())
     return h.hexdigest()[:12]
 
 

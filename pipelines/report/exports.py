@@ -10,7 +10,7 @@ files have every row, masked like the report:
   as payroll.csv does, so no cell is ever a formula.
 
 Both are written with vectorised polars (no per-row Python), sorted, so re-runs give the same
-bytes; streamed from the bundle's (lazy) evidence, so a big month is never held whole.
+bytes; the evidence the bundle holds is masked once for both files (a lazy one is streamed).
 """
 
 from __future__ import annotations
@@ -58,15 +58,23 @@ def masked_evidence(bundle: MonthBundle) -> pl.LazyFrame:
 
 def write_evidence_exports(bundle: MonthBundle, folder: str | Path) -> dict[str, Path]:
     """Write ``evidence.parquet`` and ``evidence.csv`` into ``folder``; returns their paths.
-    Streamed: the parquet file is written as the sorted evidence is masked, the CSV from it."""
+
+    Evidence held in memory (what :func:`~pipelines.report.bundle.build_month_bundle` gives) is
+    masked once and both files are written from that frame; a lazy one is streamed (the parquet
+    file written as the sorted evidence is masked, the CSV from it)."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    pq = out / "evidence.parquet"
-    masked_evidence(bundle).sink_parquet(pq, compression="zstd", statistics=False, row_group_size=ROW_GROUP_ROWS)
-    ev = pl.scan_parquet(pq)
-    text_cols = [c for c, t in ev.collect_schema().items() if t == pl.String]
-    csv_lf = ev.with_columns(pl.col("kind").replace(KIND_LABELS)).with_columns(
+    pq, csv = out / "evidence.parquet", out / "evidence.csv"
+    masked = masked_evidence(bundle)
+    if isinstance(bundle.evidence, pl.DataFrame):
+        frame = masked.collect()
+        frame.write_parquet(pq, compression="zstd", statistics=False, row_group_size=ROW_GROUP_ROWS)
+        source = frame.lazy()
+    else:
+        masked.sink_parquet(pq, compression="zstd", statistics=False, row_group_size=ROW_GROUP_ROWS)
+        source = pl.scan_parquet(pq)
+    text_cols = [c for c, t in source.collect_schema().items() if t == pl.String]
+    csv_lf = source.with_columns(pl.col("kind").replace(KIND_LABELS)).with_columns(
         [neutralise_expr(c) for c in text_cols]).rename(CSV_HEADERS)
-    csv = out / "evidence.csv"
     csv_lf.sink_csv(csv, include_bom=True, datetime_format="%Y-%m-%d %H:%M:%S", line_terminator="\r\n")
     return {"evidence.parquet": pq, "evidence.csv": csv}
