@@ -174,8 +174,14 @@ def content_hash(frames: list[pl.DataFrame | None]) -> str:
 
 
 def _shop(messages: Frame | None, refunds: pl.DataFrame | None) -> str:
+    """The shop most messages (else refunds) name."""
     for df in (messages, refunds):
         if df is not None and "shop" in columns_of(df):
+            lo, hi = df.lazy().select(pl.col("shop").min().alias("lo"), pl.col("shop").max().alias("hi")).collect().row(0)
+            if lo is None:  # no shop named here
+                continue
+            if lo == hi:  # one shop (the usual month): no need to count
+                return str(lo)
             counts = (df.lazy().group_by("shop").len().drop_nulls("shop")
                       .sort(["len", "shop"], descending=[True, False]).collect())
             if counts.height:
@@ -188,6 +194,14 @@ def _decimal(v: object) -> Decimal | None:
         return None if v in (None, "") else Decimal(str(v))
     except InvalidOperation:
         return None
+
+
+def rank_in_runs(*keys: str) -> pl.Expr:
+    """Each row's position (0, 1, …) in its run of consecutive rows with equal ``keys``: in a
+    frame sorted by ``keys`` its rank within its group, without a window over the frame."""
+    idx = pl.int_range(pl.len(), dtype=pl.Int64)
+    starts = pl.any_horizontal([idx == 0, *[pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys]])
+    return idx - pl.when(starts).then(idx).forward_fill()
 
 
 def evidence_order(ev: Frame) -> list[str]:

@@ -21,7 +21,7 @@ import polars as pl
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from .bundle import MonthBundle, columns_of, first_col
+from .bundle import MonthBundle, columns_of, first_col, rank_in_runs
 from .fmt import (
     ADJUSTMENT_ITEM_LABELS,
     KIND_LABELS,
@@ -234,7 +234,7 @@ def capped_evidence(ev: pl.DataFrame | pl.LazyFrame, cap: int = EVIDENCE_PER_AGE
     keys = [c for c in ("agent_account", "kind") if c in have]
     order = keys + [c for c in ("at", "evidence_id") if c in have]
     ranked = (ev.lazy() if presorted else ev.lazy().sort(order, nulls_last=True)).with_columns(
-        (pl.int_range(pl.len()).over(keys) if keys else pl.int_range(pl.len())).alias("_rank"))
+        (rank_in_runs(*keys) if keys else pl.int_range(pl.len())).alias("_rank"))
     shown = ranked.filter(pl.col("_rank") < cap).with_columns(pl.lit(None, pl.String).alias("_note"))
     if not keys:
         return shown.head(cap).collect()

@@ -10,13 +10,14 @@ Everything the page says about rules comes from ``rules_view`` (the run's rules)
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
 from . import svg
-from .bundle import MonthBundle, columns_of, distinct, first_col, has_rows
+from .bundle import MonthBundle, columns_of, distinct, first_col, has_rows, rank_in_runs
 from .fmt import as_bool, id_list, metric, money, plain, points, points_float, rate, to_decimal
 from .labels import (
     ADJUSTMENT_ITEM_LABELS,
@@ -622,10 +623,10 @@ def evidence_tables(b: MonthBundle, kinds: tuple[str, ...]) -> list[dict[str, An
     if per_agent.height == 0:
         return []
     # one pass for every kind: cap, who spoke, conversations (each a scan of messages at most once)
-    rank = pl.int_range(pl.len()).over("kind", "agent_account").alias("_n")
     if b.evidence_sorted:  # already by agent, kind, time, id: rank, then sort only the shown rows
-        capped = part.with_columns(rank).filter(pl.col("_n") < EVIDENCE_ROWS_PER_AGENT).sort(["kind", *sort_cols], nulls_last=True)
+        capped = part.with_columns(rank_in_runs("agent_account", "kind").alias("_n")).filter(pl.col("_n") < EVIDENCE_ROWS_PER_AGENT).sort(["kind", *sort_cols], nulls_last=True)
     else:
+        rank = pl.int_range(pl.len()).over("kind", "agent_account").alias("_n")
         capped = part.sort(["kind", *sort_cols], nulls_last=True).with_columns(rank).filter(pl.col("_n") < EVIDENCE_ROWS_PER_AGENT)
     shown = (
         capped
@@ -668,13 +669,29 @@ def evidence_tables(b: MonthBundle, kinds: tuple[str, ...]) -> list[dict[str, An
 
 
 def _messages_of(shown: pl.DataFrame, messages: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame | None:
-    """The messages of the shown rows' agents and buyers: one vectorised (lazy) scan."""
+    """The messages of the shown rows' agents and buyers that the page uses: one vectorised
+    (lazy) scan. Only those within the conversation window of a shown row are read (a time
+    range the parquet statistics prune by: the shown rows are each agent's earliest), unless a
+    shown row's cited message lies outside it (then all of them, for who spoke)."""
     if messages is None:
         return None
-    if not {"agent_account", "buyer"} <= set(columns_of(messages)):
+    have = columns_of(messages)
+    if not {"agent_account", "buyer"} <= set(have):
         return messages.lazy().collect()
-    return messages.lazy().filter(pl.col("buyer").is_in(shown["buyer"].unique().implode())
-                                  & pl.col("agent_account").is_in(shown["agent_account"].unique().implode())).collect()
+    theirs = messages.lazy().filter(pl.col("buyer").is_in(shown["buyer"].unique().implode())
+                                    & pl.col("agent_account").is_in(shown["agent_account"].unique().implode()))
+    at = shown["at"] if "at" in shown.columns else None
+    if "sent_at" not in have or at is None or at.null_count() == at.len():
+        return theirs.collect()
+    # |sent_at − at| is compared in whole seconds (truncated): one second more keeps every row
+    margin = timedelta(seconds=CONTEXT_WINDOW_S + 1)
+    near = theirs.filter(pl.col("sent_at").is_between(at.min() - margin, at.max() + margin)).collect()
+    keys = ["source_file", "source_sheet", "source_row"]
+    if set(keys) <= set(have) and set(keys) <= set(shown.columns):  # the cited messages (who spoke)
+        cited = shown.select(keys).drop_nulls().unique()
+        if cited.join(near.select(keys), on=keys, how="anti").height:
+            return theirs.collect()
+    return near
 
 
 # --- lexicon hits -----------------------------------------------------------------------------
