@@ -16,6 +16,7 @@ bytes; the evidence the bundle holds is masked once for both files (a lazy one i
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
@@ -32,6 +33,7 @@ CSV_HEADERS = {
     "source_sheet": "来源工作表", "source_row": "来源行", "conversation_id": "会话编号",
 }
 ROW_GROUP_ROWS = 100_000  # fixed, so the same evidence gives the same bytes
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 _FORMULA_RE = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_START) + "]"
 
 
@@ -56,6 +58,14 @@ def masked_evidence(bundle: MonthBundle) -> pl.LazyFrame:
     return mask_frame(lf)  # also the own nick in source_sheet / conversation_id
 
 
+def csv_view(ev: FrameT) -> FrameT:
+    """evidence.csv's cells of masked evidence: kind labels, formula-like text neutralised,
+    Chinese headers."""
+    text_cols = [c for c, t in ev.collect_schema().items() if t == pl.String]
+    return ev.with_columns(pl.col("kind").replace(KIND_LABELS)).with_columns(
+        [neutralise_expr(c) for c in text_cols]).rename(CSV_HEADERS)
+
+
 def write_evidence_exports(bundle: MonthBundle, folder: str | Path) -> dict[str, Path]:
     """Write ``evidence.parquet`` and ``evidence.csv`` into ``folder``; returns their paths.
 
@@ -73,8 +83,5 @@ def write_evidence_exports(bundle: MonthBundle, folder: str | Path) -> dict[str,
     else:
         masked.sink_parquet(pq, compression="zstd", statistics=False, row_group_size=ROW_GROUP_ROWS)
         source = pl.scan_parquet(pq)
-    text_cols = [c for c, t in source.collect_schema().items() if t == pl.String]
-    csv_lf = source.with_columns(pl.col("kind").replace(KIND_LABELS)).with_columns(
-        [neutralise_expr(c) for c in text_cols]).rename(CSV_HEADERS)
-    csv_lf.sink_csv(csv, include_bom=True, datetime_format="%Y-%m-%d %H:%M:%S", line_terminator="\r\n")
+    csv_view(source).sink_csv(csv, include_bom=True, datetime_format="%Y-%m-%d %H:%M:%S", line_terminator="\r\n")
     return {"evidence.parquet": pq, "evidence.csv": csv}
