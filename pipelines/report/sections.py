@@ -18,7 +18,7 @@ import polars as pl
 
 from . import svg
 from .bundle import MonthBundle, columns_of, distinct, first_col, has_rows, rank_in_runs
-from .fmt import as_bool, id_list, metric, money, plain, points, points_float, rate, to_decimal
+from .fmt import as_bool, id_list, ids_count, metric, money, plain, points, points_float, rate, to_decimal
 from .labels import (
     ADJUSTMENT_ITEM_LABELS,
     KIND_LABELS,
@@ -131,10 +131,13 @@ def attention_order(b: MonthBundle) -> list[dict]:
 
 
 def _item_points(b: MonthBundle) -> dict[tuple[str, str], dict[str, Any]]:
-    """(agent, item) → kpi_items row."""
+    """(agent, item) → kpi_items row; a list of ``evidence_ids`` (every id the item cites: as
+    many as the month's evidence) comes as its count, ``evidence_n``."""
     if not has_rows(b.kpi_items):
         return {}
     df = b.kpi_items
+    if isinstance(df.schema.get("evidence_ids"), pl.List):
+        df = df.with_columns(ids_count("evidence_ids").alias("evidence_n")).drop("evidence_ids")
     agent_col = first_col(df, "agent_account", "agent")
     if agent_col is None or "item" not in df.columns:
         return {}
@@ -388,7 +391,8 @@ def scorecards(b: MonthBundle) -> list[dict[str, Any]]:
                 "value": value,
                 "missed": missed,
                 "source": src,
-                "evidence": len(id_list(k.get("evidence_ids"))) if spec.key != "refund_rate" else 0,
+                "evidence": (k["evidence_n"] if "evidence_n" in k else len(id_list(k.get("evidence_ids"))))
+                            if spec.key != "refund_rate" else 0,
             })
         st = str(r.get("status") or "")
         ded = to_decimal(r.get("deductions"))
