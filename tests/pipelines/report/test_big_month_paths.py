@@ -156,3 +156,36 @@ def test_exports_from_held_and_from_lazy_evidence_are_the_same_bytes(bundle: Mon
     for name in ("evidence.csv", "evidence.parquet"):
         assert (held / name).read_bytes() == (lazy / name).read_bytes(), name
     assert pl.read_parquet(held / "evidence.parquet").height == 6
+
+
+def test_cited_ids_are_counted_and_joined_as_the_python_helpers_do() -> None:
+    from pipelines.report.fmt import id_list, ids_count, ids_text
+
+    lists = [["a", None, "", "b"], None, [], [f"slow:{i:06d}" for i in range(5000)]]
+    df = pl.DataFrame({"ids": lists}, schema={"ids": pl.List(pl.String)})
+    got = df.select(ids_count("ids").alias("n"), ids_text("ids", 100).alias("t"))
+    assert got["n"].to_list() == [len(id_list(v)) for v in lists] == [2, 0, 0, 5000]
+    assert got["t"].to_list()[0] == "a, b" and got["t"].to_list()[3] == ", ".join(lists[3])[:100]
+    ints = pl.DataFrame({"ids": [[1, None, 3]]}, schema={"ids": pl.List(pl.Int64)})
+    assert ints.select(ids_count("ids", pl.List(pl.Int64))).item() == 2
+
+
+def test_xlsx_cell_of_many_cited_ids_is_the_joined_text_cut_to_a_cell(bundle: MonthBundle, tmp_path: Path) -> None:
+    import openpyxl
+
+    from pipelines.report.excel import EXCEL_MAX_CHARS, write_payroll_xlsx
+    from pipelines.report.fmt import neutralise
+    from pipelines.report.sections import scorecards
+
+    ids = ["=1+1"] + [f"slow_response:{i:08d}" for i in range(3000)] + [None, ""]  # > 32,767 characters
+    items = bundle.kpi_items.with_columns(
+        pl.when((pl.col("agent_account") == "a01") & (pl.col("item") == "quality")).then(pl.lit(ids, pl.List(pl.String)))
+        .otherwise(pl.col("evidence_ids")).alias("evidence_ids"))
+    bundle.kpi_items = items
+    ws = openpyxl.load_workbook(write_payroll_xlsx(bundle, tmp_path / "p.xlsx"))["考核明细"]
+    cells = {(r[1], r[2]): r[10] for r in ws.iter_rows(min_row=2, values_only=True)}
+    want = neutralise(", ".join(i for i in ids if i))[:EXCEL_MAX_CHARS]
+    assert len(want) == EXCEL_MAX_CHARS and want.startswith("'=1+1, slow_response:")
+    assert [v for (a, _item), v in cells.items() if a == "a01" and v and v.startswith("'=")] == [want]
+    card = next(c for c in scorecards(bundle) if c["agent"] == "a01")
+    assert [r["evidence"] for r in card["item_rows"] if r["evidence"]] == [3001]
