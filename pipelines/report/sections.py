@@ -78,15 +78,22 @@ def _short(names: dict[str, str], agent: str) -> str:
     return n if n and n != agent else agent.split(":")[-1]
 
 
-def _agents(b: MonthBundle) -> list[str]:
-    """Agents in payroll order (by account), then any agent only found in analytics frames."""
+def _agents(b: MonthBundle, of_questions: set[str] | None = None) -> list[str]:
+    """Agents in payroll order (by account), then any agent only found in analytics frames.
+    ``of_questions``: only these agents are wanted, all of them found in ``questions`` (whose
+    agents come right after the metrics' ones): the big frames are then not scanned."""
     seen: list[str] = []
     if has_rows(b.payroll) and "agent" in b.payroll.columns:
         seen = sorted({str(a) for a in b.payroll["agent"].to_list() if a is not None})
-    for df in (b.agent_month_metrics, b.questions, b.evidence, b.conversation_reasons):
+    frames = (b.agent_month_metrics,) if of_questions is not None else (
+        b.agent_month_metrics, b.questions, b.evidence, b.conversation_reasons)
+    for df in frames:
         if df is not None and "agent_account" in columns_of(df):
             extra = {str(a) for a in distinct(df, "agent_account") if a is not None}
             seen += sorted(extra - set(seen))
+    if of_questions is not None:
+        seen += sorted(of_questions - set(seen))
+        return [a for a in seen if a in of_questions]
     return seen
 
 
@@ -524,13 +531,15 @@ def _heatmaps(b: MonthBundle) -> list[dict[str, Any]]:
     q = _countable_questions(q.lazy()).filter(pl.col("asked_at").is_not_null())
     slow = pl.col("is_slow").fill_null(False) if "is_slow" in have else (pl.col("response_s") > SLOW_S)
     unanswered = (pl.col("status") == "unanswered") if "status" in have else pl.col("response_s").is_null()
+    maps = (("慢响应（按提问时刻）", "slow", "#e08a2e"), ("未回复（按提问时刻）", "unanswered", "#c8504b"))
+    # both maps from one scan: per weekday and hour, how many questions meet each condition
+    g = (q.select(pl.col("asked_at").dt.weekday().alias("wd"), pl.col("asked_at").dt.hour().alias("h"),
+                  slow.fill_null(False).alias("slow"), unanswered.fill_null(False).alias("unanswered"))
+         .group_by("wd", "h").agg(pl.col("slow").sum(), pl.col("unanswered").sum()).collect())
     out = []
-    for title, cond, color in (("慢响应（按提问时刻）", slow, "#e08a2e"), ("未回复（按提问时刻）", unanswered, "#c8504b")):
-        g = (q.filter(cond.fill_null(False))
-             .select(pl.col("asked_at").dt.weekday().alias("wd"), pl.col("asked_at").dt.hour().alias("h"))
-             .group_by("wd", "h").len().collect())
+    for title, col, color in maps:
         grid = [[0] * 24 for _ in range(7)]
-        for wd, h, n in g.iter_rows():
+        for wd, h, n in g.select("wd", "h", col).iter_rows():
             grid[int(wd) - 1][int(h)] = n
         total = sum(map(sum, grid))
         hours = [h for h in range(24) if any(grid[w][h] for w in range(7))] or list(range(24))
@@ -553,7 +562,7 @@ def response_times(b: MonthBundle) -> dict[str, Any]:
             per.setdefault(str(agent), [0] * (len(RESPONSE_BINS) + 1))[bin_] = n
         labels = [lab for _hi, lab in RESPONSE_BINS] + ["未回复"]
         colors = list(_RESPONSE_COLORS) + ["#8a8f98"]
-        for agent in [a for a in _agents(b) if a in per]:
+        for agent in _agents(b, of_questions=set(per)):
             c = per[agent]
             charts.append({
                 "label": _label(names, agent),
