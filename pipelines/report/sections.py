@@ -80,8 +80,8 @@ def _short(names: dict[str, str], agent: str) -> str:
 
 def _agents(b: MonthBundle, of_questions: set[str] | None = None) -> list[str]:
     """Agents in payroll order (by account), then any agent only found in analytics frames.
-    ``of_questions``: only these agents are wanted, all of them found in ``questions`` (whose
-    agents come right after the metrics' ones): the big frames are then not scanned."""
+    ``of_questions``: the agents ``questions`` names; only those are wanted (they come right
+    after the metrics' own agents), so the big frames are not scanned again."""
     seen: list[str] = []
     if has_rows(b.payroll) and "agent" in b.payroll.columns:
         seen = sorted({str(a) for a in b.payroll["agent"].to_list() if a is not None})
@@ -562,7 +562,10 @@ def response_times(b: MonthBundle) -> dict[str, Any]:
             per.setdefault(str(agent), [0] * (len(RESPONSE_BINS) + 1))[bin_] = n
         labels = [lab for _hi, lab in RESPONSE_BINS] + ["未回复"]
         colors = list(_RESPONSE_COLORS) + ["#8a8f98"]
-        for agent in _agents(b, of_questions=set(per)):
+        order = _agents(b, of_questions={str(a) for a in counts["agent_account"].drop_nulls().to_list()})
+        if set(per) - set(order):  # questions without an agent (shown as "None"): the full order, as ever
+            order = [a for a in _agents(b) if a in per]
+        for agent in order:
             c = per[agent]
             charts.append({
                 "label": _label(names, agent),

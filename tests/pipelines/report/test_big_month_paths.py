@@ -189,3 +189,16 @@ def test_xlsx_cell_of_many_cited_ids_is_the_joined_text_cut_to_a_cell(bundle: Mo
     assert [v for (a, _item), v in cells.items() if a == "a01" and v and v.startswith("'=")] == [want]
     card = next(c for c in scorecards(bundle) if c["agent"] == "a01")
     assert [r["evidence"] for r in card["item_rows"] if r["evidence"]] == [3001]
+
+
+def test_response_charts_keep_their_agent_order_with_questions_of_no_agent(bundle: MonthBundle) -> None:
+    extra = pl.DataFrame({"agent_account": ["a00", None, "zz"], "buyer": ["q1", "q2", "q3"],
+                          "asked_at": [T0, T0, T0], "answered_at": [None, None, None], "response_s": [30.0, 40.0, None]},
+                         schema_overrides={"answered_at": pl.Datetime("us"), "asked_at": pl.Datetime("us")})
+    bundle.questions = pl.concat([bundle.questions, extra], how="diagonal_relaxed")
+    labels = [c["label"] for c in sections.response_times(bundle)["charts"]]
+    # payroll agents by account, then the metrics' and the questions' own (a null agent is not one)
+    assert labels == ["王小美（a01）", "李强（a02）", "陈静（a03）", "a00", "zz"]
+    bundle.evidence = bundle.evidence.with_columns(pl.lit("None").alias("agent_account")).head(1)
+    labels = [c["label"] for c in sections.response_times(bundle)["charts"]]
+    assert labels[-1] == "None"  # an agent really named "None" elsewhere: its chart shows the null's questions
