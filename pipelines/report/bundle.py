@@ -143,9 +143,10 @@ def rules_of_run(meta: dict) -> Any:
 def _sorted(df: Frame | None, *keys: str) -> Frame | None:
     """Warehouse reads have no order: sort by the keys present, then (small frames) every column.
     Frames the renderers only aggregate are left unsorted (their outputs are sorted). A lazy
-    frame is sorted by the keys only (the evidence: 1.2M rows at 10M messages, keys unique)
-    and collected: one sort, so the renderers only rank it (``evidence_sorted``)."""
-    if isinstance(df, pl.LazyFrame):  # the evidence (sorted by its keys, which are unique): sorted once here
+    frame (the evidence: 1.2M rows at 10M messages, keys unique) is collected and put in
+    :func:`evidence_order` once (:func:`sort_evidence`), so the renderers only rank it
+    (``evidence_sorted``)."""
+    if isinstance(df, pl.LazyFrame):
         return sort_evidence(df.collect())
     if df is None or df.height == 0:
         return df
