@@ -206,16 +206,62 @@ def _thread_numbers(frames: list[pl.DataFrame]) -> tuple[pl.DataFrame, list[pl.S
     return threads, numbers
 
 
-def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+_HASH_SEED = 20261130
+
+
+def _thread_hash(frame: pl.DataFrame) -> pl.Series:
+    """Each row's 64-bit hash of its (month, shop, agent_account, buyer)."""
+    return frame.select(THREAD).hash_rows(seed=_HASH_SEED).alias("_h")
+
+
+def _hashed_thread_numbers(frames: list[pl.DataFrame],
+                           hashes: list[pl.Series]) -> tuple[pl.DataFrame, list[pl.Series]] | None:
+    """:func:`_thread_numbers` of ``frames`` by their rows' thread hashes (``hashes``): only
+    one row per distinct hash is ranked (the strings of ~1 row in 10), every row's number is
+    looked up by its hash and then checked against its own four strings. None when two threads
+    share a hash (the caller then ranks every row's strings)."""
+    reps = pl.concat([f.select(THREAD).with_columns(h.alias("_h")).filter(h.is_first_distinct())
+                      for f, h in zip(frames, hashes, strict=True)])
+    reps = reps.filter(pl.col("_h").is_first_distinct())
+    threads, (rep_no,) = _thread_numbers([reps])
+    if threads.height != reps.height:
+        return None
+    nos = [h.replace_strict(reps["_h"], rep_no, return_dtype=pl.UInt32) for h in hashes]
+    for f, no in zip(frames, nos, strict=True):
+        if not all(f[c].eq_missing(threads[c].gather(no)).all() for c in THREAD):
+            return None
+    return threads, nos
+
+
+def _file_positions(msgs: pl.DataFrame) -> pl.Series | None:
+    """Each message's rank in file order (source_file, then seq; nulls last), or None when the
+    messages already are in that order (staged months are: the rank is then msg_idx)."""
+    sf, seq = pl.col("source_file"), pl.col("seq")
+    ordered = msgs.select(
+        (sf.null_count() + seq.null_count() == 0)
+        & ((sf > sf.shift(1)) | ((sf == sf.shift(1)) & (seq > seq.shift(1)))).slice(1).all()).item()
+    if ordered:
+        return None
+    files = _keys_table(msgs, ["source_file"], "file_no")
+    keys = msgs.select("source_file", "seq").join(files, on="source_file", how="left", nulls_equal=True,
+                                                   maintain_order="left")
+    order = keys.select(pl.arg_sort_by("file_no", "seq", nulls_last=True, maintain_order=True)).to_series()
+    return pl.repeat(0, msgs.height, dtype=pl.UInt32, eager=True).scatter(
+        order, pl.int_range(msgs.height, dtype=pl.UInt32, eager=True))
+
+
+def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame,
+                 msg_hash: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows, threads): every thread row in thread order, and the thread table.
 
-    The sort runs on small integer keys: ``thread_no`` numbers the distinct (month, shop,
-    agent_account, buyer) in sorted order and ``file_no`` the source files, so the order is
-    exactly the one of sorting by the strings, at a fraction of the cost. ``rows`` keeps only
-    what the session logic needs (no strings).
+    The sort runs on integers: ``thread_no`` numbers the distinct (month, shop,
+    agent_account, buyer) in sorted order and each message's rank in file order breaks ties,
+    so the order is exactly the one of sorting by the strings, at a fraction of the cost.
+    ``rows`` keeps only what the session logic needs (thread_no, sent_at, msg_idx, kind,
+    transfer_id; no strings). ``msg_hash``: :func:`_thread_hash` of ``msgs`` if the caller has it.
     """
     has_t = transfers.height > 0
-    common = ["sent_at", "source_file", "seq", "msg_idx"]
+    common = ["sent_at", "msg_idx"]
     extra = []
     if has_t:
         extra.append(transfers.select(
@@ -224,12 +270,14 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame) -> tuple[pl.DataFr
         extra.append(transfers.filter(pl.col("to_agent").is_not_null() & (pl.col("to_agent") != pl.col("from_agent"))).select(
             "month", "shop", pl.col("to_agent").alias("agent_account"), "buyer", *common,
             pl.lit("I").cast(KIND).alias("kind"), pl.lit(0, pl.Int8).alias("tie"), "transfer_id"))
-    threads, nos = _thread_numbers([msgs, *extra])
-    thread_no = nos[0]
+    frames = [msgs, *extra]
+    hashed = _hashed_thread_numbers(frames, [msg_hash if msg_hash is not None else _thread_hash(msgs),
+                                             *[_thread_hash(e) for e in extra]])
+    threads, nos = hashed if hashed is not None else _thread_numbers(frames)
     base = msgs.select(*common, "kind").with_columns(
-        thread_no.alias("thread_no"), pl.lit(1, pl.Int8).alias("tie"), pl.lit(None, pl.Int64).alias("transfer_id"))
+        nos[0].alias("thread_no"), pl.lit(1, pl.Int8).alias("tie"), pl.lit(None, pl.Int64).alias("transfer_id"))
     if has_t:
-        base = base.filter(pl.col("kind") != "T")
+        base = base.filter(pl.col("kind") != "T")  # notices became the O/I rows
     cols = ["thread_no", *common, pl.col("kind").cast(KIND), "tie", "transfer_id"]
     parts = [base.select(cols)]
     for e, no in zip(extra, nos[1:], strict=True):
@@ -237,12 +285,38 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame) -> tuple[pl.DataFr
     rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
     threads = threads.join(_keys_table(threads, ["month", "agent_account"], "agent_no"),
                            on=["month", "agent_account"], how="left", nulls_equal=True, maintain_order="left")
-    files = _keys_table(msgs, ["source_file"], "file_no")
-    # staged sent_at/seq are never null; nulls_last (a much slower sort) only if they are
-    nulls = any(rows[c].null_count() for c in ("sent_at", "seq"))
-    rows = (rows.join(files, on="source_file", how="left", nulls_equal=True, maintain_order="left")
-            .select("thread_no", "sent_at", "tie", "file_no", "seq", "msg_idx", "kind", "transfer_id"))
-    return _in_thread_order(rows, nulls), threads
+    pos = _file_positions(msgs)
+    rank = pl.col("msg_idx") if pos is None else pl.lit(pos).gather(pl.col("msg_idx"))
+    order = rows.select(_thread_order(rows, rank)).to_series()
+    return rows[order].select("thread_no", *common, "kind", "transfer_id"), threads
+
+
+def _thread_order(rows: pl.DataFrame, rank: pl.Expr) -> pl.Expr:
+    """Row order of ``rows`` by thread_no, sent_at, tie, then ``rank`` (file order).
+
+    Packed into one unsigned 64-bit key when the ranges fit (instants in whole seconds, as
+    chat exports give them), else into two (thread and instant in microseconds; rank), else
+    the plain multi-column sort; all give the same order (nulls last)."""
+    t = pl.col("sent_at").to_physical()
+    dtype = rows.schema["sent_at"]
+    per_s = {"ms": 10**3, "us": 10**6, "ns": 10**9}.get(getattr(dtype, "time_unit", None) or "", 0)
+    span = rows.select(
+        pl.col("thread_no").max().alias("thread"), t.min().alias("t0"), t.max().alias("t1"),
+        pl.col("sent_at").null_count().alias("nulls"), rank.max().alias("r1"),
+        ((t % per_s == 0).all() if per_s else pl.lit(False)).alias("seconds")).row(0, named=True)
+    bits = lambda n: int(n).bit_length()  # noqa: E731
+    u64 = lambda e: e.cast(pl.UInt64)  # noqa: E731
+    if span["nulls"] or rows.height == 0 or bits(span["thread"]) + bits(span["t1"] - span["t0"]) + 1 > 64:
+        return pl.arg_sort_by("thread_no", "sent_at", "tie", rank, nulls_last=True)
+    if span["seconds"]:
+        s_bits, r_bits = bits((span["t1"] - span["t0"]) // per_s), bits(span["r1"])
+        if bits(span["thread"]) + s_bits + 1 + r_bits <= 64:
+            key = ((u64(pl.col("thread_no")) * (2 ** s_bits) + u64((t - span["t0"]) // per_s)) * 2
+                   + u64(pl.col("tie"))) * (2 ** r_bits) + u64(rank)
+            return key.arg_sort()
+    t_bits = bits(span["t1"] - span["t0"])
+    k1 = (u64(pl.col("thread_no")) * (2 ** (t_bits + 1)) + u64(t - span["t0"]) * 2 + u64(pl.col("tie")))
+    return pl.arg_sort_by(k1, rank)
 
 
 _ORDER = ["thread_no", "sent_at", "tie", "file_no", "seq"]
