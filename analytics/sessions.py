@@ -418,16 +418,25 @@ def _questions(rows: pl.DataFrame) -> pl.DataFrame:
         pl.col("q_start").cum_sum().alias("q_no"),
         pl.when(pl.col("q_start")).then(pl.col("conv_no")).forward_fill().alias("q_conv"),
     ).filter(pl.col("q_conv") == pl.col("conv_no")).with_columns(pl.col("q_no").set_sorted())
+    # q_no runs 1..n in row order and a question's B rows are in its first run: per-question
+    # figures come from the start rows and one group-by over the B rows only
     is_b = pl.col("kind") == "B"
-    q = rel.group_by("q_no", maintain_order=True).agg(
-        pl.col("conv_no").first(),
-        pl.col("sent_at").first().alias("asked_at"),  # a question starts at its first B/I row
-        pl.col("sent_at").filter(is_b).last().alias("last_buyer_at"),
-        is_b.sum().cast(pl.Int64).alias("buyer_msgs"),
-        pl.col("msg_idx").filter(is_b).alias("msg_idxs"),
-        (pl.col("kind").first() == "I").alias("carried_in"),
-        pl.col("transfer_id").filter(pl.col("kind") == "I").first().alias("transfer_in_id"),
-    )
+    q = rel.filter("q_start").select(
+        "q_no", "conv_no", pl.col("sent_at").alias("asked_at"), (pl.col("kind") == "I").alias("carried_in"))
+    b = rel.filter(is_b).group_by("q_no", maintain_order=True).agg(
+        pl.col("sent_at").last().alias("last_buyer_at"), pl.len().cast(pl.Int64).alias("buyer_msgs"),
+        pl.col("msg_idx").alias("msg_idxs"))
+    if b.height == q.height:  # every question holds a buyer row (always without transfers)
+        q = q.hstack(b.drop("q_no"))
+    else:
+        q = q.join(b, on="q_no", how="left", maintain_order="left").with_columns(
+            pl.col("buyer_msgs").fill_null(0), pl.col("msg_idxs").fill_null(pl.lit([], dtype=pl.List(pl.Int64))))
+    carried = rel.filter(pl.col("kind") == "I")
+    if carried.height:
+        q = q.join(carried.select("q_no", pl.col("transfer_id").alias("transfer_in_id")).unique(
+            "q_no", keep="first", maintain_order=True), on="q_no", how="left", maintain_order="left")
+    else:
+        q = q.with_columns(pl.lit(None, pl.Int64).alias("transfer_in_id"))
     # a question's rows are its B/I run, then the H/O rows up to the next question: the row
     # that ends it is the one non-question row right after a question row
     ends = rel.filter(~pl.col("is_q") & pl.col("is_q").shift(1).fill_null(False)).select(
@@ -437,28 +446,52 @@ def _questions(rows: pl.DataFrame) -> pl.DataFrame:
         pl.col("msg_idxs").list.first().alias("first_msg_idx"))
 
 
+def _run_ends(key: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(first, last) row of each run of equal values of ``key`` (a sorted column)."""
+    last = (key != key.shift(-1)).fill_null(True).arg_true()
+    first = pl.concat([pl.Series([0], dtype=last.dtype), last.head(-1) + 1]) if len(last) else last
+    return first, last
+
+
 def _conversations(rows: pl.DataFrame, threads: pl.DataFrame, long_minutes: float) -> pl.DataFrame:
+    """One row per conversation. Rows are in conversation order (each conversation is a run of
+    rows, in time order), so its first and last rows are gathered and its counts are
+    differences of running counts at its last rows: no group-by."""
+    first, last = _run_ends(rows["conv_no"])
+    at_first, at_last = (lambda e: e.gather(pl.lit(first))), (lambda e: e.gather(pl.lit(last)))  # noqa: E731
     kind = pl.col("kind")
-    convs = rows.group_by("conv_no", maintain_order=True).agg(
-        pl.col("thread_no").first(),
-        # rows are in time order within a conversation: first/last are min/max
-        pl.col("sent_at").first().alias("start_at"),
-        pl.col("sent_at").last().alias("end_at"),
-        (pl.col("clock").last() - pl.col("clock").first()).alias("service_duration_s"),
-        (kind == "B").sum().cast(pl.Int64).alias("buyer_msgs"),
-        (kind == "H").sum().cast(pl.Int64).alias("agent_msgs"),
-        (kind == "N").sum().cast(pl.Int64).alias("other_rows"),
-        (kind == "I").any().alias("transferred_in"),
-        (kind == "O").any().alias("transferred_out"),
-        ((kind == "I") & pl.col("carry")).any().alias("carried_in"),
-        pl.col("msg_idx").filter(kind == "H").first().alias("first_agent_msg_idx"),
-        pl.col("msg_idx").filter(kind == "B").first().alias("first_buyer_msg_idx"),
-    )
+    counted = ["B", "H", "I", "O"] if rows["kind"].is_in(["O", "I"]).any() else ["B", "H"]
+    flags = {k: kind == k for k in counted}
+    if "I" in counted:
+        flags["C"] = (kind == "I") & pl.col("carry")
+    convs = rows.select(
+        at_last(pl.col("conv_no")), at_last(pl.col("thread_no")),
+        at_first(pl.col("sent_at")).alias("start_at"), at_last(pl.col("sent_at")).alias("end_at"),
+        (at_last(pl.col("clock")) - at_first(pl.col("clock"))).alias("service_duration_s"),
+        pl.lit(last - first + 1).cast(pl.Int64).alias("_rows"),
+        *[at_last(f.cast(pl.Int64).cum_sum()).alias(f"_{k}") for k, f in flags.items()])
+    # per conversation: count = running count at its last row - at the previous conversation's
+    before = {k: pl.col(f"_{k}").shift(1, fill_value=0) for k in flags}
+    n = {k: (pl.col(f"_{k}") - before[k]) if k in flags else pl.lit(0, pl.Int64) for k in ["B", "H", "I", "O", "C"]}
+    # the first B (H) row of a conversation is the (B rows before it)-th B row of all rows
+    idx_of = {k: rows["msg_idx"].filter(rows["kind"] == k) for k in ("B", "H")}
+
+    def first_msg(k: str) -> pl.Expr:
+        if not len(idx_of[k]):
+            return pl.lit(None, pl.Int64)
+        return pl.when(n[k] > 0).then(pl.lit(idx_of[k]).gather(before[k].clip(0, len(idx_of[k]) - 1)))
+
+    thread = lambda c: pl.lit(threads[c]).gather(pl.col("thread_no"))  # noqa: E731  thread_no = row of threads
     conv_key = pl.concat_str(
         [pl.col("shop"), pl.col("agent_account"), pl.col("buyer"),
          pl.col("start_at").dt.strftime("%Y%m%d%H%M%S")], separator="|")
-    convs = convs.join(threads, on="thread_no", how="left", maintain_order="left").select(
-        "conv_no", *THREAD, pl.exclude("conv_no", "thread_no", "agent_no", *THREAD), "agent_no").with_columns(
+    convs = convs.select(
+        "conv_no", *[thread(c) for c in THREAD], "start_at", "end_at", "service_duration_s",
+        n["B"].alias("buyer_msgs"), n["H"].alias("agent_msgs"),
+        (pl.col("_rows") - n["B"] - n["H"] - n["I"] - n["O"]).alias("other_rows"),
+        (n["I"] > 0).alias("transferred_in"), (n["O"] > 0).alias("transferred_out"), (n["C"] > 0).alias("carried_in"),
+        first_msg("H").alias("first_agent_msg_idx"), first_msg("B").alias("first_buyer_msg_idx"),
+        thread("agent_no")).with_columns(
         conv_key.alias("conversation_id"))
     return convs.with_columns(
         ((pl.col("buyer_msgs") > 0) | (pl.col("agent_msgs") > 0) | pl.col("carried_in")).alias("has_dialogue"),
@@ -477,8 +510,11 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
     """
     s = settings.sessions
     msgs = classify_messages(messages, settings)
+    msg_hash = _thread_hash(msgs)
+    if accounts is None and (msgs["kind"] == "T").any():  # the accounts of the distinct threads
+        accounts = msgs.select("shop", "agent_account").filter(msg_hash.is_first_distinct()).unique()
     transfers = resolve_transfers(msgs, accounts)
-    rows, threads = _thread_rows(msgs, transfers)
+    rows, threads = _thread_rows(msgs, transfers, msg_hash)
     rows = _resolve_carries(_add_conversations(rows, s.silence_gap_minutes, s.windows))
     convs = _conversations(rows, threads, s.long_conversation_minutes)
 
