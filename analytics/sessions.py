@@ -501,6 +501,24 @@ def _conversations(rows: pl.DataFrame, threads: pl.DataFrame, long_minutes: floa
         (pl.col("service_duration_s") > long_minutes * 60).alias("is_long"))
 
 
+def _question_counts(q: pl.DataFrame, n_convs: int) -> pl.DataFrame:
+    """questions, answered_questions, unanswered_questions and first_response_s of conversations
+    1..``n_convs`` (0 / null without questions). ``q`` is in conversation order, so each
+    conversation's questions are a run: counts are differences of running counts at run ends."""
+    first, last = _run_ends(q["conv_no"])
+    status = pl.col("status")
+    flags = {"questions": status != "transferred_out", "answered_questions": status == "answered",
+             "unanswered_questions": status == "unanswered"}
+    per = q.select(pl.col("conv_no").gather(pl.lit(last)) - 1,
+                   *[f.cast(pl.Int64).cum_sum().gather(pl.lit(last)).alias(k) for k, f in flags.items()],
+                   pl.col("response_s").gather(pl.lit(first)).alias("first_response_s"))
+    per = per.with_columns(pl.col(k) - pl.col(k).shift(1, fill_value=0) for k in flags)
+    at = per["conv_no"]
+    out = {k: pl.zeros(n_convs, dtype=pl.Int64, eager=True).scatter(at, per[k]) for k in flags}
+    out["first_response_s"] = pl.repeat(None, n_convs, dtype=pl.Float64, eager=True).scatter(at, per["first_response_s"])
+    return pl.DataFrame(out)
+
+
 def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
                    accounts: pl.DataFrame | None = None) -> Sessions:
     """Conversations, questions and transfers of a staged ``messages`` frame (one or more months).
@@ -548,18 +566,10 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
         "carried_in", "transfer_in_id", "conversation_id", "status", "question_id", "is_first_in_conversation",
         "day", "answered_at", "answer_msg_idx", "transfer_out_id", "response_s", "wall_response_s", "agent_no")
 
-    # per-conversation question figures (q is in conv_no order)
-    conv_q = q.group_by("conv_no", maintain_order=True).agg(
-        (pl.col("status") != "transferred_out").sum().cast(pl.Int64).alias("questions"),
-        (pl.col("status") == "answered").sum().cast(pl.Int64).alias("answered_questions"),
-        (pl.col("status") == "unanswered").sum().cast(pl.Int64).alias("unanswered_questions"),
-        pl.col("response_s").filter(pl.col("is_first_in_conversation")).first().alias("first_response_s"),
-    )
-    convs = convs.join(conv_q, on="conv_no", how="left", maintain_order="left").with_columns(
-        pl.col("questions", "answered_questions", "unanswered_questions").fill_null(0))
+    convs = convs.hstack(_question_counts(q, convs.height))
 
     # each message row's conversation, by position (msg_idx is the row number)
-    own = rows.filter(pl.col("kind").is_in(["B", "H", "N"]))
+    own = rows.select("msg_idx", "conv_no", "kind").filter(pl.col("kind").is_in(["B", "H", "N"]))
     conv_no = pl.repeat(None, msgs.height, dtype=pl.Int64, eager=True).scatter(own["msg_idx"], own["conv_no"])
     msgs = msgs.with_columns(conv_no.alias("conv_no")).with_columns(conv_of("conversation_id"))
     rows = rows.with_columns(pl.col("kind").cast(pl.String))
