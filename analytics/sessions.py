@@ -23,6 +23,7 @@ Rules (docs/analytics.md §Conversations):
 from __future__ import annotations
 
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import polars as pl
@@ -250,15 +251,52 @@ def _file_positions(msgs: pl.DataFrame) -> pl.Series | None:
         order, pl.int_range(msgs.height, dtype=pl.UInt32, eager=True))
 
 
+@dataclass
+class _MessageThreads:
+    """The messages' threads and file order, computed before transfers are known (so in
+    parallel with the message kinds): see :func:`_message_threads`."""
+
+    threads: pl.DataFrame | None  # distinct (month, shop, agent_account, buyer), sorted; row = thread_no
+    numbers: pl.Series | None  # each message's thread_no (None with threads: two threads share a hash)
+    positions: pl.Series | None  # each message's rank in file order (None: the messages are in file order)
+
+
+def _message_threads(messages: pl.DataFrame) -> _MessageThreads:
+    """Thread numbers (:func:`_hashed_thread_numbers`) and file positions of staged messages."""
+    numbered = _hashed_thread_numbers([messages], [_thread_hash(messages)])
+    threads, numbers = (numbered[0], numbered[1][0]) if numbered is not None else (None, None)
+    return _MessageThreads(threads, numbers, _file_positions(messages))
+
+
+def _numbers_with(keys: _MessageThreads, msgs: pl.DataFrame,
+                  extra: list[pl.DataFrame]) -> tuple[pl.DataFrame, list[pl.Series]]:
+    """(threads, thread_no of each row of msgs and of each ``extra`` frame): the messages'
+    numbering, extended when a transfer row opens a thread no message has."""
+    if keys.threads is None or keys.numbers is None:
+        return _thread_numbers([msgs, *extra])
+    if not extra:
+        return keys.threads, [keys.numbers]
+    known = _thread_hash(keys.threads)
+    hashes = [_thread_hash(e) for e in extra]
+    if all(h.is_in(known.implode()).all() for h in hashes):
+        nos = [h.replace_strict(known, pl.int_range(known.len(), dtype=pl.UInt32, eager=True),
+                                return_dtype=pl.UInt32) for h in hashes]
+        if all(e[c].eq_missing(keys.threads[c].gather(no)).all() for e, no in zip(extra, nos, strict=True)
+               for c in THREAD):
+            return keys.threads, [keys.numbers, *nos]
+    threads, (renumber, *nos) = _thread_numbers([keys.threads.select(THREAD), *extra])
+    return threads, [renumber.gather(keys.numbers), *nos]
+
+
 def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame,
-                 msg_hash: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+                 keys: _MessageThreads | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows, threads): every thread row in thread order, and the thread table.
 
     The sort runs on integers: ``thread_no`` numbers the distinct (month, shop,
     agent_account, buyer) in sorted order and each message's rank in file order breaks ties,
     so the order is exactly the one of sorting by the strings, at a fraction of the cost.
     ``rows`` keeps only what the session logic needs (thread_no, sent_at, msg_idx, kind,
-    transfer_id; no strings). ``msg_hash``: :func:`_thread_hash` of ``msgs`` if the caller has it.
+    transfer_id; no strings). ``keys``: :func:`_message_threads` of ``msgs`` if the caller has it.
     """
     has_t = transfers.height > 0
     common = ["sent_at", "msg_idx"]
@@ -270,10 +308,8 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame,
         extra.append(transfers.filter(pl.col("to_agent").is_not_null() & (pl.col("to_agent") != pl.col("from_agent"))).select(
             "month", "shop", pl.col("to_agent").alias("agent_account"), "buyer", *common,
             pl.lit("I").cast(KIND).alias("kind"), pl.lit(0, pl.Int8).alias("tie"), "transfer_id"))
-    frames = [msgs, *extra]
-    hashed = _hashed_thread_numbers(frames, [msg_hash if msg_hash is not None else _thread_hash(msgs),
-                                             *[_thread_hash(e) for e in extra]])
-    threads, nos = hashed if hashed is not None else _thread_numbers(frames)
+    keys = keys if keys is not None else _message_threads(msgs)
+    threads, nos = _numbers_with(keys, msgs, extra)
     base = msgs.select(*common, "kind").with_columns(
         nos[0].alias("thread_no"), pl.lit(1, pl.Int8).alias("tie"), pl.lit(None, pl.Int64).alias("transfer_id"))
     if has_t:
@@ -285,7 +321,7 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame,
     rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
     threads = threads.join(_keys_table(threads, ["month", "agent_account"], "agent_no"),
                            on=["month", "agent_account"], how="left", nulls_equal=True, maintain_order="left")
-    pos = _file_positions(msgs)
+    pos = keys.positions
     rank = pl.col("msg_idx") if pos is None else pl.lit(pos).gather(pl.col("msg_idx"))
     order = rows.select(_thread_order(rows, rank)).to_series()
     return rows[order].select("thread_no", *common, "kind", "transfer_id"), threads
@@ -527,12 +563,16 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
     default those of ``messages``. A partition of the month's buyers passes the whole month's.
     """
     s = settings.sessions
-    msgs = classify_messages(messages, settings)
-    msg_hash = _thread_hash(msgs)
+    # message kinds (the text markers) and thread numbers (the key strings) in parallel
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        keys_job = pool.submit(_message_threads, messages.select(*THREAD, "source_file", "seq"))
+        msgs = classify_messages(messages, settings)
+        keys = keys_job.result()
     if accounts is None and (msgs["kind"] == "T").any():  # the accounts of the distinct threads
-        accounts = msgs.select("shop", "agent_account").filter(msg_hash.is_first_distinct()).unique()
+        accounts = (keys.threads.select("shop", "agent_account").unique() if keys.threads is not None
+                    else msgs.select("shop", "agent_account").unique())
     transfers = resolve_transfers(msgs, accounts)
-    rows, threads = _thread_rows(msgs, transfers, msg_hash)
+    rows, threads = _thread_rows(msgs, transfers, keys)
     rows = _resolve_carries(_add_conversations(rows, s.silence_gap_minutes, s.windows))
     convs = _conversations(rows, threads, s.long_conversation_minutes)
 
