@@ -537,6 +537,12 @@ def _conversations(rows: pl.DataFrame, threads: pl.DataFrame, long_minutes: floa
         (pl.col("service_duration_s") > long_minutes * 60).alias("is_long"))
 
 
+def _message_conversations(rows: pl.DataFrame, n_messages: int) -> pl.Series:
+    """Each message's conv_no, by position (msg_idx is the row number); null for notices."""
+    own = rows.select("msg_idx", "conv_no", "kind").filter(pl.col("kind").is_in(["B", "H", "N"]))
+    return pl.repeat(None, n_messages, dtype=pl.Int64, eager=True).scatter(own["msg_idx"], own["conv_no"])
+
+
 def _question_counts(q: pl.DataFrame, n_convs: int) -> pl.DataFrame:
     """questions, answered_questions, unanswered_questions and first_response_s of conversations
     1..``n_convs`` (0 / null without questions). ``q`` is in conversation order, so each
@@ -574,9 +580,12 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
     transfers = resolve_transfers(msgs, accounts)
     rows, threads = _thread_rows(msgs, transfers, keys)
     rows = _resolve_carries(_add_conversations(rows, s.silence_gap_minutes, s.windows))
-    convs = _conversations(rows, threads, s.long_conversation_minutes)
-
-    q = _questions(rows)
+    # questions and each message's conversation in parallel with the conversations
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        q_job = pool.submit(_questions, rows)
+        conv_no_job = pool.submit(_message_conversations, rows, msgs.height)
+        convs = _conversations(rows, threads, s.long_conversation_minutes)
+        q, conv_no = q_job.result(), conv_no_job.result()
     clock = lambda c: service_clock(pl.col(c), s.windows)  # noqa: E731
     # conv_no runs 1..n in convs' row order, so a gather replaces a join
     conv_of = lambda c: pl.lit(convs[c]).gather(pl.col("conv_no") - 1)  # noqa: E731
@@ -608,9 +617,6 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
 
     convs = convs.hstack(_question_counts(q, convs.height))
 
-    # each message row's conversation, by position (msg_idx is the row number)
-    own = rows.select("msg_idx", "conv_no", "kind").filter(pl.col("kind").is_in(["B", "H", "N"]))
-    conv_no = pl.repeat(None, msgs.height, dtype=pl.Int64, eager=True).scatter(own["msg_idx"], own["conv_no"])
     msgs = msgs.with_columns(conv_no.alias("conv_no")).with_columns(conv_of("conversation_id"))
     rows = rows.with_columns(pl.col("kind").cast(pl.String))
     return Sessions(rows=rows, messages=msgs, conversations=convs, questions=q, transfers=transfers, threads=threads)
