@@ -7,6 +7,8 @@ from the rows behind it.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import polars as pl
 
 from analytics.sessions import Sessions
@@ -167,17 +169,21 @@ def agent_day_metrics(sess: Sessions, settings: AnalyticsSettings,
     partitions of the month's buyers: its counts are additive)."""
     s = settings.sessions
     q = sess.questions
-    agents = sess.agents()
-    bd = _buyer_day_status(q).group_by(DAY_K).agg(
-        pl.len().cast(pl.Int64).alias("consult_buyers"),
-        pl.col("received").sum().cast(pl.Int64).alias("received_buyers"),
-        pl.col("unreplied").sum().cast(pl.Int64).alias("unreplied_buyers"),
-    )
-    parts = [
-        _conversation_figures(sess.conversations, DAY_K), bd, _question_figures(q, DAY_K, s),
-        _message_figures_day(sess) if message_figures is None else message_figures,
-        _transfer_figures(sess.transfers, agents, DAY_K), concurrency(sess.conversations),
-    ]
+    # the message-level and the conversation-level parts run while the question-level ones do
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        msg_job = pool.submit(_message_figures_day, sess) if message_figures is None else None
+        conc_job = pool.submit(concurrency, sess.conversations)
+        agents = sess.agents()
+        bd = _buyer_day_status(q).group_by(DAY_K).agg(
+            pl.len().cast(pl.Int64).alias("consult_buyers"),
+            pl.col("received").sum().cast(pl.Int64).alias("received_buyers"),
+            pl.col("unreplied").sum().cast(pl.Int64).alias("unreplied_buyers"),
+        )
+        parts = [
+            _conversation_figures(sess.conversations, DAY_K), bd, _question_figures(q, DAY_K, s),
+            msg_job.result() if msg_job is not None else message_figures,
+            _transfer_figures(sess.transfers, agents, DAY_K), conc_job.result(),
+        ]
     out = _assemble(parts, DAY_K, agents).with_columns(_reply_rate())
     return out.select("month", "agent_account", "day", *COLUMN_ORDER[2:]).sort(DAY)
 
