@@ -234,9 +234,10 @@ def _hashed_thread_numbers(frames: list[pl.DataFrame],
     return threads, nos
 
 
-def _file_positions(msgs: pl.DataFrame) -> pl.Series | None:
-    """Each message's rank in file order (source_file, then seq; nulls last), or None when the
-    messages already are in that order (staged months are: the rank is then msg_idx)."""
+def _file_positions(msgs: pl.DataFrame) -> tuple[pl.Series, pl.Series] | None:
+    """(each message's rank in file order (source_file, then seq; nulls last), the messages in
+    that order), or None when the messages already are in that order (staged months are: the
+    rank is then msg_idx)."""
     sf, seq = pl.col("source_file"), pl.col("seq")
     ordered = msgs.select(
         (sf.null_count() + seq.null_count() == 0)
@@ -247,8 +248,9 @@ def _file_positions(msgs: pl.DataFrame) -> pl.Series | None:
     keys = msgs.select("source_file", "seq").join(files, on="source_file", how="left", nulls_equal=True,
                                                    maintain_order="left")
     order = keys.select(pl.arg_sort_by("file_no", "seq", nulls_last=True, maintain_order=True)).to_series()
-    return pl.repeat(0, msgs.height, dtype=pl.UInt32, eager=True).scatter(
+    ranks = pl.repeat(0, msgs.height, dtype=pl.UInt32, eager=True).scatter(
         order, pl.int_range(msgs.height, dtype=pl.UInt32, eager=True))
+    return ranks, order
 
 
 @dataclass
@@ -258,7 +260,8 @@ class _MessageThreads:
 
     threads: pl.DataFrame | None  # distinct (month, shop, agent_account, buyer), sorted; row = thread_no
     numbers: pl.Series | None  # each message's thread_no (None with threads: two threads share a hash)
-    positions: pl.Series | None  # each message's rank in file order (None: the messages are in file order)
+    # (each message's rank in file order, the messages in file order); None: they are in file order
+    positions: tuple[pl.Series, pl.Series] | None
 
 
 def _message_threads(messages: pl.DataFrame) -> _MessageThreads:
@@ -310,29 +313,41 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame,
             pl.lit("I").cast(KIND).alias("kind"), pl.lit(0, pl.Int8).alias("tie"), "transfer_id"))
     keys = keys if keys is not None else _message_threads(msgs)
     threads, nos = _numbers_with(keys, msgs, extra)
-    base = msgs.select(*common, "kind").with_columns(
-        nos[0].alias("thread_no"), pl.lit(1, pl.Int8).alias("tie"), pl.lit(None, pl.Int64).alias("transfer_id"))
+    # rows: every message in message order (row = msg_idx), a notice becoming its O row (or a
+    # row of a thread past the last, dropped after the sort, when it is a duplicate), then the I rows
+    thread_no, kind, transfer_id = nos[0], pl.col("kind"), pl.lit(None, pl.Int64)
     if has_t:
-        base = base.filter(pl.col("kind") != "T")  # notices became the O/I rows
+        notices = (msgs["kind"] == "T").arg_true()
+        thread_no = thread_no.clone().scatter(notices, threads.height).scatter(transfers["msg_idx"], nos[1])
+        kind = pl.when(kind == "T").then(pl.lit("O")).otherwise(kind)
+        transfer_id = pl.lit(pl.repeat(None, msgs.height, dtype=pl.Int64, eager=True).scatter(
+            transfers["msg_idx"], transfers["transfer_id"]))
     cols = ["thread_no", *common, pl.col("kind").cast(KIND), "tie", "transfer_id"]
-    parts = [base.select(cols)]
-    for e, no in zip(extra, nos[1:], strict=True):
-        parts.append(e.with_columns(no.alias("thread_no")).select(cols))
+    parts = [msgs.select(thread_no.alias("thread_no"), *common, kind.alias("kind"),
+                         pl.lit(1, pl.Int8).alias("tie"), transfer_id.alias("transfer_id")).select(cols)]
+    if has_t:
+        parts.append(extra[1].with_columns(nos[2].alias("thread_no")).select(cols))
     rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
     threads = threads.join(_keys_table(threads, ["month", "agent_account"], "agent_no"),
                            on=["month", "agent_account"], how="left", nulls_equal=True, maintain_order="left")
-    pos = keys.positions
-    rank = pl.col("msg_idx") if pos is None else pl.lit(pos).gather(pl.col("msg_idx"))
-    order = rows.select(_thread_order(rows, rank)).to_series()
+    order = _thread_order(rows, msgs.height, keys.positions)
+    if has_t:  # the duplicate notices sorted last
+        order = order.head(order.len() - (notices.len() - transfers.height))
     return rows[order].select("thread_no", *common, "kind", "transfer_id"), threads
 
 
-def _thread_order(rows: pl.DataFrame, rank: pl.Expr) -> pl.Expr:
-    """Row order of ``rows`` by thread_no, sent_at, tie, then ``rank`` (file order).
+def _thread_order(rows: pl.DataFrame, n_messages: int,
+                  positions: tuple[pl.Series, pl.Series] | None) -> pl.Series:
+    """Row order of ``rows`` by thread_no, sent_at, tie, then file order.
 
-    Packed into one unsigned 64-bit key when the ranges fit (instants in whole seconds, as
-    chat exports give them), else into two (thread and instant in microseconds; rank), else
-    the plain multi-column sort; all give the same order (nulls last)."""
+    ``rows``: the ``n_messages`` message rows in message order (row = msg_idx), then I rows
+    (tie 0); ``positions``: :attr:`_MessageThreads.positions`. A row's file rank is its
+    message's (an I row has its notice's). Packed into one unsigned 64-bit key when the ranges
+    fit (instants in whole seconds, as chat exports give them): the keys are unique, so sorting
+    the keys themselves gives the order, decoded from their low bits (the file rank). Else two
+    keys (thread and instant in microseconds; rank), else the plain multi-column sort; all give
+    the same order (nulls last)."""
+    rank = pl.col("msg_idx") if positions is None else pl.lit(positions[0]).gather(pl.col("msg_idx"))
     t = pl.col("sent_at").to_physical()
     dtype = rows.schema["sent_at"]
     per_s = {"ms": 10**3, "us": 10**6, "ns": 10**9}.get(getattr(dtype, "time_unit", None) or "", 0)
@@ -343,16 +358,24 @@ def _thread_order(rows: pl.DataFrame, rank: pl.Expr) -> pl.Expr:
     bits = lambda n: int(n).bit_length()  # noqa: E731
     u64 = lambda e: e.cast(pl.UInt64)  # noqa: E731
     if span["nulls"] or rows.height == 0 or bits(span["thread"]) + bits(span["t1"] - span["t0"]) + 1 > 64:
-        return pl.arg_sort_by("thread_no", "sent_at", "tie", rank, nulls_last=True)
+        return rows.select(pl.arg_sort_by("thread_no", "sent_at", "tie", rank, nulls_last=True)).to_series()
     if span["seconds"]:
         s_bits, r_bits = bits((span["t1"] - span["t0"]) // per_s), bits(span["r1"])
         if bits(span["thread"]) + s_bits + 1 + r_bits <= 64:
             key = ((u64(pl.col("thread_no")) * (2 ** s_bits) + u64((t - span["t0"]) // per_s)) * 2
                    + u64(pl.col("tie"))) * (2 ** r_bits) + u64(rank)
-            return key.arg_sort()
+            ranks = rows.select(key.sort() % (2 ** r_bits)).to_series()
+            order = ranks if positions is None else positions[1].gather(ranks)  # message rows: row = msg_idx
+            if rows.height > n_messages:  # I rows (tie 0): their row by their rank
+                at = rows.select((key.sort() // (2 ** r_bits) % 2 == 0).arg_true()).to_series()
+                i_rank = rows.tail(rows.height - n_messages).select(rank)
+                i_rows = pl.int_range(n_messages, rows.height, dtype=pl.Int64, eager=True)
+                order = order.cast(pl.Int64).scatter(at, ranks.gather(at).replace_strict(
+                    i_rank.to_series(), i_rows, return_dtype=pl.Int64))
+            return order
     t_bits = bits(span["t1"] - span["t0"])
     k1 = (u64(pl.col("thread_no")) * (2 ** (t_bits + 1)) + u64(t - span["t0"]) * 2 + u64(pl.col("tie")))
-    return pl.arg_sort_by(k1, rank)
+    return rows.select(pl.arg_sort_by(k1, rank)).to_series()
 
 
 _ORDER = ["thread_no", "sent_at", "tie", "file_no", "seq"]
