@@ -117,9 +117,9 @@ def concurrency(convs: pl.DataFrame) -> pl.DataFrame:
     # count of every agent returns to 0 at its last event, so one running sum serves all agents
     key = lambda col, closing: ((pl.col("agent_no").cast(pl.Int64) * (2 ** t_bits)  # noqa: E731
                                  + (pl.col(col).to_physical() - t0)) * 2 + closing)
-    ev = pl.concat([c.select(key("start_at", 0).alias("k")), c.select(key("end_at", 1).alias("k"))])["k"].sort()
+    keys = pl.concat([c.select(key("start_at", 0).alias("k")), c.select(key("end_at", 1).alias("k"))])["k"].sort()
     closing = (pl.col("k") % 2) == 1
-    ev = pl.DataFrame({"k": ev}).with_columns(
+    ev = pl.DataFrame({"k": keys}).with_columns(
         pl.when(closing).then(pl.lit(-1, pl.Int64)).otherwise(pl.lit(1, pl.Int64)).cum_sum().alias("open"))
     return ev.group_by(
         (pl.col("k") // (2 ** (t_bits + 1))).cast(c.schema["agent_no"]).alias("agent_no"),
@@ -171,7 +171,7 @@ def agent_day_metrics(sess: Sessions, settings: AnalyticsSettings,
     q = sess.questions
     # the message-level and the conversation-level parts run while the question-level ones do
     with ThreadPoolExecutor(max_workers=1) as pool:
-        msg_job = pool.submit(_message_figures_day, sess) if message_figures is None else None
+        msg_job = pool.submit(lambda: _message_figures_day(sess) if message_figures is None else message_figures)
         conc_job = pool.submit(concurrency, sess.conversations)
         agents = sess.agents()
         bd = _buyer_day_status(q).group_by(DAY_K).agg(
@@ -181,7 +181,7 @@ def agent_day_metrics(sess: Sessions, settings: AnalyticsSettings,
         )
         parts = [
             _conversation_figures(sess.conversations, DAY_K), bd, _question_figures(q, DAY_K, s),
-            msg_job.result() if msg_job is not None else message_figures,
+            msg_job.result(),
             _transfer_figures(sess.transfers, agents, DAY_K), conc_job.result(),
         ]
     out = _assemble(parts, DAY_K, agents).with_columns(_reply_rate())
