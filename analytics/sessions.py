@@ -364,10 +364,11 @@ def _thread_order(rows: pl.DataFrame, n_messages: int,
         if bits(span["thread"]) + s_bits + 1 + r_bits <= 64:
             key = ((u64(pl.col("thread_no")) * (2 ** s_bits) + u64((t - span["t0"]) // per_s)) * 2
                    + u64(pl.col("tie"))) * (2 ** r_bits) + u64(rank)
-            ranks = rows.select(key.sort() % (2 ** r_bits)).to_series()
+            keys = rows.select(key.sort()).to_series()
+            ranks = keys % (2 ** r_bits)
             order = ranks if positions is None else positions[1].gather(ranks)  # message rows: row = msg_idx
             if rows.height > n_messages:  # I rows (tie 0): their row by their rank
-                at = rows.select((key.sort() // (2 ** r_bits) % 2 == 0).arg_true()).to_series()
+                at = (keys // (2 ** r_bits) % 2 == 0).arg_true()
                 i_rank = rows.tail(rows.height - n_messages).select(rank)
                 i_rows = pl.int_range(n_messages, rows.height, dtype=pl.Int64, eager=True)
                 order = order.cast(pl.Int64).scatter(at, ranks.gather(at).replace_strict(
