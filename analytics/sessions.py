@@ -450,6 +450,16 @@ def _resolve_carries(rows: pl.DataFrame) -> pl.DataFrame:
     rows = rows.with_columns(pl.lit(False).alias("carry"))
     if not (rows["kind"] == "O").any():
         return rows
+    # a carry depends only on the rows of conversations holding an O or I row (an O row's
+    # predecessor is in its conversation; chains pass through the I rows' conversations)
+    with_t = rows.filter(pl.col("kind").is_in(["O", "I"]))["conv_no"].unique()
+    part = _carries(rows.with_row_index("_row").filter(pl.col("conv_no").is_in(with_t.implode())))
+    carried = part.filter("carry")["_row"]
+    return rows.with_columns(pl.repeat(False, rows.height, eager=True).scatter(carried, True).alias("carry"))
+
+
+def _carries(rows: pl.DataFrame) -> pl.DataFrame:
+    """The fixpoint of :func:`_resolve_carries` on ``rows`` (with a false ``carry`` column)."""
     for _ in range(MAX_TRANSFER_CHAIN):
         rel = rows.filter(_relevant(pl.col("carry")))
         same = pl.col("conv_no") == pl.col("conv_no").shift(1)
