@@ -7,6 +7,8 @@ from the rows behind it.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import polars as pl
 
 from analytics.sessions import Sessions
@@ -54,26 +56,28 @@ def _ratio(frame: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("buyer_msgs") > 0).then(pl.col("agent_msgs") / pl.col("buyer_msgs")).alias("ask_answer_ratio"))
 
 
-_DAY_SPAN = 100_000  # packs (conv_no, day) into one Int64 key: days since 1970 < 100,000
+_DAY_SPAN = 100_000  # packs (agent_no, day) into one Int64 key: days since 1970 < 100,000
 
 
 def _message_figures_day(sess: Sessions) -> pl.DataFrame:
     """B / H message counts and H characters per (agent, day of the message).
 
-    Counted per (conversation, day) on one integer key first (a message's agent is its
-    conversation's), then rolled up to agents: the message-level pass never groups on strings.
+    A message's agent is its conversation's (gathered by conv_no); the counts are taken on one
+    packed integer (agent_no, day) key, a few hundred groups: the message-level pass never
+    groups on strings nor on a per-conversation key.
     """
     human = pl.col("kind") == "H"
-    per_conv = sess.messages.select(
-        (pl.col("conv_no") * _DAY_SPAN + pl.col("day").cast(pl.Int64)).alias("k"),
+    agent_of = pl.lit(sess.conversations["agent_no"]).gather(pl.col("conv_no") - 1).cast(pl.Int64)
+    per_day = sess.messages.select(
+        (agent_of * _DAY_SPAN + pl.col("day").cast(pl.Int64)).alias("k"),
         (pl.col("kind") == "B").cast(pl.Int64).alias("buyer_msgs"),
         human.cast(pl.Int64).alias("agent_msgs"),
         pl.when(human).then(pl.col("text").str.len_chars()).otherwise(0).cast(pl.Int64).alias("agent_chars"),
     ).group_by("k").agg(pl.col("buyer_msgs", "agent_msgs", "agent_chars").sum()).drop_nulls("k")
-    agent_of = pl.lit(sess.conversations["agent_no"]).gather(pl.col("k") // _DAY_SPAN - 1)
-    per_conv = per_conv.select(agent_of.alias("agent_no"), (pl.col("k") % _DAY_SPAN).cast(pl.Date).alias("day"),
-                               "buyer_msgs", "agent_msgs", "agent_chars")
-    return _ratio(per_conv.group_by(DAY_K).agg(pl.col("buyer_msgs", "agent_msgs", "agent_chars").sum()))
+    per_day = per_day.select((pl.col("k") // _DAY_SPAN).cast(pl.UInt32).alias("agent_no"),
+                             (pl.col("k") % _DAY_SPAN).cast(pl.Date).alias("day"),
+                             "buyer_msgs", "agent_msgs", "agent_chars")
+    return _ratio(per_day)
 
 
 def _conversation_figures(convs: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
@@ -100,7 +104,32 @@ def concurrency(convs: pl.DataFrame) -> pl.DataFrame:
     A conversation is open on the closed interval [start_at, end_at]; at equal instants
     openings are counted before closings, so touching conversations overlap.
     """
-    c = convs.filter("has_dialogue")
+    c = convs.filter("has_dialogue").select("agent_no", "start_at", "end_at")
+    if c.height == 0:
+        return pl.DataFrame(schema={"agent_no": c.schema["agent_no"], "day": pl.Date, "max_concurrent": pl.Int64})
+    dtype = c.schema["start_at"]
+    t = pl.concat([c["start_at"], c["end_at"]]).to_physical()
+    t0, span = t.min(), t.max() - t.min()  # type: ignore[operator]
+    a_bits, t_bits = int(c["agent_no"].max()).bit_length(), int(span).bit_length()  # type: ignore[arg-type]
+    if a_bits + t_bits + 1 > 63 or c.select(pl.all().null_count().sum()).row(0)[0]:
+        return _concurrency_sorted(c)
+    # events sorted on one packed integer (agent, instant, closing after opening): the running
+    # count of every agent returns to 0 at its last event, so one running sum serves all agents
+    key = lambda col, closing: ((pl.col("agent_no").cast(pl.Int64) * (2 ** t_bits)  # noqa: E731
+                                 + (pl.col(col).to_physical() - t0)) * 2 + closing)
+    keys = pl.concat([c.select(key("start_at", 0).alias("k")), c.select(key("end_at", 1).alias("k"))])["k"].sort()
+    closing = (pl.col("k") % 2) == 1
+    ev = pl.DataFrame({"k": keys}).with_columns(
+        pl.when(closing).then(pl.lit(-1, pl.Int64)).otherwise(pl.lit(1, pl.Int64)).cum_sum().alias("open"))
+    return ev.group_by(
+        (pl.col("k") // (2 ** (t_bits + 1))).cast(c.schema["agent_no"]).alias("agent_no"),
+        (((pl.col("k") // 2) % (2 ** t_bits)) + t0).cast(dtype).dt.date().alias("day"),
+    ).agg(
+        # before a closing event the count was open+1, a state that existed within this day
+        pl.when(closing).then(pl.col("open") + 1).otherwise(pl.col("open")).max().cast(pl.Int64).alias("max_concurrent"))
+
+
+def _concurrency_sorted(c: pl.DataFrame) -> pl.DataFrame:
     ev = pl.concat([
         c.select("agent_no", pl.col("start_at").alias("t"), pl.lit(1, pl.Int64).alias("d")),
         c.select("agent_no", pl.col("end_at").alias("t"), pl.lit(-1, pl.Int64).alias("d")),
@@ -140,17 +169,21 @@ def agent_day_metrics(sess: Sessions, settings: AnalyticsSettings,
     partitions of the month's buyers: its counts are additive)."""
     s = settings.sessions
     q = sess.questions
-    agents = sess.agents()
-    bd = _buyer_day_status(q).group_by(DAY_K).agg(
-        pl.len().cast(pl.Int64).alias("consult_buyers"),
-        pl.col("received").sum().cast(pl.Int64).alias("received_buyers"),
-        pl.col("unreplied").sum().cast(pl.Int64).alias("unreplied_buyers"),
-    )
-    parts = [
-        _conversation_figures(sess.conversations, DAY_K), bd, _question_figures(q, DAY_K, s),
-        _message_figures_day(sess) if message_figures is None else message_figures,
-        _transfer_figures(sess.transfers, agents, DAY_K), concurrency(sess.conversations),
-    ]
+    # the message-level and the conversation-level parts run while the question-level ones do
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        msg_job = pool.submit(lambda: _message_figures_day(sess) if message_figures is None else message_figures)
+        conc_job = pool.submit(concurrency, sess.conversations)
+        agents = sess.agents()
+        bd = _buyer_day_status(q).group_by(DAY_K).agg(
+            pl.len().cast(pl.Int64).alias("consult_buyers"),
+            pl.col("received").sum().cast(pl.Int64).alias("received_buyers"),
+            pl.col("unreplied").sum().cast(pl.Int64).alias("unreplied_buyers"),
+        )
+        parts = [
+            _conversation_figures(sess.conversations, DAY_K), bd, _question_figures(q, DAY_K, s),
+            msg_job.result(),
+            _transfer_figures(sess.transfers, agents, DAY_K), conc_job.result(),
+        ]
     out = _assemble(parts, DAY_K, agents).with_columns(_reply_rate())
     return out.select("month", "agent_account", "day", *COLUMN_ORDER[2:]).sort(DAY)
 

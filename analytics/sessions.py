@@ -23,6 +23,7 @@ Rules (docs/analytics.md §Conversations):
 from __future__ import annotations
 
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import polars as pl
@@ -206,16 +207,102 @@ def _thread_numbers(frames: list[pl.DataFrame]) -> tuple[pl.DataFrame, list[pl.S
     return threads, numbers
 
 
-def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+_HASH_SEED = 20261130
+
+
+def _thread_hash(frame: pl.DataFrame) -> pl.Series:
+    """Each row's 64-bit hash of its (month, shop, agent_account, buyer)."""
+    return frame.select(THREAD).hash_rows(seed=_HASH_SEED).alias("_h")
+
+
+def _hashed_thread_numbers(frames: list[pl.DataFrame],
+                           hashes: list[pl.Series]) -> tuple[pl.DataFrame, list[pl.Series]] | None:
+    """:func:`_thread_numbers` of ``frames`` by their rows' thread hashes (``hashes``): only
+    one row per distinct hash is ranked (the strings of ~1 row in 10), every row's number is
+    looked up by its hash and then checked against its own four strings. None when two threads
+    share a hash (the caller then ranks every row's strings)."""
+    reps = pl.concat([f.select(THREAD).with_columns(h.alias("_h")).filter(h.is_first_distinct())
+                      for f, h in zip(frames, hashes, strict=True)])
+    reps = reps.filter(pl.col("_h").is_first_distinct())
+    threads, (rep_no,) = _thread_numbers([reps])
+    if threads.height != reps.height:
+        return None
+    nos = [h.replace_strict(reps["_h"], rep_no, return_dtype=pl.UInt32) for h in hashes]
+    for f, no in zip(frames, nos, strict=True):
+        if not all(f[c].eq_missing(threads[c].gather(no)).all() for c in THREAD):
+            return None
+    return threads, nos
+
+
+def _file_positions(msgs: pl.DataFrame) -> tuple[pl.Series, pl.Series] | None:
+    """(each message's rank in file order (source_file, then seq; nulls last), the messages in
+    that order), or None when the messages already are in that order (staged months are: the
+    rank is then msg_idx)."""
+    sf, seq = pl.col("source_file"), pl.col("seq")
+    ordered = msgs.select(
+        (sf.null_count() + seq.null_count() == 0)
+        & ((sf > sf.shift(1)) | ((sf == sf.shift(1)) & (seq > seq.shift(1)))).slice(1).all()).item()
+    if ordered:
+        return None
+    files = _keys_table(msgs, ["source_file"], "file_no")
+    keys = msgs.select("source_file", "seq").join(files, on="source_file", how="left", nulls_equal=True,
+                                                   maintain_order="left")
+    order = keys.select(pl.arg_sort_by("file_no", "seq", nulls_last=True, maintain_order=True)).to_series()
+    ranks = pl.repeat(0, msgs.height, dtype=pl.UInt32, eager=True).scatter(
+        order, pl.int_range(msgs.height, dtype=pl.UInt32, eager=True))
+    return ranks, order
+
+
+@dataclass
+class _MessageThreads:
+    """The messages' threads and file order, computed before transfers are known (so in
+    parallel with the message kinds): see :func:`_message_threads`."""
+
+    threads: pl.DataFrame | None  # distinct (month, shop, agent_account, buyer), sorted; row = thread_no
+    numbers: pl.Series | None  # each message's thread_no (None with threads: two threads share a hash)
+    # (each message's rank in file order, the messages in file order); None: they are in file order
+    positions: tuple[pl.Series, pl.Series] | None
+
+
+def _message_threads(messages: pl.DataFrame) -> _MessageThreads:
+    """Thread numbers (:func:`_hashed_thread_numbers`) and file positions of staged messages."""
+    numbered = _hashed_thread_numbers([messages], [_thread_hash(messages)])
+    threads, numbers = (numbered[0], numbered[1][0]) if numbered is not None else (None, None)
+    return _MessageThreads(threads, numbers, _file_positions(messages))
+
+
+def _numbers_with(keys: _MessageThreads, msgs: pl.DataFrame,
+                  extra: list[pl.DataFrame]) -> tuple[pl.DataFrame, list[pl.Series]]:
+    """(threads, thread_no of each row of msgs and of each ``extra`` frame): the messages'
+    numbering, extended when a transfer row opens a thread no message has."""
+    if keys.threads is None or keys.numbers is None:
+        return _thread_numbers([msgs, *extra])
+    if not extra:
+        return keys.threads, [keys.numbers]
+    known = _thread_hash(keys.threads)
+    hashes = [_thread_hash(e) for e in extra]
+    if all(h.is_in(known.implode()).all() for h in hashes):
+        nos = [h.replace_strict(known, pl.int_range(known.len(), dtype=pl.UInt32, eager=True),
+                                return_dtype=pl.UInt32) for h in hashes]
+        if all(e[c].eq_missing(keys.threads[c].gather(no)).all() for e, no in zip(extra, nos, strict=True)
+               for c in THREAD):
+            return keys.threads, [keys.numbers, *nos]
+    threads, (renumber, *nos) = _thread_numbers([keys.threads.select(THREAD), *extra])
+    return threads, [renumber.gather(keys.numbers), *nos]
+
+
+def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame,
+                 keys: _MessageThreads | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows, threads): every thread row in thread order, and the thread table.
 
-    The sort runs on small integer keys: ``thread_no`` numbers the distinct (month, shop,
-    agent_account, buyer) in sorted order and ``file_no`` the source files, so the order is
-    exactly the one of sorting by the strings, at a fraction of the cost. ``rows`` keeps only
-    what the session logic needs (no strings).
+    The sort runs on integers: ``thread_no`` numbers the distinct (month, shop,
+    agent_account, buyer) in sorted order and each message's rank in file order breaks ties,
+    so the order is exactly the one of sorting by the strings, at a fraction of the cost.
+    ``rows`` keeps only what the session logic needs (thread_no, sent_at, msg_idx, kind,
+    transfer_id; no strings). ``keys``: :func:`_message_threads` of ``msgs`` if the caller has it.
     """
     has_t = transfers.height > 0
-    common = ["sent_at", "source_file", "seq", "msg_idx"]
+    common = ["sent_at", "msg_idx"]
     extra = []
     if has_t:
         extra.append(transfers.select(
@@ -224,25 +311,72 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame) -> tuple[pl.DataFr
         extra.append(transfers.filter(pl.col("to_agent").is_not_null() & (pl.col("to_agent") != pl.col("from_agent"))).select(
             "month", "shop", pl.col("to_agent").alias("agent_account"), "buyer", *common,
             pl.lit("I").cast(KIND).alias("kind"), pl.lit(0, pl.Int8).alias("tie"), "transfer_id"))
-    threads, nos = _thread_numbers([msgs, *extra])
-    thread_no = nos[0]
-    base = msgs.select(*common, "kind").with_columns(
-        thread_no.alias("thread_no"), pl.lit(1, pl.Int8).alias("tie"), pl.lit(None, pl.Int64).alias("transfer_id"))
+    keys = keys if keys is not None else _message_threads(msgs)
+    threads, nos = _numbers_with(keys, msgs, extra)
+    # rows: every message in message order (row = msg_idx), a notice becoming its O row (or a
+    # row of a thread past the last, dropped after the sort, when it is a duplicate), then the I rows
+    thread_no, kind, transfer_id = nos[0], pl.col("kind"), pl.lit(None, pl.Int64)
     if has_t:
-        base = base.filter(pl.col("kind") != "T")
+        notices = (msgs["kind"] == "T").arg_true()
+        thread_no = thread_no.clone().scatter(notices, threads.height).scatter(transfers["msg_idx"], nos[1])
+        kind = pl.when(kind == "T").then(pl.lit("O")).otherwise(kind)
+        transfer_id = pl.lit(pl.repeat(None, msgs.height, dtype=pl.Int64, eager=True).scatter(
+            transfers["msg_idx"], transfers["transfer_id"]))
     cols = ["thread_no", *common, pl.col("kind").cast(KIND), "tie", "transfer_id"]
-    parts = [base.select(cols)]
-    for e, no in zip(extra, nos[1:], strict=True):
-        parts.append(e.with_columns(no.alias("thread_no")).select(cols))
+    parts = [msgs.select(thread_no.alias("thread_no"), *common, kind.alias("kind"),
+                         pl.lit(1, pl.Int8).alias("tie"), transfer_id.alias("transfer_id")).select(cols)]
+    if has_t:
+        parts.append(extra[1].with_columns(nos[2].alias("thread_no")).select(cols))
     rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
     threads = threads.join(_keys_table(threads, ["month", "agent_account"], "agent_no"),
                            on=["month", "agent_account"], how="left", nulls_equal=True, maintain_order="left")
-    files = _keys_table(msgs, ["source_file"], "file_no")
-    # staged sent_at/seq are never null; nulls_last (a much slower sort) only if they are
-    nulls = any(rows[c].null_count() for c in ("sent_at", "seq"))
-    rows = (rows.join(files, on="source_file", how="left", nulls_equal=True, maintain_order="left")
-            .select("thread_no", "sent_at", "tie", "file_no", "seq", "msg_idx", "kind", "transfer_id"))
-    return _in_thread_order(rows, nulls), threads
+    order = _thread_order(rows, msgs.height, keys.positions)
+    if has_t:  # the duplicate notices sorted last
+        order = order.head(order.len() - (notices.len() - transfers.height))
+    return rows[order].select("thread_no", *common, "kind", "transfer_id"), threads
+
+
+def _thread_order(rows: pl.DataFrame, n_messages: int,
+                  positions: tuple[pl.Series, pl.Series] | None) -> pl.Series:
+    """Row order of ``rows`` by thread_no, sent_at, tie, then file order.
+
+    ``rows``: the ``n_messages`` message rows in message order (row = msg_idx), then I rows
+    (tie 0); ``positions``: :attr:`_MessageThreads.positions`. A row's file rank is its
+    message's (an I row has its notice's). Packed into one unsigned 64-bit key when the ranges
+    fit (instants in whole seconds, as chat exports give them): the keys are unique, so sorting
+    the keys themselves gives the order, decoded from their low bits (the file rank). Else two
+    keys (thread and instant in microseconds; rank), else the plain multi-column sort; all give
+    the same order (nulls last)."""
+    rank = pl.col("msg_idx") if positions is None else pl.lit(positions[0]).gather(pl.col("msg_idx"))
+    t = pl.col("sent_at").to_physical()
+    dtype = rows.schema["sent_at"]
+    per_s = {"ms": 10**3, "us": 10**6, "ns": 10**9}.get(getattr(dtype, "time_unit", None) or "", 0)
+    span = rows.select(
+        pl.col("thread_no").max().alias("thread"), t.min().alias("t0"), t.max().alias("t1"),
+        pl.col("sent_at").null_count().alias("nulls"), rank.max().alias("r1"),
+        ((t % per_s == 0).all() if per_s else pl.lit(False)).alias("seconds")).row(0, named=True)
+    bits = lambda n: int(n).bit_length()  # noqa: E731
+    u64 = lambda e: e.cast(pl.UInt64)  # noqa: E731
+    if span["nulls"] or rows.height == 0 or bits(span["thread"]) + bits(span["t1"] - span["t0"]) + 1 > 64:
+        return rows.select(pl.arg_sort_by("thread_no", "sent_at", "tie", rank, nulls_last=True)).to_series()
+    if span["seconds"]:
+        s_bits, r_bits = bits((span["t1"] - span["t0"]) // per_s), bits(span["r1"])
+        if bits(span["thread"]) + s_bits + 1 + r_bits <= 64:
+            key = ((u64(pl.col("thread_no")) * (2 ** s_bits) + u64((t - span["t0"]) // per_s)) * 2
+                   + u64(pl.col("tie"))) * (2 ** r_bits) + u64(rank)
+            keys = rows.select(key.sort()).to_series()
+            ranks = keys % (2 ** r_bits)
+            order = ranks if positions is None else positions[1].gather(ranks)  # message rows: row = msg_idx
+            if rows.height > n_messages:  # I rows (tie 0): their row by their rank
+                at = (keys // (2 ** r_bits) % 2 == 0).arg_true()
+                i_rank = rows.tail(rows.height - n_messages).select(rank)
+                i_rows = pl.int_range(n_messages, rows.height, dtype=pl.Int64, eager=True)
+                order = order.cast(pl.Int64).scatter(at, ranks.gather(at).replace_strict(
+                    i_rank.to_series(), i_rows, return_dtype=pl.Int64))
+            return order
+    t_bits = bits(span["t1"] - span["t0"])
+    k1 = (u64(pl.col("thread_no")) * (2 ** (t_bits + 1)) + u64(t - span["t0"]) * 2 + u64(pl.col("tie")))
+    return rows.select(pl.arg_sort_by(k1, rank)).to_series()
 
 
 _ORDER = ["thread_no", "sent_at", "tie", "file_no", "seq"]
@@ -316,6 +450,16 @@ def _resolve_carries(rows: pl.DataFrame) -> pl.DataFrame:
     rows = rows.with_columns(pl.lit(False).alias("carry"))
     if not (rows["kind"] == "O").any():
         return rows
+    # a carry depends only on the rows of conversations holding an O or I row (an O row's
+    # predecessor is in its conversation; chains pass through the I rows' conversations)
+    with_t = rows.filter(pl.col("kind").is_in(["O", "I"]))["conv_no"].unique()
+    part = _carries(rows.with_row_index("_row").filter(pl.col("conv_no").is_in(with_t.implode())))
+    carried = part.filter("carry")["_row"]
+    return rows.with_columns(pl.repeat(False, rows.height, eager=True).scatter(carried, True).alias("carry"))
+
+
+def _carries(rows: pl.DataFrame) -> pl.DataFrame:
+    """The fixpoint of :func:`_resolve_carries` on ``rows`` (with a false ``carry`` column)."""
     for _ in range(MAX_TRANSFER_CHAIN):
         rel = rows.filter(_relevant(pl.col("carry")))
         same = pl.col("conv_no") == pl.col("conv_no").shift(1)
@@ -344,16 +488,25 @@ def _questions(rows: pl.DataFrame) -> pl.DataFrame:
         pl.col("q_start").cum_sum().alias("q_no"),
         pl.when(pl.col("q_start")).then(pl.col("conv_no")).forward_fill().alias("q_conv"),
     ).filter(pl.col("q_conv") == pl.col("conv_no")).with_columns(pl.col("q_no").set_sorted())
+    # q_no runs 1..n in row order and a question's B rows are in its first run: per-question
+    # figures come from the start rows and one group-by over the B rows only
     is_b = pl.col("kind") == "B"
-    q = rel.group_by("q_no", maintain_order=True).agg(
-        pl.col("conv_no").first(),
-        pl.col("sent_at").first().alias("asked_at"),  # a question starts at its first B/I row
-        pl.col("sent_at").filter(is_b).last().alias("last_buyer_at"),
-        is_b.sum().cast(pl.Int64).alias("buyer_msgs"),
-        pl.col("msg_idx").filter(is_b).alias("msg_idxs"),
-        (pl.col("kind").first() == "I").alias("carried_in"),
-        pl.col("transfer_id").filter(pl.col("kind") == "I").first().alias("transfer_in_id"),
-    )
+    q = rel.filter("q_start").select(
+        "q_no", "conv_no", pl.col("sent_at").alias("asked_at"), (pl.col("kind") == "I").alias("carried_in"))
+    b = rel.filter(is_b).group_by("q_no", maintain_order=True).agg(
+        pl.col("sent_at").last().alias("last_buyer_at"), pl.len().cast(pl.Int64).alias("buyer_msgs"),
+        pl.col("msg_idx").alias("msg_idxs"))
+    if b.height == q.height:  # every question holds a buyer row (always without transfers)
+        q = q.hstack(b.drop("q_no"))
+    else:
+        q = q.join(b, on="q_no", how="left", maintain_order="left").with_columns(
+            pl.col("buyer_msgs").fill_null(0), pl.col("msg_idxs").fill_null(pl.lit([], dtype=pl.List(pl.Int64))))
+    carried = rel.filter(pl.col("kind") == "I")
+    if carried.height:
+        q = q.join(carried.select("q_no", pl.col("transfer_id").alias("transfer_in_id")).unique(
+            "q_no", keep="first", maintain_order=True), on="q_no", how="left", maintain_order="left")
+    else:
+        q = q.with_columns(pl.lit(None, pl.Int64).alias("transfer_in_id"))
     # a question's rows are its B/I run, then the H/O rows up to the next question: the row
     # that ends it is the one non-question row right after a question row
     ends = rel.filter(~pl.col("is_q") & pl.col("is_q").shift(1).fill_null(False)).select(
@@ -363,28 +516,52 @@ def _questions(rows: pl.DataFrame) -> pl.DataFrame:
         pl.col("msg_idxs").list.first().alias("first_msg_idx"))
 
 
+def _run_ends(key: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """(first, last) row of each run of equal values of ``key`` (a sorted column)."""
+    last = (key != key.shift(-1)).fill_null(True).arg_true()
+    first = pl.concat([pl.Series([0], dtype=last.dtype), last.head(-1) + 1]) if len(last) else last
+    return first, last
+
+
 def _conversations(rows: pl.DataFrame, threads: pl.DataFrame, long_minutes: float) -> pl.DataFrame:
+    """One row per conversation. Rows are in conversation order (each conversation is a run of
+    rows, in time order), so its first and last rows are gathered and its counts are
+    differences of running counts at its last rows: no group-by."""
+    first, last = _run_ends(rows["conv_no"])
+    at_first, at_last = (lambda e: e.gather(pl.lit(first))), (lambda e: e.gather(pl.lit(last)))  # noqa: E731
     kind = pl.col("kind")
-    convs = rows.group_by("conv_no", maintain_order=True).agg(
-        pl.col("thread_no").first(),
-        # rows are in time order within a conversation: first/last are min/max
-        pl.col("sent_at").first().alias("start_at"),
-        pl.col("sent_at").last().alias("end_at"),
-        (pl.col("clock").last() - pl.col("clock").first()).alias("service_duration_s"),
-        (kind == "B").sum().cast(pl.Int64).alias("buyer_msgs"),
-        (kind == "H").sum().cast(pl.Int64).alias("agent_msgs"),
-        (kind == "N").sum().cast(pl.Int64).alias("other_rows"),
-        (kind == "I").any().alias("transferred_in"),
-        (kind == "O").any().alias("transferred_out"),
-        ((kind == "I") & pl.col("carry")).any().alias("carried_in"),
-        pl.col("msg_idx").filter(kind == "H").first().alias("first_agent_msg_idx"),
-        pl.col("msg_idx").filter(kind == "B").first().alias("first_buyer_msg_idx"),
-    )
+    counted = ["B", "H", "I", "O"] if rows["kind"].is_in(["O", "I"]).any() else ["B", "H"]
+    flags = {k: kind == k for k in counted}
+    if "I" in counted:
+        flags["C"] = (kind == "I") & pl.col("carry")
+    convs = rows.select(
+        at_last(pl.col("conv_no")), at_last(pl.col("thread_no")),
+        at_first(pl.col("sent_at")).alias("start_at"), at_last(pl.col("sent_at")).alias("end_at"),
+        (at_last(pl.col("clock")) - at_first(pl.col("clock"))).alias("service_duration_s"),
+        pl.lit(last - first + 1).cast(pl.Int64).alias("_rows"),
+        *[at_last(f.cast(pl.Int64).cum_sum()).alias(f"_{k}") for k, f in flags.items()])
+    # per conversation: count = running count at its last row - at the previous conversation's
+    before = {k: pl.col(f"_{k}").shift(1, fill_value=0) for k in flags}
+    n = {k: (pl.col(f"_{k}") - before[k]) if k in flags else pl.lit(0, pl.Int64) for k in ["B", "H", "I", "O", "C"]}
+    # the first B (H) row of a conversation is the (B rows before it)-th B row of all rows
+    idx_of = {k: rows["msg_idx"].filter(rows["kind"] == k) for k in ("B", "H")}
+
+    def first_msg(k: str) -> pl.Expr:
+        if not len(idx_of[k]):
+            return pl.lit(None, pl.Int64)
+        return pl.when(n[k] > 0).then(pl.lit(idx_of[k]).gather(before[k].clip(0, len(idx_of[k]) - 1)))
+
+    thread = lambda c: pl.lit(threads[c]).gather(pl.col("thread_no"))  # noqa: E731  thread_no = row of threads
     conv_key = pl.concat_str(
         [pl.col("shop"), pl.col("agent_account"), pl.col("buyer"),
          pl.col("start_at").dt.strftime("%Y%m%d%H%M%S")], separator="|")
-    convs = convs.join(threads, on="thread_no", how="left", maintain_order="left").select(
-        "conv_no", *THREAD, pl.exclude("conv_no", "thread_no", "agent_no", *THREAD), "agent_no").with_columns(
+    convs = convs.select(
+        "conv_no", *[thread(c) for c in THREAD], "start_at", "end_at", "service_duration_s",
+        n["B"].alias("buyer_msgs"), n["H"].alias("agent_msgs"),
+        (pl.col("_rows") - n["B"] - n["H"] - n["I"] - n["O"]).alias("other_rows"),
+        (n["I"] > 0).alias("transferred_in"), (n["O"] > 0).alias("transferred_out"), (n["C"] > 0).alias("carried_in"),
+        first_msg("H").alias("first_agent_msg_idx"), first_msg("B").alias("first_buyer_msg_idx"),
+        thread("agent_no")).with_columns(
         conv_key.alias("conversation_id"))
     return convs.with_columns(
         ((pl.col("buyer_msgs") > 0) | (pl.col("agent_msgs") > 0) | pl.col("carried_in")).alias("has_dialogue"),
@@ -392,6 +569,30 @@ def _conversations(rows: pl.DataFrame, threads: pl.DataFrame, long_minutes: floa
         pl.col("start_at").dt.date().alias("day"),
     ).with_columns(
         (pl.col("service_duration_s") > long_minutes * 60).alias("is_long"))
+
+
+def _message_conversations(rows: pl.DataFrame, n_messages: int) -> pl.Series:
+    """Each message's conv_no, by position (msg_idx is the row number); null for notices."""
+    own = rows.select("msg_idx", "conv_no", "kind").filter(pl.col("kind").is_in(["B", "H", "N"]))
+    return pl.repeat(None, n_messages, dtype=pl.Int64, eager=True).scatter(own["msg_idx"], own["conv_no"])
+
+
+def _question_counts(q: pl.DataFrame, n_convs: int) -> pl.DataFrame:
+    """questions, answered_questions, unanswered_questions and first_response_s of conversations
+    1..``n_convs`` (0 / null without questions). ``q`` is in conversation order, so each
+    conversation's questions are a run: counts are differences of running counts at run ends."""
+    first, last = _run_ends(q["conv_no"])
+    status = pl.col("status")
+    flags = {"questions": status != "transferred_out", "answered_questions": status == "answered",
+             "unanswered_questions": status == "unanswered"}
+    per = q.select(pl.col("conv_no").gather(pl.lit(last)) - 1,
+                   *[f.cast(pl.Int64).cum_sum().gather(pl.lit(last)).alias(k) for k, f in flags.items()],
+                   pl.col("response_s").gather(pl.lit(first)).alias("first_response_s"))
+    per = per.with_columns(pl.col(k) - pl.col(k).shift(1, fill_value=0) for k in flags)
+    at = per["conv_no"]
+    out = {k: pl.zeros(n_convs, dtype=pl.Int64, eager=True).scatter(at, per[k]) for k in flags}
+    out["first_response_s"] = pl.repeat(None, n_convs, dtype=pl.Float64, eager=True).scatter(at, per["first_response_s"])
+    return pl.DataFrame(out)
 
 
 def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
@@ -402,13 +603,23 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
     default those of ``messages``. A partition of the month's buyers passes the whole month's.
     """
     s = settings.sessions
-    msgs = classify_messages(messages, settings)
+    # message kinds (the text markers) and thread numbers (the key strings) in parallel
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        keys_job = pool.submit(_message_threads, messages.select(*THREAD, "source_file", "seq"))
+        msgs = classify_messages(messages, settings)
+        keys = keys_job.result()
+    if accounts is None and (msgs["kind"] == "T").any():  # the accounts of the distinct threads
+        accounts = (keys.threads.select("shop", "agent_account").unique() if keys.threads is not None
+                    else msgs.select("shop", "agent_account").unique())
     transfers = resolve_transfers(msgs, accounts)
-    rows, threads = _thread_rows(msgs, transfers)
+    rows, threads = _thread_rows(msgs, transfers, keys)
     rows = _resolve_carries(_add_conversations(rows, s.silence_gap_minutes, s.windows))
-    convs = _conversations(rows, threads, s.long_conversation_minutes)
-
-    q = _questions(rows)
+    # questions and each message's conversation in parallel with the conversations
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        q_job = pool.submit(_questions, rows)
+        conv_no_job = pool.submit(_message_conversations, rows, msgs.height)
+        convs = _conversations(rows, threads, s.long_conversation_minutes)
+        q, conv_no = q_job.result(), conv_no_job.result()
     clock = lambda c: service_clock(pl.col(c), s.windows)  # noqa: E731
     # conv_no runs 1..n in convs' row order, so a gather replaces a join
     conv_of = lambda c: pl.lit(convs[c]).gather(pl.col("conv_no") - 1)  # noqa: E731
@@ -438,19 +649,8 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
         "carried_in", "transfer_in_id", "conversation_id", "status", "question_id", "is_first_in_conversation",
         "day", "answered_at", "answer_msg_idx", "transfer_out_id", "response_s", "wall_response_s", "agent_no")
 
-    # per-conversation question figures (q is in conv_no order)
-    conv_q = q.group_by("conv_no", maintain_order=True).agg(
-        (pl.col("status") != "transferred_out").sum().cast(pl.Int64).alias("questions"),
-        (pl.col("status") == "answered").sum().cast(pl.Int64).alias("answered_questions"),
-        (pl.col("status") == "unanswered").sum().cast(pl.Int64).alias("unanswered_questions"),
-        pl.col("response_s").filter(pl.col("is_first_in_conversation")).first().alias("first_response_s"),
-    )
-    convs = convs.join(conv_q, on="conv_no", how="left", maintain_order="left").with_columns(
-        pl.col("questions", "answered_questions", "unanswered_questions").fill_null(0))
+    convs = convs.hstack(_question_counts(q, convs.height))
 
-    # each message row's conversation, by position (msg_idx is the row number)
-    own = rows.filter(pl.col("kind").is_in(["B", "H", "N"]))
-    conv_no = pl.repeat(None, msgs.height, dtype=pl.Int64, eager=True).scatter(own["msg_idx"], own["conv_no"])
     msgs = msgs.with_columns(conv_no.alias("conv_no")).with_columns(conv_of("conversation_id"))
     rows = rows.with_columns(pl.col("kind").cast(pl.String))
     return Sessions(rows=rows, messages=msgs, conversations=convs, questions=q, transfers=transfers, threads=threads)

@@ -17,7 +17,11 @@ A :class:`MonthBuild` is one run's work area under ``<out>/.kefu-build/<month>-<
    yet), adding hard links to the files of the currently published run this run did not
    produce (so a KPI run keeps the month's SLA report and vice versa);
 2. replaces the month in every table, appends history rows, logs the runs and the
-   publication, in ONE DuckDB transaction: **the commit is the run's commit point**;
+   publication, in ONE DuckDB transaction: **the commit is the run's commit point**. The big
+   tables (:data:`pipelines.table_files.FILE_TABLES`) are not inserted: the build's parts are
+   hard-linked beside the warehouse before the transaction and the transaction switches the
+   table's view to them (:mod:`pipelines.table_files`); files nobody refers to any more are
+   deleted after the commit;
 3. switches the symlink ``<out>/<month>`` to the new run folder with one atomic rename.
 
 A failure or a kill before the commit leaves the warehouse and ``<out>/<month>`` exactly as
@@ -48,7 +52,7 @@ import duckdb
 import polars as pl
 
 import contracts
-from pipelines import warehouse
+from pipelines import table_files, warehouse
 from pipelines.lock import warehouse_lock
 
 BUILD_DIR = ".kefu-build"
@@ -174,9 +178,10 @@ class MonthBuild:
 
     def parts(self, table: str) -> list[Path] | None:
         """This run's parquet files of ``table`` in order (one for a table written whole);
-        for a table this run did not compute, the committed month exported once to parquet
-        by DuckDB (streamed, so a big month is never held in memory); None if neither exists.
-        Files hold the ``shop_key`` column."""
+        for a table this run did not compute, the committed month: a big table's stored files
+        (:func:`pipelines.table_files.month_files`), else exported once to parquet by DuckDB
+        (streamed, so a big month is never held in memory); None if neither exists. Files
+        hold the ``shop_key`` column; nobody may write to them."""
         self.trace.append((self.step, "read", table))
         if table in self.replaced:
             return self._files(table)
@@ -189,12 +194,18 @@ class MonthBuild:
                     cols = warehouse._existing_columns(con, table)
                     if cols is None or "month" not in cols:
                         return None
+                    # a big table's stored files as they are (this run holds the month's lock:
+                    # no other run replaces them while it reads)
+                    stored = table_files.month_files(con, self.warehouse_path, table, self.month, self.shop, cols)
+                    if stored is not None:
+                        return stored
                     cond = "month = ?"
                     params: list = [self.month]
                     if SHOP_KEY in cols:
                         cond += f" AND coalesce({SHOP_KEY}, '') = ?"
                         params.append(self.shop)
-                    con.execute(f"COPY (SELECT * FROM \"{table}\" WHERE {cond}) TO {_sql_path(tmp)} (FORMAT parquet)", params)
+                    with warehouse.files_checked(self.warehouse_path):
+                        con.execute(f"COPY (SELECT * FROM \"{table}\" WHERE {cond}) TO {_sql_path(tmp)} (FORMAT parquet)", params)
             except FileNotFoundError:
                 return None
             tmp.rename(cached)
@@ -288,10 +299,15 @@ class MonthBuild:
                 _write_connection(self.warehouse_path, spill_to=self.scratch("duckdb-spill")) as con:
             con.execute(PUBLICATIONS_DDL)
             con.execute("ALTER TABLE publications ADD COLUMN IF NOT EXISTS shop_key VARCHAR")
+            placed = {t: table_files.place(self.warehouse_path, t, self.month, self.shop, self.run_id, self._files(t))
+                      for t in sorted(self.replaced) if t in table_files.FILE_TABLES}
             con.execute("BEGIN TRANSACTION")
             try:
                 for i, table in enumerate(sorted(self.replaced)):
-                    _replace_month_from_parquet(con, table, self.month, self.shop, self._files(table))
+                    if table in placed:
+                        table_files.register(con, self.warehouse_path, table, self.month, self.shop, self.run_id, placed[table])
+                    else:
+                        _replace_month_from_parquet(con, table, self.month, self.shop, self._files(table))
                     if i == 0:
                         pause_point("mid-transaction")
                 for table, path in self.appended:
@@ -308,6 +324,7 @@ class MonthBuild:
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+            table_files.remove_unreferenced(con, self.warehouse_path)
         pause_point("after-commit")
         if run_dir is not None:
             _switch_link(month_link, run_dir)
@@ -331,13 +348,12 @@ class MonthBuild:
 # The publish's DuckDB memory: beyond it an insert spills to the build's scratch folder
 # instead of growing the process (a 10M-message month is published in this much).
 PUBLISH_MEMORY_LIMIT = os.environ.get("KEFU_PUBLISH_MEMORY", "1GB")
-# Tables read only through sorts or aggregations (the chat marts and the scores): inserted in
-# parallel without keeping their row order (SQL without ORDER BY has none). Every other table
-# keeps it, inserted by ONE thread: readers may rely on it (analytics numbers the staged
-# messages in their stored order: msg_idx), and DuckDB's parallel *ordered* insert costs a
-# second pass at checkpoint (+60% CPU for 5M messages) where one thread costs no more CPU
-# than the parallel unordered insert. Figures: docs/benchmarks.md (helper pubreport).
-UNORDERED_TABLES = frozenset(contracts.MARTS) | frozenset(contracts.SCORES)
+# What is still inserted into DuckDB (the small tables: the big ones are files, see
+# pipelines.table_files) is inserted by ONE thread keeping the row order: readers may rely on
+# a staged table's order, and DuckDB's parallel ordered insert costs a second pass at
+# checkpoint. (The big marts were inserted in parallel without order, helper pubreport; as
+# files that question is gone.)
+INSERT_SETTINGS = ("SET preserve_insertion_order = true", "SET threads = 1")
 
 
 @contextmanager
@@ -351,22 +367,14 @@ def _write_connection(path: Path, spill_to: Path | None = None) -> Iterator[duck
     except duckdb.IOException as e:
         raise OSError(f"数据仓库 {path} 被其他程序打开 (例如 notebook), 无法写入: {e}") from e
     try:
+        for setting in INSERT_SETTINGS:
+            con.execute(setting)
         if spill_to is not None:
             con.execute(f"SET memory_limit = '{PUBLISH_MEMORY_LIMIT}'")
             con.execute(f"SET temp_directory = {_sql_path(spill_to)}")
         yield con
     finally:
         cm.__exit__(None, None, None)
-
-
-def _insert_settings(con, table: str) -> None:
-    """Keep the row order except in :data:`UNORDERED_TABLES`."""
-    ordered = table not in UNORDERED_TABLES
-    con.execute(f"SET preserve_insertion_order = {'true' if ordered else 'false'}")
-    if ordered:
-        con.execute("SET threads = 1")
-    else:
-        con.execute("RESET threads")
 
 
 def _sql_path(path: Path | list[Path]) -> str:
@@ -398,13 +406,11 @@ def _replace_month_from_parquet(con, table: str, month: str, shop: str, path: Pa
     if _ensure_table(con, table, path):  # a table just created has no rows to delete
         # rows written before shops existed have no shop key: they are the one-shop warehouse's ('')
         con.execute(f'DELETE FROM "{table}" WHERE month = ? AND coalesce("{SHOP_KEY}", \'\') = ?', [month, shop])
-    _insert_settings(con, table)
     con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM read_parquet({_sql_path(path)})')
 
 
 def _append_from_parquet(con, table: str, path: Path) -> None:
     _ensure_table(con, table, path)
-    _insert_settings(con, table)
     con.execute(f'INSERT INTO "{table}" BY NAME SELECT * FROM read_parquet({_sql_path(path)})')
 
 

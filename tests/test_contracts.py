@@ -16,7 +16,7 @@ from pipelines.sla.run import run_sla_month
 from pipelines.sla.sample import generate_sla
 
 # written by the warehouse/publish bookkeeping itself, not by a step (see pipelines/warehouse.py)
-BOOKKEEPING = {"runs", "run_files", "publications"}
+BOOKKEEPING = {"runs", "run_files", "publications", "table_files"}
 
 
 @pytest.fixture(scope="module")

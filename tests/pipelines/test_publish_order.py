@@ -1,6 +1,7 @@
-"""The publish keeps the stored row order of the tables whose readers rely on it (staged
-messages: analytics numbers them in that order) and inserts marts/scores without it
-(pipelines.publish.UNORDERED_TABLES); either way every row arrives once."""
+"""The publish inserts what it keeps in DuckDB (the small tables) in the order of the build's
+parts, every row once, and replaces a month instead of adding to it. The big tables
+(messages: analytics numbers them in their stored order) are the build's files, in order:
+tests/pipelines/test_table_files.py."""
 
 from __future__ import annotations
 
@@ -34,12 +35,11 @@ def _published(tmp_path: Path, table: str, files: list[Path]) -> list[int]:
         return [r[0] for r in con.execute(f'SELECT seq FROM "{table}"').fetchall()]
 
 
-def test_staged_rows_keep_their_order_and_marts_keep_every_row(tmp_path: Path) -> None:
+def test_rows_keep_their_order(tmp_path: Path) -> None:
     files = _parts(tmp_path)
     want = pl.read_parquet(files)["seq"].to_list()
-    assert "messages" not in publish.UNORDERED_TABLES and "text_hits" in publish.UNORDERED_TABLES
-    assert _published(tmp_path, "messages", files) == want
-    assert sorted(_published(tmp_path, "text_hits", files)) == sorted(want)
+    assert _published(tmp_path, "ratings", files) == want  # a staged table
+    assert _published(tmp_path, "agent_day_metrics", files) == want  # a mart
 
 
 def test_a_month_is_replaced_not_added(tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_a_month_is_replaced_not_added(tmp_path: Path) -> None:
     for _ in range(2):
         with publish._write_connection(wh) as con:
             con.execute("BEGIN")
-            publish._replace_month_from_parquet(con, "questions", "2026-10", "", files)
+            publish._replace_month_from_parquet(con, "kpi_items", "2026-10", "", files)
             con.execute("COMMIT")
     with duckdb.connect(str(wh), read_only=True) as con:
-        assert con.execute("SELECT count(*), count(DISTINCT seq) FROM questions").fetchone() == (1000, 1000)
+        assert con.execute("SELECT count(*), count(DISTINCT seq) FROM kpi_items").fetchone() == (1000, 1000)

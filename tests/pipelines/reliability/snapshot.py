@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 # run bookkeeping that differs between two runs of the same inputs
-VOLATILE = {"run_id", "started_at", "ended_at", "published_at", "details"}
+VOLATILE = {"run_id", "started_at", "ended_at", "published_at", "details", "base", "files"}  # table_files: paths
 
 
 def warehouse_state(path: Path) -> dict[str, list[tuple]]:
