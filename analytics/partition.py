@@ -38,6 +38,7 @@ from analytics.response_metrics import _message_figures_day, _ratio, agent_day_m
 from analytics.segment import tokenize
 from analytics.sessions import THREAD, Sessions, build_sessions
 from analytics.settings import AnalyticsSettings
+from analytics.stable_hash import stable_hash
 from analytics.text_hits import build_text_hits, normalized_messages
 
 PARTITION_ROWS = 125_000  # messages per partition (the working set of one is ~100 MB)
@@ -94,15 +95,16 @@ def topic_sample(docs: pl.DataFrame, max_docs: int, seed: int, order: str) -> pl
     if counts.height == 0 or counts["len"].cast(pl.Int64).max() <= max_docs:  # type: ignore[operator]
         return docs.drop("topic_key", strict=False)
     if "topic_key" not in docs.columns:
-        docs = docs.with_columns(topic_key(seed))
+        docs = docs.with_columns(topic_key(docs, seed))
     chosen = (docs.select("month", "topic_key", order).sort("month", "topic_key", order)
               .group_by("month", maintain_order=True).head(max_docs).select("month", order))
     return docs.join(chosen, on=["month", order], how="semi", nulls_equal=True, maintain_order="left").drop("topic_key")
 
 
-def topic_key(seed: int) -> pl.Expr:
-    """The seeded hash of a document's conversation_id that orders the topic sample."""
-    return pl.col("conversation_id").hash(seed=seed).alias("topic_key")
+def topic_key(docs: pl.DataFrame, seed: int) -> pl.Series:
+    """The seeded hash of each document's conversation_id that orders the topic sample
+    (:func:`analytics.stable_hash.stable_hash`: the same with any library version)."""
+    return stable_hash(docs["conversation_id"], seed).alias("topic_key")
 
 
 def partition_marts(msgs: pl.DataFrame, global_idx: pl.Series, accounts: pl.DataFrame, refunds: pl.DataFrame | None,
@@ -166,7 +168,7 @@ def partition_marts(msgs: pl.DataFrame, global_idx: pl.Series, accounts: pl.Data
         "know": know,
         "labelled": base.filter(pl.col("label").is_not_null()).select("conversation_id", "label", "text"),
         "topic_docs": topic_docs,
-        "topic_keys": topic_docs.select("month", topic_key(t.seed), "first_b"),
+        "topic_keys": topic_docs.select("month", topic_key(topic_docs, t.seed), "first_b"),
     }
 
 
