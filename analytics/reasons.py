@@ -11,7 +11,9 @@
    with the majority-class baseline on the same split. Classes with fewer than
    ``min_per_class`` examples are left out of training (reported). The tagging model is then
    refitted on all labelled conversations and tags every after-sales conversation with a
-   predicted reason and confidence (max class probability).
+   predicted reason and confidence (max class probability). A month with more than
+   ``max_labelled`` labelled conversations is fitted and evaluated on a fixed, seeded sample
+   of them (:func:`labelled_sample`); every after-sales conversation is still tagged.
 5. Too little labelled history (fewer than ``min_labelled`` conversations or fewer than two
    classes with ``min_per_class`` examples): status 'skipped' with a message, no crash.
 """

@@ -3,24 +3,28 @@
 The pure work is :mod:`analytics.partition`; this module moves it through files so that no
 whole-month frame is ever held:
 
-1. **Split** (:func:`split_messages`): one pass over the build's ``messages`` parquet files
-   (``MonthBuild.parts``, in the month's row order), a slice of rows at a time, needed columns only,
-   adding ``msg_idx`` (the row number in the month) and writing each batch's rows into its
-   partition's scratch folder (``hash(buyer) % k``).
+1. **Split** (:func:`split_messages`): the build's ``messages`` parquet files
+   (``MonthBuild.parts``, in the month's row order) cut into ranges of
+   :data:`SPLIT_TASK_ROWS`, one task each (:func:`split_range`): a slice of rows at a time,
+   needed columns only, adding ``msg_idx`` (the row number in the month) and writing each
+   batch's rows into its partition's scratch folder (``hash(buyer) % k``).
 2. **First pass** (:func:`run_partition`, one task per partition): read the partition's
-   files, run :func:`analytics.partition.partition_marts`, write its row marts and what the
-   second pass needs into the partition's scratch folder, return the small frames the merge
-   needs (metric columns of questions and conversations, counts, labelled documents, the
-   keys of its topic-sample candidates).
+   files, run :func:`analytics.partition.partition_marts`, write its row marts (sorted) and
+   what the second pass needs into the partition's scratch folder, return the small frames
+   the merge needs (metric columns of questions and conversations by thread code, the
+   threads, counts, labelled documents, the keys of its topic-sample candidates) and a
+   sample of its row marts' keys.
 3. **Merge** in this process: day/month metrics, indicators, the reason classifier (fitted
-   on the labelled documents only), the month's topic sample (which documents).
+   on a capped sample of the labelled documents only), the month's topic sample (which
+   documents).
 4. **Second pass** (:func:`finish_partition`): tag each partition's after-sales conversations
    with the fitted model, write its conversations and conversation_reasons, return its
-   documents of the topic sample; topics are then found on those.
-5. **Publishable parts** (:func:`write_sorted_parts`): each partition wrote its row marts
-   sorted by their total orders (:data:`analytics.partition.ROW_MARTS`); they are merged
-   into the build as ordered parts, one part in memory at a time, so the published tables
-   have the same rows in the same order as the one-piece build.
+   documents of the topic sample; topics are then found on those. The merges of the four
+   first-pass row marts run in the same round (:func:`run_task`).
+5. **Publishable parts** (:func:`merge_table`, one task per row mart): each partition wrote
+   its row marts sorted by their total orders (:data:`analytics.partition.ROW_MARTS`); they
+   are merged into the build as ordered parts, one part in memory at a time, so the
+   published tables have the same rows in the same order as the one-piece build.
 
 Tasks are top-level functions of picklable arguments (paths as strings, frames, settings,
 the data folder the text resources are read from), run through an injectable ``map`` (a plain
