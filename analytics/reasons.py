@@ -143,17 +143,6 @@ def labelled_sample(labelled: pl.DataFrame, max_labelled: int, seed: int) -> pl.
     return labelled.with_columns(key).sort("_sample_key", "conversation_id").head(max_labelled).drop("_sample_key")
 
 
-def warm_imports() -> None:
-    """Import the scikit-learn modules the classifier and topic discovery use (with scipy,
-    ~1-2 s of the analytics step), e.g. in a background thread while the ingest runs
-    (:func:`pipelines.chat_parts.start_warm_imports`)."""
-    import sklearn.decomposition  # noqa: F401
-    import sklearn.feature_extraction.text  # noqa: F401
-    import sklearn.linear_model  # noqa: F401
-    import sklearn.metrics  # noqa: F401
-    import sklearn.model_selection  # noqa: F401
-
-
 @dataclass
 class ReasonModel:
     """The tagging model (None if skipped) and the held-out split of the labelled

@@ -36,7 +36,6 @@ build folder). The marts are the same for any map and any number of partitions
 from __future__ import annotations
 
 import shutil
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,30 +58,6 @@ KEY_SAMPLE_EVERY = max(1, PART_ROWS // 64)  # keys of a partition's row marts ke
 _CARRY = ("conversations_pre", "escal", "reasons_base", "topic_docs")  # first pass -> second pass, per partition
 
 _RESOURCES: dict[str, Any] = {}
-_WARMING: list[threading.Thread] = []
-
-
-def start_warm_imports() -> threading.Thread:
-    """Import scikit-learn (:func:`analytics.reasons.warm_imports`, ~1-2 s) in a daemon thread
-    of this process, once per process; the analytics merge waits for it before the fit. Start
-    it when a run starts, so the import overlaps the ingest (which runs in polars' threads)."""
-    if not _WARMING:
-        from analytics.reasons import warm_imports
-
-        def warm() -> None:
-            try:
-                warm_imports()
-            except Exception:  # noqa: BLE001 - the fit imports again and reports the error
-                pass
-
-        _WARMING.append(threading.Thread(target=warm, name="warm-imports", daemon=True))
-        _WARMING[0].start()
-    return _WARMING[0]
-
-
-def _wait_warm_imports() -> None:
-    for thread in _WARMING:
-        thread.join()
 
 
 def text_resources(settings: AnalyticsSettings, data_dir: str):
@@ -333,7 +308,6 @@ def chat_marts_in_parts(build, k: int, refunds: pl.DataFrame | None, roster: pl.
         samples = {name: concat_parts([p.key_samples[name] for p in firsts]) for name in FIRST_PASS_MARTS}
         del firsts
         res = text_resources(settings, str(data_dir))
-        _wait_warm_imports()  # one importer of scikit-learn at a time
         small_marts, model, report, choice, _ = merge_small(small, roster, settings, res)
         del small
 

@@ -129,19 +129,3 @@ def test_streamed_partitions_from_the_committed_month(tmp_path, month_frames, se
     for name, frame in expected.items():
         assert_frame_equal(again.read(name), frame, check_exact=True), name
 
-
-def test_warm_imports_load_scikit_learn_once_in_a_background_thread():
-    """The lead's hook: a run may start importing scikit-learn while it ingests (a fresh
-    process, so scikit-learn is not imported already)."""
-    import subprocess
-    import sys
-
-    code = ("import sys\n"
-            "from pipelines.chat_parts import start_warm_imports\n"
-            "assert 'sklearn' not in sys.modules\n"
-            "thread = start_warm_imports()\n"
-            "assert start_warm_imports() is thread and thread.daemon and thread.name == 'warm-imports'\n"
-            "thread.join()\n"
-            "assert {'sklearn.linear_model', 'sklearn.decomposition', 'sklearn.model_selection'} <= set(sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
