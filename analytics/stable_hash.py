@@ -10,7 +10,7 @@ any machine and with any library version (tests/analytics/test_stable_hash.py pi
 The polynomials come from one running sum over a chunk of the strings' bytes (each byte
 weighted by ``BASE`` to its place in the chunk): a string's is the difference of the sums at
 its ends, times ``BASE`` to minus its start (``BASE`` is odd, so invertible mod 2^64). About
-0.4 s per 100 MB of strings.
+0.6 s per 100 MB of strings (a 1M month's 130k conversation ids: ~0.05 s).
 """
 
 from __future__ import annotations
@@ -19,25 +19,23 @@ import numpy as np
 import polars as pl
 
 BASE = 0x100000001B3  # the FNV-1 64-bit prime
-CHUNK_BYTES = 1 << 22  # bytes summed at a time (memory: ~10 bytes per byte)
+CHUNK_BYTES = 1 << 20  # bytes summed at a time (memory: ~40 bytes per byte of a chunk, transient)
 _GOLDEN = 0x9E3779B97F4A7C15
 _SEED_MIX = 0xD6E8FEB86659FD93
 _M64 = 2**64
-_powers: dict[int, np.ndarray] = {}
 
 
-def _power_table(base: int) -> np.ndarray:
-    """base**i mod 2^64 for i in 0..CHUNK_BYTES (uint64 products wrap)."""
-    if base not in _powers:
-        steps = np.full(CHUNK_BYTES + 1, base, dtype=np.uint64)
-        steps[0] = 1
-        _powers[base] = np.cumprod(steps, dtype=np.uint64)
-    return _powers[base]
+def _power_table(base: int, n: int) -> np.ndarray:
+    """base**i mod 2^64 for i in 0..n-1 (uint64 products wrap)."""
+    steps = np.full(n, base, dtype=np.uint64)
+    steps[0] = 1
+    return np.cumprod(steps, dtype=np.uint64)
 
 
 def _polynomials(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
     n = len(offsets) - 1
-    power, inverse = _power_table(BASE), _power_table(pow(BASE, -1, _M64))
+    size = min(CHUNK_BYTES, int(offsets[-1] - offsets[0])) + 1
+    power, inverse = _power_table(BASE, size), _power_table(pow(BASE, -1, _M64), size)
     out = np.empty(n, dtype=np.uint64)
     i = 0
     while i < n:
@@ -45,9 +43,7 @@ def _polynomials(offsets: np.ndarray, data: np.ndarray) -> np.ndarray:
         j = max(i + 1, int(np.searchsorted(offsets, offsets[i] + CHUNK_BYTES, side="right")) - 1)
         lo, hi = int(offsets[i]), int(offsets[j])
         if hi - lo > CHUNK_BYTES:  # one string longer than a chunk: its own power table
-            steps = np.full(hi - lo, BASE, dtype=np.uint64)
-            steps[0] = 1
-            out[i] = ((data[lo:hi].astype(np.uint64) + np.uint64(1)) * np.cumprod(steps, dtype=np.uint64)).sum(dtype=np.uint64)
+            out[i] = ((data[lo:hi].astype(np.uint64) + np.uint64(1)) * _power_table(BASE, hi - lo)).sum(dtype=np.uint64)
             i = j
             continue
         terms = data[lo:hi].astype(np.uint64)

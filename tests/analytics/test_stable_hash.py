@@ -35,7 +35,6 @@ def test_values_follow_the_definition(seed):
 
 def test_chunks_and_strings_longer_than_a_chunk(monkeypatch):
     monkeypatch.setattr(sh, "CHUNK_BYTES", 16)
-    monkeypatch.setattr(sh, "_powers", {})
     values = VALUES * 3  # many chunks, and strings of 3000 bytes > 16
     assert stable_hash(pl.Series("c", values), 5).to_list() == [by_definition(v, 5) for v in values]
 
