@@ -52,7 +52,7 @@ from pipelines.dask_map import Map, local_map
 SPLIT_BATCH_ROWS = 250_000  # messages read at a time while splitting
 SPLIT_TASK_ROWS = 1_000_000  # messages one split task reads (the split runs on the partition workers)
 PART_ROWS = 100_000  # rows per published part of a row mart (about; the unit of the merge)
-SCRATCH_COMPRESSION = "lz4"  # scratch files are read once or twice: fast over small
+SCRATCH_COMPRESSION = "lz4"  # scratch files are read once or twice: fast over small, and no statistics (nothing filters them)
 ROW_GROUP_ROWS = 8_192  # row groups of a partition's row marts: the merge reads slices of them
 KEY_SAMPLE_EVERY = max(1, PART_ROWS // 64)  # keys of a partition's row marts kept for the merge's boundaries
 _CARRY = ("conversations_pre", "escal", "reasons_base", "topic_docs")  # first pass -> second pass, per partition
@@ -129,7 +129,7 @@ def split_range(task: SplitTask) -> tuple[list[tuple[int, str]], pl.DataFrame]:
         accounts.append(df.select("shop", "agent_account").unique())
         for (p,), g in df.partition_by("_p", as_dict=True, include_key=False).items():
             path = Path(task.scratch) / f"p{p:03d}" / f"{task.name}-{b:04d}.parquet"
-            g.write_parquet(path, compression=SCRATCH_COMPRESSION)
+            g.write_parquet(path, compression=SCRATCH_COMPRESSION, statistics=False)
             written.append((p, str(path)))
     return written, pl.concat(accounts).unique() if accounts else pl.DataFrame(schema=_NO_ACCOUNTS)
 
@@ -193,7 +193,7 @@ def run_partition(task: PartitionTask) -> PartitionOutput:
     out["conversations_pre"] = out.pop("conversations")
     samples = {name: _write_sorted(out.pop(name), name, folder / f"{name}.parquet") for name in FIRST_PASS_MARTS}
     for name in _CARRY:
-        out.pop(name).write_parquet(folder / f"{name}.parquet", compression=SCRATCH_COMPRESSION)
+        out.pop(name).write_parquet(folder / f"{name}.parquet", compression=SCRATCH_COMPRESSION, statistics=False)
     return PartitionOutput({name: _own_buffers(out[name]) for name in SMALL}, samples)
 
 
@@ -273,7 +273,7 @@ def _write_sorted(frame: pl.DataFrame, name: str, path: Path) -> pl.DataFrame:
     cut from them)."""
     key = ROW_MARTS[name]
     frame = frame.sort(key)
-    frame.write_parquet(path, row_group_size=ROW_GROUP_ROWS, compression=SCRATCH_COMPRESSION)
+    frame.write_parquet(path, row_group_size=ROW_GROUP_ROWS, compression=SCRATCH_COMPRESSION, statistics=False)
     return _own_buffers(frame.select(key).gather_every(KEY_SAMPLE_EVERY))
 
 
@@ -305,7 +305,7 @@ def chat_marts_in_parts(build, k: int, refunds: pl.DataFrame | None, roster: pl.
         refunds_file = None
         if refunds is not None:
             refunds_file = str(scratch / "refunds.parquet")
-            refunds.write_parquet(refunds_file, compression=SCRATCH_COMPRESSION)
+            refunds.write_parquet(refunds_file, compression=SCRATCH_COMPRESSION, statistics=False)
         tasks = [PartitionTask(tuple(f), str(scratch / "marts" / f"p{i:03d}"), accounts, refunds_file, roster, settings,
                                str(data_dir)) for i, f in enumerate(files) if f]
         firsts = map_(run_partition, tasks)
