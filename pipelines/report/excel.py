@@ -21,7 +21,7 @@ import polars as pl
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from .bundle import MonthBundle, columns_of, first_col
+from .bundle import MonthBundle, columns_of, first_col, rank_in_runs
 from .fmt import (
     ADJUSTMENT_ITEM_LABELS,
     KIND_LABELS,
@@ -31,6 +31,7 @@ from .fmt import (
     STATUS_LABELS,
     as_bool,
     id_list,
+    ids_text,
     neutralise,
     points,
     to_decimal,
@@ -156,6 +157,8 @@ class _Sheet:
             self._text(r, j, None if v is None else SOURCE_LABELS.get(str(v), str(v)))
         elif kind == "list":
             self._text(r, j, ", ".join(id_list(v)))
+        elif kind == "joined":  # a list already joined by ids_text
+            self._text(r, j, v)
         else:
             self._text(r, j, v, "text" + sfx)
 
@@ -234,7 +237,7 @@ def capped_evidence(ev: pl.DataFrame | pl.LazyFrame, cap: int = EVIDENCE_PER_AGE
     keys = [c for c in ("agent_account", "kind") if c in have]
     order = keys + [c for c in ("at", "evidence_id") if c in have]
     ranked = (ev.lazy() if presorted else ev.lazy().sort(order, nulls_last=True)).with_columns(
-        (pl.int_range(pl.len()).over(keys) if keys else pl.int_range(pl.len())).alias("_rank"))
+        (rank_in_runs(*keys) if keys else pl.int_range(pl.len())).alias("_rank"))
     shown = ranked.filter(pl.col("_rank") < cap).with_columns(pl.lit(None, pl.String).alias("_note"))
     if not keys:
         return shown.head(cap).collect()
@@ -306,7 +309,16 @@ def write_payroll_xlsx(bundle: MonthBundle, path: str | Path) -> Path:
         rank = pl.col("item").cast(pl.String).replace_strict(order, default=len(order), return_dtype=pl.Int64)
         return df.sort([c for c in (col,) if c] + [rank, pl.col("item")], nulls_last=True, maintain_order=True)
 
-    sheet("考核明细", KPI_SPECS, bundle.kpi_items, kpi_order)
+    # every id an item cites (as many as the month's evidence): joined in polars, only the
+    # characters a cell holds — the text ", ".join(id_list(ids)) would give, cut as _text cuts it
+    id_lists = bundle.kpi_items is not None and bundle.kpi_items.schema.get("evidence_ids") == pl.List(pl.String)
+    kpi_specs = [(c, h, "joined" if c == "evidence_ids" and id_lists else k) for c, h, k in KPI_SPECS]
+
+    def kpi_rows(df: pl.DataFrame) -> pl.DataFrame:
+        df = kpi_order(df)
+        return df.with_columns(ids_text("evidence_ids", EXCEL_MAX_CHARS)) if id_lists else df
+
+    sheet("考核明细", kpi_specs, bundle.kpi_items, kpi_rows)
     sheet("扣分加分明细", ADJ_SPECS, bundle.kpi_adjustments, adj)
     sheet("证据", EVIDENCE_SPECS, bundle.evidence, ev)
     wb.close()

@@ -10,12 +10,13 @@ files have every row, masked like the report:
   as payroll.csv does, so no cell is ever a formula.
 
 Both are written with vectorised polars (no per-row Python), sorted, so re-runs give the same
-bytes; streamed from the bundle's (lazy) evidence, so a big month is never held whole.
+bytes; the evidence the bundle holds is masked once for both files (a lazy one is streamed).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
@@ -32,6 +33,7 @@ CSV_HEADERS = {
     "source_sheet": "来源工作表", "source_row": "来源行", "conversation_id": "会话编号",
 }
 ROW_GROUP_ROWS = 100_000  # fixed, so the same evidence gives the same bytes
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 _FORMULA_RE = "^[" + "".join("\\" + c if c in "-+" else c for c in FORMULA_START) + "]"
 
 
@@ -56,17 +58,30 @@ def masked_evidence(bundle: MonthBundle) -> pl.LazyFrame:
     return mask_frame(lf)  # also the own nick in source_sheet / conversation_id
 
 
+def csv_view(ev: FrameT) -> FrameT:
+    """evidence.csv's cells of masked evidence: kind labels, formula-like text neutralised,
+    Chinese headers."""
+    text_cols = [c for c, t in ev.collect_schema().items() if t == pl.String]
+    return ev.with_columns(pl.col("kind").replace(KIND_LABELS)).with_columns(
+        [neutralise_expr(c) for c in text_cols]).rename(CSV_HEADERS)
+
+
 def write_evidence_exports(bundle: MonthBundle, folder: str | Path) -> dict[str, Path]:
     """Write ``evidence.parquet`` and ``evidence.csv`` into ``folder``; returns their paths.
-    Streamed: the parquet file is written as the sorted evidence is masked, the CSV from it."""
+
+    Evidence held in memory (what :func:`~pipelines.report.bundle.build_month_bundle` gives) is
+    masked once and both files are written from that frame; a lazy one is streamed (the parquet
+    file written as the sorted evidence is masked, the CSV from it)."""
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    pq = out / "evidence.parquet"
-    masked_evidence(bundle).sink_parquet(pq, compression="zstd", statistics=False, row_group_size=ROW_GROUP_ROWS)
-    ev = pl.scan_parquet(pq)
-    text_cols = [c for c, t in ev.collect_schema().items() if t == pl.String]
-    csv_lf = ev.with_columns(pl.col("kind").replace(KIND_LABELS)).with_columns(
-        [neutralise_expr(c) for c in text_cols]).rename(CSV_HEADERS)
-    csv = out / "evidence.csv"
-    csv_lf.sink_csv(csv, include_bom=True, datetime_format="%Y-%m-%d %H:%M:%S", line_terminator="\r\n")
+    pq, csv = out / "evidence.parquet", out / "evidence.csv"
+    masked = masked_evidence(bundle)
+    if isinstance(bundle.evidence, pl.DataFrame):
+        frame = masked.collect()
+        frame.write_parquet(pq, compression="zstd", statistics=False, row_group_size=ROW_GROUP_ROWS)
+        source = frame.lazy()
+    else:
+        masked.sink_parquet(pq, compression="zstd", statistics=False, row_group_size=ROW_GROUP_ROWS)
+        source = pl.scan_parquet(pq)
+    csv_view(source).sink_csv(csv, include_bom=True, datetime_format="%Y-%m-%d %H:%M:%S", line_terminator="\r\n")
     return {"evidence.parquet": pq, "evidence.csv": csv}

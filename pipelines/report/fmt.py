@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+import polars as pl
+
 from .labels import (  # noqa: F401 - re-exported: the one label table lives in labels.py
     ADJUSTMENT_ITEM_LABELS,
     KIND_LABELS,
@@ -173,3 +175,21 @@ def id_list(v: object) -> list[str]:
     if hasattr(v, "to_list"):
         return [str(x) for x in v.to_list() if x not in (None, "")]
     return [s.strip() for s in str(v).split(",") if s.strip()]
+
+
+def _present_ids(col: str, dtype: pl.List) -> pl.Expr:
+    """The ids of a list column :func:`id_list` keeps (not null, not empty), as strings."""
+    e = pl.element()
+    kept = e.filter(e.is_not_null() & (e != "")) if dtype.inner == pl.String else e.filter(e.is_not_null()).cast(pl.String)
+    return pl.col(col).list.eval(kept)
+
+
+def ids_count(col: str, dtype: pl.List = pl.List(pl.String)) -> pl.Expr:
+    """``len(id_list(v))`` of each value of a list column, vectorised (0 for null)."""
+    return _present_ids(col, dtype).list.len().fill_null(0)
+
+
+def ids_text(col: str, max_chars: int) -> pl.Expr:
+    """The first ``max_chars`` characters of ``", ".join(id_list(v))`` of each value of a
+    List(String) column, vectorised (null for null)."""
+    return _present_ids(col, pl.List(pl.String)).list.join(", ").str.slice(0, max_chars)

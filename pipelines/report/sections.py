@@ -10,14 +10,15 @@ Everything the page says about rules comes from ``rules_view`` (the run's rules)
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
 from . import svg
-from .bundle import MonthBundle, columns_of, distinct, first_col, has_rows
-from .fmt import as_bool, id_list, metric, money, plain, points, points_float, rate, to_decimal
+from .bundle import MonthBundle, columns_of, distinct, first_col, has_rows, rank_in_runs
+from .fmt import as_bool, id_list, ids_count, metric, money, plain, points, points_float, rate, to_decimal
 from .labels import (
     ADJUSTMENT_ITEM_LABELS,
     KIND_LABELS,
@@ -77,15 +78,22 @@ def _short(names: dict[str, str], agent: str) -> str:
     return n if n and n != agent else agent.split(":")[-1]
 
 
-def _agents(b: MonthBundle) -> list[str]:
-    """Agents in payroll order (by account), then any agent only found in analytics frames."""
+def _agents(b: MonthBundle, of_questions: set[str] | None = None) -> list[str]:
+    """Agents in payroll order (by account), then any agent only found in analytics frames.
+    ``of_questions``: the agents ``questions`` names; only those are wanted (they come right
+    after the metrics' own agents), so the big frames are not scanned again."""
     seen: list[str] = []
     if has_rows(b.payroll) and "agent" in b.payroll.columns:
         seen = sorted({str(a) for a in b.payroll["agent"].to_list() if a is not None})
-    for df in (b.agent_month_metrics, b.questions, b.evidence, b.conversation_reasons):
+    frames = (b.agent_month_metrics,) if of_questions is not None else (
+        b.agent_month_metrics, b.questions, b.evidence, b.conversation_reasons)
+    for df in frames:
         if df is not None and "agent_account" in columns_of(df):
             extra = {str(a) for a in distinct(df, "agent_account") if a is not None}
             seen += sorted(extra - set(seen))
+    if of_questions is not None:
+        seen += sorted(of_questions - set(seen))
+        return [a for a in seen if a in of_questions]
     return seen
 
 
@@ -130,10 +138,13 @@ def attention_order(b: MonthBundle) -> list[dict]:
 
 
 def _item_points(b: MonthBundle) -> dict[tuple[str, str], dict[str, Any]]:
-    """(agent, item) → kpi_items row."""
+    """(agent, item) → kpi_items row; a list of ``evidence_ids`` (every id the item cites: as
+    many as the month's evidence) comes as its count, ``evidence_n``."""
     if not has_rows(b.kpi_items):
         return {}
     df = b.kpi_items
+    if isinstance(df.schema.get("evidence_ids"), pl.List):
+        df = df.with_columns(ids_count("evidence_ids").alias("evidence_n")).drop("evidence_ids")
     agent_col = first_col(df, "agent_account", "agent")
     if agent_col is None or "item" not in df.columns:
         return {}
@@ -387,7 +398,8 @@ def scorecards(b: MonthBundle) -> list[dict[str, Any]]:
                 "value": value,
                 "missed": missed,
                 "source": src,
-                "evidence": len(id_list(k.get("evidence_ids"))) if spec.key != "refund_rate" else 0,
+                "evidence": (k["evidence_n"] if "evidence_n" in k else len(id_list(k.get("evidence_ids"))))
+                            if spec.key != "refund_rate" else 0,
             })
         st = str(r.get("status") or "")
         ded = to_decimal(r.get("deductions"))
@@ -519,13 +531,15 @@ def _heatmaps(b: MonthBundle) -> list[dict[str, Any]]:
     q = _countable_questions(q.lazy()).filter(pl.col("asked_at").is_not_null())
     slow = pl.col("is_slow").fill_null(False) if "is_slow" in have else (pl.col("response_s") > SLOW_S)
     unanswered = (pl.col("status") == "unanswered") if "status" in have else pl.col("response_s").is_null()
+    maps = (("慢响应（按提问时刻）", "slow", "#e08a2e"), ("未回复（按提问时刻）", "unanswered", "#c8504b"))
+    # both maps from one scan: per weekday and hour, how many questions meet each condition
+    g = (q.select(pl.col("asked_at").dt.weekday().alias("wd"), pl.col("asked_at").dt.hour().alias("h"),
+                  slow.fill_null(False).alias("slow"), unanswered.fill_null(False).alias("unanswered"))
+         .group_by("wd", "h").agg(pl.col("slow").sum(), pl.col("unanswered").sum()).collect())
     out = []
-    for title, cond, color in (("慢响应（按提问时刻）", slow, "#e08a2e"), ("未回复（按提问时刻）", unanswered, "#c8504b")):
-        g = (q.filter(cond.fill_null(False))
-             .select(pl.col("asked_at").dt.weekday().alias("wd"), pl.col("asked_at").dt.hour().alias("h"))
-             .group_by("wd", "h").len().collect())
+    for title, col, color in maps:
         grid = [[0] * 24 for _ in range(7)]
-        for wd, h, n in g.iter_rows():
+        for wd, h, n in g.select("wd", "h", col).iter_rows():
             grid[int(wd) - 1][int(h)] = n
         total = sum(map(sum, grid))
         hours = [h for h in range(24) if any(grid[w][h] for w in range(7))] or list(range(24))
@@ -548,7 +562,10 @@ def response_times(b: MonthBundle) -> dict[str, Any]:
             per.setdefault(str(agent), [0] * (len(RESPONSE_BINS) + 1))[bin_] = n
         labels = [lab for _hi, lab in RESPONSE_BINS] + ["未回复"]
         colors = list(_RESPONSE_COLORS) + ["#8a8f98"]
-        for agent in [a for a in _agents(b) if a in per]:
+        order = _agents(b, of_questions={str(a) for a in counts["agent_account"].drop_nulls().to_list()})
+        if set(per) - set(order):  # questions without an agent (shown as "None"): the full order, as ever
+            order = [a for a in _agents(b) if a in per]
+        for agent in order:
             c = per[agent]
             charts.append({
                 "label": _label(names, agent),
@@ -622,10 +639,10 @@ def evidence_tables(b: MonthBundle, kinds: tuple[str, ...]) -> list[dict[str, An
     if per_agent.height == 0:
         return []
     # one pass for every kind: cap, who spoke, conversations (each a scan of messages at most once)
-    rank = pl.int_range(pl.len()).over("kind", "agent_account").alias("_n")
     if b.evidence_sorted:  # already by agent, kind, time, id: rank, then sort only the shown rows
-        capped = part.with_columns(rank).filter(pl.col("_n") < EVIDENCE_ROWS_PER_AGENT).sort(["kind", *sort_cols], nulls_last=True)
+        capped = part.with_columns(rank_in_runs("agent_account", "kind").alias("_n")).filter(pl.col("_n") < EVIDENCE_ROWS_PER_AGENT).sort(["kind", *sort_cols], nulls_last=True)
     else:
+        rank = pl.int_range(pl.len()).over("kind", "agent_account").alias("_n")
         capped = part.sort(["kind", *sort_cols], nulls_last=True).with_columns(rank).filter(pl.col("_n") < EVIDENCE_ROWS_PER_AGENT)
     shown = (
         capped
@@ -668,13 +685,29 @@ def evidence_tables(b: MonthBundle, kinds: tuple[str, ...]) -> list[dict[str, An
 
 
 def _messages_of(shown: pl.DataFrame, messages: pl.DataFrame | pl.LazyFrame | None) -> pl.DataFrame | None:
-    """The messages of the shown rows' agents and buyers: one vectorised (lazy) scan."""
+    """The messages of the shown rows' agents and buyers that the page uses: one vectorised
+    (lazy) scan. Only those within the conversation window of a shown row are read (a time
+    range the parquet statistics prune by: the shown rows are each agent's earliest), unless a
+    shown row's cited message lies outside it (then all of them, for who spoke)."""
     if messages is None:
         return None
-    if not {"agent_account", "buyer"} <= set(columns_of(messages)):
+    have = columns_of(messages)
+    if not {"agent_account", "buyer"} <= set(have):
         return messages.lazy().collect()
-    return messages.lazy().filter(pl.col("buyer").is_in(shown["buyer"].unique().implode())
-                                  & pl.col("agent_account").is_in(shown["agent_account"].unique().implode())).collect()
+    theirs = messages.lazy().filter(pl.col("buyer").is_in(shown["buyer"].unique().implode())
+                                    & pl.col("agent_account").is_in(shown["agent_account"].unique().implode()))
+    at = shown["at"] if "at" in shown.columns else None
+    if "sent_at" not in have or at is None or at.null_count() == at.len():
+        return theirs.collect()
+    # |sent_at − at| is compared in whole seconds (truncated): one second more keeps every row
+    margin = timedelta(seconds=CONTEXT_WINDOW_S + 1)
+    near = theirs.filter(pl.col("sent_at").is_between(at.min() - margin, at.max() + margin)).collect()
+    keys = ["source_file", "source_sheet", "source_row"]
+    if set(keys) <= set(have) and set(keys) <= set(shown.columns):  # the cited messages (who spoke)
+        cited = shown.select(keys).drop_nulls().unique()
+        if cited.join(near.select(keys), on=keys, how="anti").height:
+            return theirs.collect()
+    return near
 
 
 # --- lexicon hits -----------------------------------------------------------------------------
