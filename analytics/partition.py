@@ -38,6 +38,7 @@ from analytics.response_metrics import _message_figures_day, _ratio, agent_day_m
 from analytics.segment import tokenize
 from analytics.sessions import THREAD, Sessions, build_sessions
 from analytics.settings import AnalyticsSettings
+from analytics.stable_hash import stable_hash
 from analytics.text_hits import build_text_hits, normalized_messages
 
 PARTITION_ROWS = 125_000  # messages per partition (the working set of one is ~100 MB)
@@ -64,8 +65,11 @@ SECOND_PASS_MARTS = ("conversations", "conversation_reasons")
 
 _QUALITY_COUNTS = ["conversations_with_reply", "polite_openings", "forbidden_hits", "knowledge_gap_replies",
                    "escalation_conversations", "buyer_negative_turns", "praise_candidates"]
-_CONV_METRICS = [*THREAD, "start_at", "end_at", "day", "has_dialogue", "is_long"]
-_Q_METRICS = [*THREAD, "day", "status", "response_s", "is_first_in_conversation"]
+# the merge's whole-month columns: threads by integer codes (part, thread_no; the strings once per
+# thread in ``threads``), so the month's questions and conversations hold no strings but the status
+_CONV_METRICS = ["start_at", "end_at", "day", "has_dialogue", "is_long"]
+_Q_METRICS = ["day", "status", "response_s", "is_first_in_conversation"]
+_PART_THREAD = ["part", "thread_no"]
 
 
 def partition_count(rows: int) -> int:
@@ -94,15 +98,16 @@ def topic_sample(docs: pl.DataFrame, max_docs: int, seed: int, order: str) -> pl
     if counts.height == 0 or counts["len"].cast(pl.Int64).max() <= max_docs:  # type: ignore[operator]
         return docs.drop("topic_key", strict=False)
     if "topic_key" not in docs.columns:
-        docs = docs.with_columns(topic_key(seed))
+        docs = docs.with_columns(topic_key(docs, seed))
     chosen = (docs.select("month", "topic_key", order).sort("month", "topic_key", order)
               .group_by("month", maintain_order=True).head(max_docs).select("month", order))
     return docs.join(chosen, on=["month", order], how="semi", nulls_equal=True, maintain_order="left").drop("topic_key")
 
 
-def topic_key(seed: int) -> pl.Expr:
-    """The seeded hash of a document's conversation_id that orders the topic sample."""
-    return pl.col("conversation_id").hash(seed=seed).alias("topic_key")
+def topic_key(docs: pl.DataFrame, seed: int) -> pl.Series:
+    """The seeded hash of each document's conversation_id that orders the topic sample
+    (:func:`analytics.stable_hash.stable_hash`: the same with any library version)."""
+    return stable_hash(docs["conversation_id"], seed).alias("topic_key")
 
 
 def partition_marts(msgs: pl.DataFrame, global_idx: pl.Series, accounts: pl.DataFrame, refunds: pl.DataFrame | None,
@@ -119,8 +124,9 @@ def partition_marts(msgs: pl.DataFrame, global_idx: pl.Series, accounts: pl.Data
     * finished by :func:`finish_partition` once the classifier is fitted: conversations
       (sessions' columns), escal (escalations), reasons_base (:func:`analytics.reasons.reasons_base`,
       text kept for after-sales conversations only), topic_docs;
-    * small, merged over partitions: q_metrics, conv_metrics, transfers, agents, msg_fig
-      (:func:`merge_metrics`), quality, know (:func:`merge_indicators`), labelled (the
+    * small, merged over partitions: q_metrics, conv_metrics (metric columns by thread code:
+      part = the partition's first month row number, thread_no), threads (their strings, one
+      row per thread), transfers, agents, msg_fig (:func:`merge_metrics`), quality, know (:func:`merge_indicators`), labelled (the
       labelled documents, :func:`fit_labelled`), topic_keys (month, topic_key, first_b: the
       month row number of the first buyer message) of this partition's topic candidates,
       topic_docs (those candidates with their text, for :func:`finish_partition`).
@@ -149,6 +155,10 @@ def partition_marts(msgs: pl.DataFrame, global_idx: pl.Series, accounts: pl.Data
         global_idx, ["first_b"])
     topic_docs = topic_sample(topic_docs, t.max_docs, t.seed, "first_b")  # this partition's candidates
     convs = sess.conversations.drop("conv_no", "agent_no", "first_agent_msg_idx", "first_buyer_msg_idx")
+    # a partition is named by its first month row number (partitions hold disjoint rows)
+    assert sess.threads is not None  # build_sessions numbers the threads
+    threads = sess.threads.select(pl.lit(global_idx[0] if global_idx.len() else 0, pl.Int64).alias("part"),
+                                  pl.col("thread_no").cast(pl.Int64), *THREAD)
     return {
         "questions": _to_month_idx(questions, global_idx, ["ref_msg_idx", "answer_msg_idx"]),
         "text_hits": _to_month_idx(hits, global_idx, ["msg_idx"]),
@@ -157,8 +167,9 @@ def partition_marts(msgs: pl.DataFrame, global_idx: pl.Series, accounts: pl.Data
         "conversations": convs,
         "escal": escalations(sess, hits).drop("msg_idx"),
         "reasons_base": base.with_columns(pl.when("is_after_sales").then(pl.col("text")).alias("text")),
-        "q_metrics": sess.questions.select(_Q_METRICS),
-        "conv_metrics": convs.select(_CONV_METRICS),
+        "q_metrics": _thread_coded(sess.questions, threads, _Q_METRICS),
+        "conv_metrics": _thread_coded(convs, threads, _CONV_METRICS),
+        "threads": threads.select(*_PART_THREAD, *THREAD),
         "transfers": sess.transfers.drop("transfer_id", "msg_idx"),
         "agents": agents.drop("agent_no"),
         "msg_fig": msg_fig,
@@ -166,8 +177,14 @@ def partition_marts(msgs: pl.DataFrame, global_idx: pl.Series, accounts: pl.Data
         "know": know,
         "labelled": base.filter(pl.col("label").is_not_null()).select("conversation_id", "label", "text"),
         "topic_docs": topic_docs,
-        "topic_keys": topic_docs.select("month", topic_key(t.seed), "first_b"),
+        "topic_keys": topic_docs.select("month", topic_key(topic_docs, t.seed), "first_b"),
     }
+
+
+def _thread_coded(frame: pl.DataFrame, threads: pl.DataFrame, cols: list[str]) -> pl.DataFrame:
+    """``cols`` of ``frame`` (rows with THREAD columns) behind their thread's (part, thread_no)."""
+    return (frame.select(*THREAD, *cols).join(threads, on=THREAD, how="left", nulls_equal=True, maintain_order="left")
+            .select(*_PART_THREAD, *cols))
 
 
 def _numbered_agents(agents: pl.DataFrame) -> pl.DataFrame:
@@ -176,20 +193,29 @@ def _numbered_agents(agents: pl.DataFrame) -> pl.DataFrame:
 
 
 def merge_metrics(q_metrics: pl.DataFrame, conv_metrics: pl.DataFrame, msg_fig: pl.DataFrame,
-                  transfers: pl.DataFrame, agents: pl.DataFrame,
+                  transfers: pl.DataFrame, agents: pl.DataFrame, threads: pl.DataFrame,
                   settings: AnalyticsSettings) -> tuple[pl.DataFrame, pl.DataFrame, Sessions]:
     """(agent_day_metrics, agent_month_metrics, the merged sessions they were computed from)
-    from the partitions' q_metrics, conv_metrics, msg_fig, transfers and agents, concatenated."""
+    from the partitions' q_metrics, conv_metrics, msg_fig, transfers, agents and threads,
+    concatenated. The merged questions and conversations carry integer keys only: the thread's
+    place in the month's thread order (``g``), ``agent_no`` and a ``buyer`` number."""
     agents = _numbered_agents(agents)
     key = ["month", "agent_account"]
+    # each thread lies in one partition; its place in the month is its rank among all threads
+    # (the one-piece questions are in thread order), its buyer a number (a buyer is in one partition)
+    threads = (threads.sort(THREAD, nulls_last=True, maintain_order=True)
+               .with_row_index("g").with_columns(pl.col("buyer").rank("dense").alias("buyer"))
+               .join(agents, on=key, how="left", nulls_equal=True, maintain_order="left")
+               .select(*_PART_THREAD, "g", "agent_no", "buyer"))
 
-    def numbered(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.join(agents, on=key, how="left", nulls_equal=True, maintain_order="left")
+    def in_thread_order(frame: pl.DataFrame, *then: str) -> pl.DataFrame:
+        return (frame.join(threads, on=_PART_THREAD, how="left", maintain_order="left")
+                .sort("g", *then, nulls_last=True, maintain_order=True).drop(_PART_THREAD))
 
-    # the one-piece questions are in thread order; each thread lies in one partition
-    q = numbered(q_metrics.sort(THREAD, nulls_last=True, maintain_order=True))
-    convs = numbered(conv_metrics.sort([*THREAD, "start_at"], nulls_last=True, maintain_order=True))
-    msg_fig = _ratio(numbered(msg_fig).group_by("agent_no", "day")
+    q = in_thread_order(q_metrics)
+    convs = in_thread_order(conv_metrics, "start_at")
+    msg_fig = _ratio(msg_fig.join(agents, on=key, how="left", nulls_equal=True, maintain_order="left")
+                     .group_by("agent_no", "day")
                      .agg(pl.col("buyer_msgs", "agent_msgs", "agent_chars").sum()))
     sess = Sessions(rows=pl.DataFrame(), messages=pl.DataFrame(), conversations=convs, questions=q,
                     transfers=transfers, threads=agents)
@@ -252,7 +278,8 @@ def month_topics_of(topic_docs: pl.DataFrame, settings: AnalyticsSettings, res) 
 
 
 # the small frames of partition_marts, concatenated over partitions before the merge
-SMALL = ("q_metrics", "conv_metrics", "transfers", "agents", "msg_fig", "quality", "know", "labelled", "topic_keys")
+SMALL = ("q_metrics", "conv_metrics", "threads", "transfers", "agents", "msg_fig", "quality", "know", "labelled",
+         "topic_keys")
 
 
 def merge_small(small: dict[str, pl.DataFrame], roster: pl.DataFrame | None, settings: AnalyticsSettings,
@@ -261,7 +288,7 @@ def merge_small(small: dict[str, pl.DataFrame], roster: pl.DataFrame | None, set
     sample's first_b, merged sessions) from the partitions' small frames (:data:`SMALL`),
     concatenated."""
     day, month, sess = merge_metrics(small["q_metrics"], small["conv_metrics"], small["msg_fig"],
-                                     small["transfers"], small["agents"], settings)
+                                     small["transfers"], small["agents"], small["threads"], settings)
     month = merge_indicators(month, small["quality"], small["know"], roster)
     model, report = fit_labelled(small["labelled"], settings, res)
     t = settings.text.topics

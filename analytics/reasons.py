@@ -11,7 +11,9 @@
    with the majority-class baseline on the same split. Classes with fewer than
    ``min_per_class`` examples are left out of training (reported). The tagging model is then
    refitted on all labelled conversations and tags every after-sales conversation with a
-   predicted reason and confidence (max class probability).
+   predicted reason and confidence (max class probability). A month with more than
+   ``max_labelled`` labelled conversations is fitted and evaluated on a fixed, seeded sample
+   of them (:func:`labelled_sample`); every after-sales conversation is still tagged.
 5. Too little labelled history (fewer than ``min_labelled`` conversations or fewer than two
    classes with ``min_per_class`` examples): status 'skipped' with a message, no crash.
 """
@@ -27,6 +29,7 @@ import polars as pl
 from analytics.segment import Segmenter, tokenize
 from analytics.sessions import Sessions
 from analytics.settings import AnalyticsSettings
+from analytics.stable_hash import stable_hash
 from analytics.vectorize import build_vocabulary, count_matrix, single_threaded
 
 
@@ -128,6 +131,18 @@ def reasons_base(conversations: pl.DataFrame, docs: pl.DataFrame, links: pl.Data
             .sort("conversation_id"))  # the split and the fits see rows in one fixed order
 
 
+def labelled_sample(labelled: pl.DataFrame, max_labelled: int, seed: int) -> pl.DataFrame:
+    """The labelled conversations the classifier is fitted and evaluated on: all of them up to
+    ``max_labelled``, else the ``max_labelled`` with the smallest seeded
+    :func:`analytics.stable_hash.stable_hash` of their conversation_id (unique), in
+    conversation_id order: a fixed sample, whatever the row order, the partitions or the
+    library versions (docs/analytics.md §7)."""
+    if labelled.height <= max_labelled:
+        return labelled
+    key = stable_hash(labelled["conversation_id"], seed).alias("_sample_key")
+    return labelled.with_columns(key).sort("_sample_key", "conversation_id").head(max_labelled).drop("_sample_key")
+
+
 @dataclass
 class ReasonModel:
     """The tagging model (None if skipped) and the held-out split of the labelled
@@ -144,10 +159,11 @@ def fit_reasons(labelled: pl.DataFrame, tokens: pl.DataFrame | None, settings: A
     documents enter the vocabulary, idf and fits, so any other documents may be tagged later,
     in any grouping (:func:`tag_reasons`)."""
     c = settings.text.classifier
-    labelled = labelled.sort("conversation_id")
+    n_labelled = labelled.height
+    labelled = labelled_sample(labelled, c.max_labelled, c.seed).sort("conversation_id")
     counts = labelled.group_by("label").len().sort("len", "label", descending=[True, False])
     kept = counts.filter(pl.col("len") >= c.min_per_class)
-    report = ReasonReport(status="skipped", message="", labelled=int(counts["len"].sum() or 0),
+    report = ReasonReport(status="skipped", message="", labelled=n_labelled,
                           classes=dict(zip(kept["label"], kept["len"], strict=True)),
                           dropped_classes=dict(zip(*counts.filter(pl.col("len") < c.min_per_class).select("label", "len"), strict=True)))
     train_set = labelled.filter(pl.col("label").is_in(kept["label"].implode()))
@@ -181,6 +197,8 @@ def fit_reasons(labelled: pl.DataFrame, tokens: pl.DataFrame | None, settings: A
     report.majority_class = str(majority)
     report.message = (f"退款原因分类: 留出集 {len(d_te)} 个会话, macro-F1 {report.macro_f1:.3f} "
                       f"(多数类基线 {report.baseline_macro_f1:.3f}), 准确率 {report.accuracy:.3f}")
+    if labelled.height < n_labelled:
+        report.message += f"; 训练用已关联会话 {n_labelled} 个中固定抽取的 {labelled.height} 个"
 
     final = _fit(tokens, d, y, c.min_token_df, c.seed)
     # test rows keep the held-out model's prediction, so the reported score can be re-derived

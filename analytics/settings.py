@@ -68,6 +68,7 @@ class ClassifierSettings(BaseModel):
     link_days_after: float = 7
     order_id_pattern: str = r"(?:^|\D)(\d{15,20})(?:\D|$)"
     min_token_df: int = 2
+    max_labelled: int = Field(20_000, ge=4)  # per month: fitted on a fixed, seeded sample above it (docs/analytics.md §7)
 
 
 class TopicSettings(BaseModel):

@@ -3,24 +3,28 @@
 The pure work is :mod:`analytics.partition`; this module moves it through files so that no
 whole-month frame is ever held:
 
-1. **Split** (:func:`split_messages`): one pass over the build's ``messages`` parquet files
-   (``MonthBuild.parts``, in the month's row order), a slice of rows at a time, needed columns only,
-   adding ``msg_idx`` (the row number in the month) and writing each batch's rows into its
-   partition's scratch folder (``hash(buyer) % k``).
+1. **Split** (:func:`split_messages`): the build's ``messages`` parquet files
+   (``MonthBuild.parts``, in the month's row order) cut into ranges of
+   :data:`SPLIT_TASK_ROWS`, one task each (:func:`split_range`): a slice of rows at a time,
+   needed columns only, adding ``msg_idx`` (the row number in the month) and writing each
+   batch's rows into its partition's scratch folder (``hash(buyer) % k``).
 2. **First pass** (:func:`run_partition`, one task per partition): read the partition's
-   files, run :func:`analytics.partition.partition_marts`, write its row marts and what the
-   second pass needs into the partition's scratch folder, return the small frames the merge
-   needs (metric columns of questions and conversations, counts, labelled documents, the
-   keys of its topic-sample candidates).
+   files, run :func:`analytics.partition.partition_marts`, write its row marts (sorted) and
+   what the second pass needs into the partition's scratch folder, return the small frames
+   the merge needs (metric columns of questions and conversations by thread code, the
+   threads, counts, labelled documents, the keys of its topic-sample candidates) and a
+   sample of its row marts' keys.
 3. **Merge** in this process: day/month metrics, indicators, the reason classifier (fitted
-   on the labelled documents only), the month's topic sample (which documents).
+   on a capped sample of the labelled documents only), the month's topic sample (which
+   documents).
 4. **Second pass** (:func:`finish_partition`): tag each partition's after-sales conversations
    with the fitted model, write its conversations and conversation_reasons, return its
-   documents of the topic sample; topics are then found on those.
-5. **Publishable parts** (:func:`write_sorted_parts`): each partition wrote its row marts
-   sorted by their total orders (:data:`analytics.partition.ROW_MARTS`); they are merged
-   into the build as ordered parts, one part in memory at a time, so the published tables
-   have the same rows in the same order as the one-piece build.
+   documents of the topic sample; topics are then found on those. The merges of the four
+   first-pass row marts run in the same round (:func:`run_task`).
+5. **Publishable parts** (:func:`merge_table`, one task per row mart): each partition wrote
+   its row marts sorted by their total orders (:data:`analytics.partition.ROW_MARTS`); they
+   are merged into the build as ordered parts, one part in memory at a time, so the
+   published tables have the same rows in the same order as the one-piece build.
 
 Tasks are top-level functions of picklable arguments (paths as strings, frames, settings,
 the data folder the text resources are read from), run through an injectable ``map`` (a plain
@@ -46,9 +50,11 @@ from analytics.settings import AnalyticsSettings
 from pipelines.dask_map import Map, local_map
 
 SPLIT_BATCH_ROWS = 250_000  # messages read at a time while splitting
+SPLIT_TASK_ROWS = 1_000_000  # messages one split task reads (the split runs on the partition workers)
 PART_ROWS = 100_000  # rows per published part of a row mart (about; the unit of the merge)
-SCRATCH_COMPRESSION = "lz4"  # scratch files are read once or twice: fast over small
+SCRATCH_COMPRESSION = "lz4"  # scratch files are read once or twice: fast over small, and no statistics (nothing filters them)
 ROW_GROUP_ROWS = 8_192  # row groups of a partition's row marts: the merge reads slices of them
+KEY_SAMPLE_EVERY = max(1, PART_ROWS // 64)  # keys of a partition's row marts kept for the merge's boundaries
 _CARRY = ("conversations_pre", "escal", "reasons_base", "topic_docs")  # first pass -> second pass, per partition
 
 _RESOURCES: dict[str, Any] = {}
@@ -92,26 +98,62 @@ class FinishTask:
     data_dir: str
 
 
-def split_messages(files: list[Path], k: int, scratch: Path) -> tuple[list[list[str]], pl.DataFrame, int]:
-    """(each partition's message files, the month's distinct (shop, agent_account), rows)."""
-    dirs = [scratch / f"p{i:03d}" for i in range(k)]
-    for d in dirs:
-        d.mkdir(parents=True, exist_ok=True)
-    out: list[list[str]] = [[] for _ in range(k)]
-    accounts, offset, batch_no = [], 0, 0
+@dataclass(frozen=True)
+class SplitTask:
+    """Rows [lo, hi) of one messages file, to split into the partitions' scratch folders;
+    ``offset`` is the month row number (msg_idx) of row ``lo``; ``name`` prefixes the files
+    it writes (names sort in month order)."""
+
+    file: str
+    lo: int
+    hi: int
+    offset: int
+    k: int
+    scratch: str
+    name: str
+
+
+_NO_ACCOUNTS = pl.Schema({"shop": pl.String(), "agent_account": pl.String()})
+
+
+def split_range(task: SplitTask) -> tuple[list[tuple[int, str]], pl.DataFrame]:
+    """Split one range of messages, :data:`SPLIT_BATCH_ROWS` at a time, needed columns only:
+    ((partition, file written) in order, the distinct (shop, agent_account) seen)."""
+    cols = [c for c in MESSAGE_COLUMNS if c in pl.read_parquet_schema(task.file)]
+    written, accounts, offset = [], [], task.offset
+    for b, lo in enumerate(range(task.lo, task.hi, SPLIT_BATCH_ROWS)):
+        df = pl.scan_parquet(task.file).select(cols).slice(lo, min(SPLIT_BATCH_ROWS, task.hi - lo)).collect()
+        df = df.with_row_index("msg_idx", offset=offset).with_columns(pl.col("msg_idx").cast(pl.Int64),
+                                                                      partition_of(task.k).alias("_p"))
+        offset += df.height
+        accounts.append(df.select("shop", "agent_account").unique())
+        for (p,), g in df.partition_by("_p", as_dict=True, include_key=False).items():
+            path = Path(task.scratch) / f"p{p:03d}" / f"{task.name}-{b:04d}.parquet"
+            g.write_parquet(path, compression=SCRATCH_COMPRESSION, statistics=False)
+            written.append((p, str(path)))
+    return written, pl.concat(accounts).unique() if accounts else pl.DataFrame(schema=_NO_ACCOUNTS)
+
+
+def split_messages(files: list[Path], k: int, scratch: Path, map_: Map = local_map) -> tuple[list[list[str]], pl.DataFrame, int]:
+    """(each partition's message files in month order, the month's distinct (shop,
+    agent_account), rows): ``files`` cut into ranges of :data:`SPLIT_TASK_ROWS`, split by
+    ``map_`` (on the partition workers when there are some)."""
+    for i in range(k):
+        (scratch / f"p{i:03d}").mkdir(parents=True, exist_ok=True)
+    tasks, offset = [], 0
     for f in files:
-        cols = [c for c in MESSAGE_COLUMNS if c in pl.read_parquet_schema(f)]
-        for lo in range(0, pq.ParquetFile(f).metadata.num_rows, SPLIT_BATCH_ROWS):
-            df = pl.scan_parquet(f).select(cols).slice(lo, SPLIT_BATCH_ROWS).collect()
-            df = df.with_row_index("msg_idx", offset=offset).with_columns(pl.col("msg_idx").cast(pl.Int64), partition_of(k).alias("_p"))
-            offset += df.height
-            accounts.append(df.select("shop", "agent_account").unique())
-            for (p,), g in df.partition_by("_p", as_dict=True, include_key=False).items():
-                path = dirs[p] / f"b{batch_no:06d}.parquet"
-                g.write_parquet(path, compression=SCRATCH_COMPRESSION)
-                out[p].append(str(path))
-            batch_no += 1
-    acc = pl.concat(accounts).unique() if accounts else pl.DataFrame(schema={"shop": pl.String, "agent_account": pl.String})
+        n = pq.ParquetFile(f).metadata.num_rows
+        for lo in range(0, n, SPLIT_TASK_ROWS):
+            hi = min(n, lo + SPLIT_TASK_ROWS)
+            tasks.append(SplitTask(str(f), lo, hi, offset + lo, k, str(scratch), f"t{len(tasks):05d}"))
+        offset += n
+    out: list[list[str]] = [[] for _ in range(k)]
+    accounts = []
+    for written, acc in map_(split_range, tasks):
+        for p, path in written:
+            out[p].append(path)
+        accounts.append(acc)
+    acc = pl.concat(accounts).unique() if accounts else pl.DataFrame(schema=_NO_ACCOUNTS)
     return out, acc, offset
 
 
@@ -129,8 +171,18 @@ def _refunds(path: str | None) -> pl.DataFrame | None:
     return _REFUNDS[path]
 
 
-def run_partition(task: PartitionTask) -> dict[str, pl.DataFrame]:
-    """First pass of one partition (see module doc); returns its small frames."""
+@dataclass
+class PartitionOutput:
+    """What a partition task returns: ``frames``, the small frames the merge needs (first
+    pass, :data:`analytics.partition.SMALL`) or its documents of the topic sample (second
+    pass); ``key_samples``, every :data:`KEY_SAMPLE_EVERY`-th key of each row mart it wrote."""
+
+    frames: dict[str, pl.DataFrame]
+    key_samples: dict[str, pl.DataFrame]
+
+
+def run_partition(task: PartitionTask) -> PartitionOutput:
+    """First pass of one partition (see module doc)."""
     msgs = pl.read_parquet(list(task.files))
     global_idx = msgs["msg_idx"]
     res = text_resources(task.settings, task.data_dir)
@@ -139,40 +191,59 @@ def run_partition(task: PartitionTask) -> dict[str, pl.DataFrame]:
     folder = Path(task.out_dir)
     folder.mkdir(parents=True, exist_ok=True)
     out["conversations_pre"] = out.pop("conversations")
-    for name in FIRST_PASS_MARTS:
-        _write_sorted(out.pop(name), name, folder / f"{name}.parquet")
+    samples = {name: _write_sorted(out.pop(name), name, folder / f"{name}.parquet") for name in FIRST_PASS_MARTS}
     for name in _CARRY:
-        out.pop(name).write_parquet(folder / f"{name}.parquet", compression=SCRATCH_COMPRESSION)
-    return {name: out[name] for name in SMALL}
+        out.pop(name).write_parquet(folder / f"{name}.parquet", compression=SCRATCH_COMPRESSION, statistics=False)
+    return PartitionOutput({name: _own_buffers(out[name]) for name in SMALL}, samples)
 
 
-def finish_partition(task: FinishTask) -> pl.DataFrame:
-    """Second pass of one partition: its conversations and conversation_reasons files;
-    returns its documents of the topic sample."""
+def finish_partition(task: FinishTask) -> PartitionOutput:
+    """Second pass of one partition: its conversations and conversation_reasons files; its
+    documents of the topic sample (``frames["topic_docs"]``)."""
     folder = Path(task.out_dir)
     part = {name: pl.read_parquet(folder / f"{name}.parquet") for name in _CARRY}
     part["conversations"] = part.pop("conversations_pre")
     done = _finish(part, task.model, task.topic_choice, text_resources(task.settings, task.data_dir))
     topic_docs = done.pop("topic_docs")
-    for name, frame in done.items():
-        _write_sorted(frame, name, folder / f"{name}.parquet")
-    return topic_docs
+    samples = {name: _write_sorted(frame, name, folder / f"{name}.parquet") for name, frame in done.items()}
+    return PartitionOutput({"topic_docs": topic_docs}, samples)
 
 
-def write_sorted_parts(build, table: str, files: list[Path], key: list[str]) -> int:
-    """Write ``table`` into the build as ordered parts: the rows of ``files`` (each sorted by
-    ``key``, a total order) merged in that order, :data:`PART_ROWS` rows at a time.
+@dataclass(frozen=True)
+class MergeTask:
+    """One row mart to write into the build as ordered parts from the partitions' sorted
+    files; the build (picklable) has started the table's parts folder (a worker adds parts)."""
 
-    Boundaries are cut from a sample of the keys; since every file is sorted, the rows of one
+    build: Any  # pipelines.publish.MonthBuild
+    table: str
+    files: tuple[str, ...]
+    sample: pl.DataFrame
+
+
+def merge_table(task: MergeTask) -> int:
+    """:func:`write_sorted_parts` of a task; returns its row count."""
+    return write_sorted_parts(task.build, task.table, [Path(f) for f in task.files], ROW_MARTS[task.table], task.sample)
+
+
+def run_task(task: FinishTask | MergeTask) -> Any:
+    """One task of the step's last two rounds (second passes and merges share the workers)."""
+    return finish_partition(task) if isinstance(task, FinishTask) else merge_table(task)
+
+
+def write_sorted_parts(build, table: str, files: list[Path], key: list[str], sample: pl.DataFrame) -> int:
+    """Write ``table`` into the build as ordered parts (the caller started them,
+    ``build.start_parts``): the rows of ``files`` (each sorted by ``key``, a total order)
+    merged in that order, about :data:`PART_ROWS` rows at a time.
+
+    Boundaries are cut from ``sample`` (every :data:`KEY_SAMPLE_EVERY`-th key of each file,
+    kept by the partitions when they wrote them); since every file is sorted, the rows of one
     part are one contiguous slice of each file, found by a sort of that file's key columns
     with the boundaries. Memory: one file's key columns, or one part. Returns the row count."""
-    build.start_parts(table)
     files = [f for f in files if pq.ParquetFile(f).metadata.num_rows]
     total = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
     if total == 0:
         return 0
-    every = max(1, PART_ROWS // 64)
-    sample = pl.concat([pl.scan_parquet(f).select(key).gather_every(every).collect() for f in files]).sort(key)
+    sample = sample.sort(key)
     n_parts = -(-total // PART_ROWS)
     step = max(1, -(-sample.height // n_parts))
     bounds = sample[step::step]
@@ -196,10 +267,21 @@ def write_sorted_parts(build, table: str, files: list[Path], key: list[str]) -> 
     return rows
 
 
-def _write_sorted(frame: pl.DataFrame, name: str, path: Path) -> None:
+def _write_sorted(frame: pl.DataFrame, name: str, path: Path) -> pl.DataFrame:
     """A partition's row mart, sorted by its total order, in small row groups (the merge reads
-    slices of it)."""
-    frame.sort(ROW_MARTS[name]).write_parquet(path, row_group_size=ROW_GROUP_ROWS, compression=SCRATCH_COMPRESSION)
+    slices of it); returns every :data:`KEY_SAMPLE_EVERY`-th key (the merge's boundaries are
+    cut from them)."""
+    key = ROW_MARTS[name]
+    frame = frame.sort(key)
+    frame.write_parquet(path, row_group_size=ROW_GROUP_ROWS, compression=SCRATCH_COMPRESSION, statistics=False)
+    return _own_buffers(frame.select(key).gather_every(KEY_SAMPLE_EVERY))
+
+
+def _own_buffers(small: pl.DataFrame) -> pl.DataFrame:
+    """``small`` copied into buffers of its own: gathered or grouped strings still point into
+    the partition's string buffers (its messages', its marts'), which would stay alive as long
+    as the small frame does, i.e. until the merge."""
+    return pl.from_arrow(small.to_arrow(compat_level=pl.CompatLevel.oldest()))  # type: ignore[return-value]
 
 
 @dataclass
@@ -219,28 +301,40 @@ def chat_marts_in_parts(build, k: int, refunds: pl.DataFrame | None, roster: pl.
     row marts are written into the build as parts; the small marts are returned."""
     scratch = build.scratch("chat-parts")
     try:
-        files, accounts, _ = split_messages(build.parts("messages"), k, scratch / "messages")
+        files, accounts, _ = split_messages(build.parts("messages"), k, scratch / "messages", map_)
         refunds_file = None
         if refunds is not None:
             refunds_file = str(scratch / "refunds.parquet")
-            refunds.write_parquet(refunds_file, compression=SCRATCH_COMPRESSION)
+            refunds.write_parquet(refunds_file, compression=SCRATCH_COMPRESSION, statistics=False)
         tasks = [PartitionTask(tuple(f), str(scratch / "marts" / f"p{i:03d}"), accounts, refunds_file, roster, settings,
                                str(data_dir)) for i, f in enumerate(files) if f]
-        small_parts = map_(run_partition, tasks)
+        firsts = map_(run_partition, tasks)
         shutil.rmtree(scratch / "messages", ignore_errors=True)
         _REFUNDS.clear()
-        small = {name: concat_parts([p[name] for p in small_parts]) for name in SMALL}
-        del small_parts
+        small = {name: concat_parts([p.frames[name] for p in firsts]) for name in SMALL}
+        samples = {name: concat_parts([p.key_samples[name] for p in firsts]) for name in FIRST_PASS_MARTS}
+        del firsts
         res = text_resources(settings, str(data_dir))
         small_marts, model, report, choice, _ = merge_small(small, roster, settings, res)
         del small
-        topic_docs = map_(finish_partition, [FinishTask(t.out_dir, model, choice, settings, str(data_dir)) for t in tasks])
-        small_marts["topics"], topics_message = month_topics_of(concat_parts(topic_docs), settings, res)
-        del topic_docs
-        rows = {}
-        for name in (*FIRST_PASS_MARTS, *SECOND_PASS_MARTS):
-            rows[name] = write_sorted_parts(build, name, [Path(t.out_dir) / f"{name}.parquet" for t in tasks],
-                                            ROW_MARTS[name])
+
+        def merges(names):
+            for name in names:
+                build.start_parts(name)
+            return [MergeTask(build, name, tuple(str(Path(t.out_dir) / f"{name}.parquet") for t in tasks),
+                              samples.pop(name)) for name in names]
+
+        # the first-pass marts are merged while the second pass runs (merges first: the longest tasks)
+        done = map_(run_task, [*merges(FIRST_PASS_MARTS), *(FinishTask(t.out_dir, model, choice, settings, str(data_dir))
+                                                            for t in tasks)])
+        rows = dict(zip(FIRST_PASS_MARTS, done[:len(FIRST_PASS_MARTS)], strict=True))
+        seconds = done[len(FIRST_PASS_MARTS):]
+        del done
+        samples |= {name: concat_parts([p.key_samples[name] for p in seconds]) for name in SECOND_PASS_MARTS}
+        small_marts["topics"], topics_message = month_topics_of(concat_parts([p.frames["topic_docs"] for p in seconds]),
+                                                                settings, res)
+        del seconds
+        rows |= dict(zip(SECOND_PASS_MARTS, map_(merge_table, merges(SECOND_PASS_MARTS)), strict=True))
         return PartsOutcome(small_marts, rows, report, topics_message)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -49,6 +49,19 @@ def test_topics_on_a_capped_sample_are_the_same_in_partitions(settings, resource
     _assert_same(one, many)
 
 
+def test_classifier_on_a_capped_sample_is_the_same_in_partitions(settings, resources):  # noqa: F811
+    from pipelines.bench import sample_frames
+
+    capped = settings.model_copy(deep=True)
+    capped.text.classifier.max_labelled = 150
+    messages, refunds = sample_frames(20_000, seed=3)
+    one = build_chat_marts(messages, refunds, None, None, capped, resources, partitions=1)
+    many = build_chat_marts(messages, refunds, None, None, capped, resources, partitions=5)
+    assert one.reasons.status == "trained" and one.reasons.labelled > 150
+    assert one.reasons.train + one.reasons.test <= 150 and "固定抽取的 150 个" in one.reasons.message
+    _assert_same(one, many)
+
+
 def _docs(n: int, month: str = "2026-10") -> pl.DataFrame:
     return pl.DataFrame({"month": [month] * n, "conversation_id": [f"店|客服|买家{i}|20261001" for i in range(n)],
                          "doc": list(range(n)), "text": [f"文本{i}" for i in range(n)]})

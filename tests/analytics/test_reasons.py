@@ -139,3 +139,37 @@ def test_bundled_sample_month_beats_the_majority_baseline(settings, resources):
     # planted angry buyers: negative turns exist, most of them with the rude agent (小鹿)
     neg = out.marts["agent_month_metrics"].sort("buyer_negative_turns", descending=True)
     assert neg["buyer_negative_turns"].sum() > 0 and neg["agent_account"][0] == "优品家居旗舰店:小鹿"
+
+
+def test_labelled_sample_keeps_small_months_and_draws_a_fixed_sample_of_big_ones():
+    from analytics.reasons import labelled_sample
+    from analytics.stable_hash import stable_hash
+
+    labelled = pl.DataFrame({"conversation_id": [f"店|客服|买家{i}|20261001" for i in range(300)],
+                             "label": ["质量问题", "发错货", "七天无理由退换货"] * 100, "text": ["文本"] * 300})
+    assert labelled_sample(labelled, 300, seed=1).equals(labelled)  # at the cap: all of them, untouched
+    got = labelled_sample(labelled, 100, seed=1)
+    smallest = labelled.with_columns(stable_hash(labelled["conversation_id"], 1).alias("h")).sort("h").head(100)
+    assert got.height == 100 and set(got["conversation_id"]) == set(smallest["conversation_id"])
+    assert got.columns == labelled.columns
+    shuffled = labelled_sample(labelled.sample(fraction=1.0, shuffle=True, seed=4), 100, seed=1)
+    assert shuffled.sort("conversation_id").equals(got.sort("conversation_id"))  # whatever the row order
+    assert set(labelled_sample(labelled, 100, seed=2)["conversation_id"]) != set(got["conversation_id"])
+
+
+def test_classifier_fitted_on_a_capped_sample_of_the_labelled(settings, resources):  # noqa: F811
+    msgs, refunds = synthetic(20)
+    (full, full_rep), _, _ = run(settings, resources, msgs, refunds)
+    capped = settings.model_copy(deep=True)
+    capped.text.classifier.max_labelled = 80  # the month's count: unchanged
+    (same, same_rep), _, _ = run(capped, resources, msgs, refunds)
+    assert same.equals(full) and same_rep == full_rep
+    capped.text.classifier.max_labelled = 48
+    (out, rep), _, _ = run(capped, resources, msgs, refunds)
+    assert rep.status == "trained" and rep.labelled == 80  # the month's labelled conversations
+    assert rep.train + rep.test == 48 and sum(rep.classes.values()) == 48
+    assert rep.message.endswith("训练用已关联会话 80 个中固定抽取的 48 个")
+    labelled = out.filter(pl.col("label").is_not_null())
+    assert labelled.height == 80 and labelled["split"].is_not_null().sum() == 48  # the others: no split
+    # every after-sales conversation is still tagged, sampled or not
+    assert out.filter(pl.col("is_after_sales"))["predicted_reason"].is_not_null().all()

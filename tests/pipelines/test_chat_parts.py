@@ -82,7 +82,8 @@ def test_streamed_partitions_write_the_marts_of_the_one_piece_build(tmp_path, mo
 
 def test_partitions_run_through_an_injected_map_of_pickled_tasks(tmp_path, month_frames, settings_file):
     """The hook for a Dask cluster: every task and result crosses a pickle, tasks run in
-    reverse order; the marts are the same."""
+    reverse order; the marts are the same. Rounds: the split, the first pass, the second pass
+    with the merges of the first-pass marts, the merges of the second-pass marts."""
     from analytics.settings import AnalyticsSettings
     from pipelines.chat_parts import chat_marts_in_parts
     from pipelines.monthly import DATA_DIR
@@ -99,7 +100,7 @@ def test_partitions_run_through_an_injected_map_of_pickled_tasks(tmp_path, month
     ref, _ = _run(tmp_path / "ref", month_frames, settings_file, partitions=4)
     build = _staged_build(tmp_path / "b", *month_frames, 2)
     out = chat_marts_in_parts(build, 4, build.read("refunds"), build.read("roster"), settings, DATA_DIR, pickling_map)
-    assert calls == [4, 4]  # first pass, then the second (tagging) pass
+    assert calls == [2, 4, 4 + 4, 2]  # split (a range per messages part), first pass, second (tagging) pass + 4 merges, 2 merges
     for name, frame in out.small_marts.items():
         assert_frame_equal(frame, ref.read(name).select(frame.columns), check_exact=True, check_dtypes=False), name
     for name in out.rows:
@@ -129,3 +130,4 @@ def test_streamed_partitions_from_the_committed_month(tmp_path, month_frames, se
     assert again.parts("messages")[0].is_relative_to(files_dir(tmp_path / "w.duckdb"))
     for name, frame in expected.items():
         assert_frame_equal(again.read(name), frame, check_exact=True), name
+
