@@ -148,7 +148,8 @@ def previous_month(now: datetime) -> str:
 # scikit-learn (with scipy) takes ~2 s to import, all of it Python holding the GIL; ingest
 # spends most of its time in polars and DuckDB with the GIL released, so importing it on a
 # second thread during ingest takes those seconds off the run's wall time.
-ANALYTICS_IMPORTS = ("sklearn.feature_extraction.text", "sklearn.linear_model", "sklearn.decomposition")
+ANALYTICS_IMPORTS = ("sklearn.feature_extraction.text", "sklearn.linear_model", "sklearn.decomposition", "sklearn.metrics",
+                     "sklearn.model_selection")
 
 
 def warm_analytics_imports() -> threading.Thread:
