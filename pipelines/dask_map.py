@@ -1,9 +1,10 @@
 """Where a month's buyer partitions are computed: in this process, or on a Dask cluster.
 
 ``partition_map(address)`` yields a ``map(fn, items) -> list`` that the analytics step hands
-to the partition runner (:mod:`pipelines.chat_parts`). Without an address it is a plain loop
-in this process, or in local spawned processes (``KEFU_WORKERS``; by default 2 for months of
-16 partitions or more, i.e. from 2M messages, on a machine with 2 cores or more). With
+to the partition runner (:mod:`pipelines.chat_parts`). Without an address it runs on two
+threads of this process for a month of 2+ partitions on a machine with 2+ cores
+(``KEFU_THREADS=N`` overrides, 1 = a plain loop), or in ``KEFU_WORKERS=N`` spawned processes
+if asked for. With
 ``--dask-address tcp://host:8786`` each partition is one Dask task on that cluster; the results come back in the items' order, so the merged marts are the same as the
 single-process run's (tests/pipelines/test_dask_partitions.py checks it on a LocalCluster).
 
@@ -79,41 +80,63 @@ def quiet_dask() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-# From this many partitions (2M messages) two local processes pay for their start-up
-# (imports, text resources: ~5 CPU s): 10M took 178 s instead of 210 s; at 1M (8 partitions)
-# one process was faster (docs/benchmarks.md).
-POOL_FROM_PARTITIONS = 16
-
-
 def local_workers(partitions: int = 1) -> int:
-    """Processes computing ``partitions`` partitions on this machine without a cluster:
-    ``KEFU_WORKERS`` if set, else 2 from :data:`POOL_FROM_PARTITIONS` partitions on a machine
-    with 2 or more cores, else 1 (the partitions one after the other in this process)."""
+    """Spawned processes computing the partitions on this machine without a cluster:
+    ``KEFU_WORKERS`` if set, else 1 (none: the partitions run on threads of this process,
+    :func:`local_threads`). Processes cost their start-up (imports, text resources: ~5 CPU s
+    each) and a second copy of everything in memory; threads measured faster and smaller
+    (docs/benchmarks.md, "Threads or processes")."""
     env = os.environ.get("KEFU_WORKERS")
     if env:
         try:
             return max(1, int(env))
         except ValueError:
             return 1
-    return 2 if partitions >= POOL_FROM_PARTITIONS and (os.cpu_count() or 1) >= 2 else 1
+    return 1
+
+
+def local_threads(partitions: int = 1) -> int:
+    """Threads computing ``partitions`` partitions in this process: ``KEFU_THREADS`` if set,
+    else 2 for a month of 2+ partitions on a machine with 2+ cores, else 1 (one after the
+    other). A partition is polars work that releases the GIL (py-spy: it holds it ~10 % of
+    its time), so two partitions at once keep both cores busy between polars' own parallel
+    operations, and the month's marts are the same (the results are merged in partition
+    order)."""
+    env = os.environ.get("KEFU_THREADS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            return 1
+    return 2 if partitions >= 2 and (os.cpu_count() or 1) >= 2 else 1
 
 
 @contextmanager
-def partition_map(address: str | None = None, workers: int | None = None, partitions: int = 1) -> Iterator[Map]:
+def partition_map(address: str | None = None, workers: int | None = None, partitions: int = 1,
+                  threads: int | None = None) -> Iterator[Map]:
     """A map over ``partitions`` partitions: on the Dask cluster at ``address``; else in
     ``workers`` local processes (default :func:`local_workers`; spawned: polars' threads and
-    fork do not mix); else a loop in this process."""
+    fork do not mix); else on ``threads`` threads of this process (default
+    :func:`local_threads`); else a loop in this process. Results come back in the items'
+    order whichever it is."""
     workers = local_workers(partitions) if workers is None else workers
-    if not address and workers <= 1:
-        yield local_map
-        return
-    if not address:
+    threads = local_threads(partitions) if threads is None else threads
+    if not address and workers > 1:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                  initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
             yield lambda fn, items: list(pool.map(fn, items))
+        return
+    if not address and threads > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="partition") as pool:
+            yield lambda fn, items: list(pool.map(fn, items))
+        return
+    if not address:
+        yield local_map
         return
     quiet_dask()
     with _client(address) as client:

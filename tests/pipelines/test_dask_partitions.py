@@ -50,6 +50,13 @@ def _build(tmp: Path) -> MonthBuild:
     return build
 
 
+@pytest.fixture(autouse=True)
+def _one_thread(monkeypatch):
+    """The reference run of each test: the partitions one after the other in this thread."""
+    monkeypatch.setenv("KEFU_THREADS", "1")
+    monkeypatch.delenv("KEFU_WORKERS", raising=False)
+
+
 def test_partitions_on_a_dask_cluster_give_the_single_process_marts(tmp_path, cluster):
     local = _build(tmp_path / "local")
     step_analytics(MonthJob(MONTH, warehouse=tmp_path / "local" / "w.duckdb", out=tmp_path / "local" / "out", partitions=3), local)
@@ -88,19 +95,51 @@ def test_unreachable_dask_address_is_a_user_error(tmp_path):
     assert "Dask" in res.output and "Traceback" not in res.output
 
 
-def test_local_workers_default_and_override(monkeypatch):
+def test_partitions_on_threads_give_the_single_process_marts(tmp_path, monkeypatch):
+    local = _build(tmp_path / "local")
+    step_analytics(MonthJob(MONTH, warehouse=tmp_path / "local" / "w.duckdb", out=tmp_path / "local" / "out", partitions=3), local)
+    monkeypatch.setenv("KEFU_THREADS", "2")
+    threaded = _build(tmp_path / "threads")
+    step_analytics(MonthJob(MONTH, warehouse=tmp_path / "threads" / "w.duckdb", out=tmp_path / "threads" / "out", partitions=3), threaded)
+    for name in (*CHAT_MARTS, "lexicon_versions"):
+        assert_frame_equal(local.read(name), threaded.read(name), check_exact=True), name
+
+
+def test_the_thread_map_runs_on_partition_threads_and_keeps_the_items_order():
+    import threading
+
+    from pipelines.dask_map import partition_map
+
+    def who(i: int) -> tuple[int, str]:
+        return i, threading.current_thread().name
+
+    with partition_map(threads=2, workers=1) as map_:
+        out = map_(who, range(6))
+    assert [i for i, _ in out] == list(range(6))
+    assert all(name.startswith("partition") for _, name in out)
+    with partition_map(threads=1, workers=1) as map_:
+        assert {name for _, name in map_(who, range(3))} == {threading.current_thread().name}
+
+
+def test_local_workers_and_threads_defaults_and_overrides(monkeypatch):
     from pipelines import dask_map
 
     monkeypatch.delenv("KEFU_WORKERS", raising=False)
+    monkeypatch.delenv("KEFU_THREADS", raising=False)
     monkeypatch.setattr(dask_map.os, "cpu_count", lambda: 2)
-    assert dask_map.local_workers(8) == 1  # 1M messages: one process was faster
-    assert dask_map.local_workers(dask_map.POOL_FROM_PARTITIONS) == 2
+    assert dask_map.local_workers(80) == 1  # processes only when asked for: threads were faster and smaller
+    assert dask_map.local_threads(1) == 1
+    assert dask_map.local_threads(8) == 2
     monkeypatch.setattr(dask_map.os, "cpu_count", lambda: 1)
-    assert dask_map.local_workers(80) == 1  # one core: no pool
+    assert dask_map.local_threads(80) == 1  # one core: one after the other
     monkeypatch.setenv("KEFU_WORKERS", "3")
     assert dask_map.local_workers(1) == 3
     monkeypatch.setenv("KEFU_WORKERS", "many")
     assert dask_map.local_workers(80) == 1
+    monkeypatch.setenv("KEFU_THREADS", "4")
+    assert dask_map.local_threads(1) == 4
+    monkeypatch.setenv("KEFU_THREADS", "x")
+    assert dask_map.local_threads(80) == 1
 
 
 def test_local_workers_exit_when_the_run_is_killed(tmp_path):
