@@ -86,13 +86,7 @@ def local_workers(partitions: int = 1) -> int:
     :func:`local_threads`). Processes cost their start-up (imports, text resources: ~5 CPU s
     each) and a second copy of everything in memory; threads measured faster and smaller
     (docs/benchmarks.md, "Threads or processes")."""
-    env = os.environ.get("KEFU_WORKERS")
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            return 1
-    return 1
+    return _env_count("KEFU_WORKERS", 1)
 
 
 def local_threads(partitions: int = 1) -> int:
@@ -102,13 +96,19 @@ def local_threads(partitions: int = 1) -> int:
     its time), so two partitions at once keep both cores busy between polars' own parallel
     operations, and the month's marts are the same (the results are merged in partition
     order)."""
-    env = os.environ.get("KEFU_THREADS")
-    if env:
-        try:
-            return max(1, int(env))
-        except ValueError:
-            return 1
-    return 2 if partitions >= 2 and (os.cpu_count() or 1) >= 2 else 1
+    return _env_count("KEFU_THREADS", 2 if partitions >= 2 and (os.cpu_count() or 1) >= 2 else 1)
+
+
+def _env_count(name: str, default: int) -> int:
+    """A count from the environment variable ``name`` (at least 1; 1 if it is not a number),
+    else ``default``."""
+    env = os.environ.get(name)
+    if not env:
+        return default
+    try:
+        return max(1, int(env))
+    except ValueError:
+        return 1
 
 
 @contextmanager

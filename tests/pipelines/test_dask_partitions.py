@@ -95,12 +95,16 @@ def test_unreachable_dask_address_is_a_user_error(tmp_path):
     assert "Dask" in res.output and "Traceback" not in res.output
 
 
+def _analysed(tmp: Path) -> MonthBuild:
+    build = _build(tmp)
+    step_analytics(MonthJob(MONTH, warehouse=tmp / "w.duckdb", out=tmp / "out", partitions=3), build)
+    return build
+
+
 def test_partitions_on_threads_give_the_single_process_marts(tmp_path, monkeypatch):
-    local = _build(tmp_path / "local")
-    step_analytics(MonthJob(MONTH, warehouse=tmp_path / "local" / "w.duckdb", out=tmp_path / "local" / "out", partitions=3), local)
+    local = _analysed(tmp_path / "local")
     monkeypatch.setenv("KEFU_THREADS", "2")
-    threaded = _build(tmp_path / "threads")
-    step_analytics(MonthJob(MONTH, warehouse=tmp_path / "threads" / "w.duckdb", out=tmp_path / "threads" / "out", partitions=3), threaded)
+    threaded = _analysed(tmp_path / "threads")
     for name in (*CHAT_MARTS, "lexicon_versions"):
         assert_frame_equal(local.read(name), threaded.read(name), check_exact=True), name
 
