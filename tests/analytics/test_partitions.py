@@ -35,14 +35,21 @@ def test_a_generated_month_in_7_partitions_gives_the_marts_of_one_piece(settings
     _assert_same(one, many)
 
 
-def test_topics_on_a_capped_sample_are_the_same_in_partitions(settings, resources):  # noqa: F811
+def _one_and_many(cfg, res, seed: int, partitions: int):
+    """The marts of a 20,000-message sample month built in one piece and in ``partitions``."""
     from pipelines.bench import sample_frames
+
+    messages, refunds = sample_frames(20_000, seed=seed)
+    one = build_chat_marts(messages, refunds, None, None, cfg, res, partitions=1)
+    many = build_chat_marts(messages, refunds, None, None, cfg, res, partitions=partitions)
+    return one, many, (messages, refunds)
+
+
+def test_topics_on_a_capped_sample_are_the_same_in_partitions(settings, resources):  # noqa: F811
 
     capped = settings.model_copy(deep=True)
     capped.text.topics.max_docs = 400
-    messages, refunds = sample_frames(20_000, seed=5)
-    one = build_chat_marts(messages, refunds, None, None, capped, resources, partitions=1)
-    many = build_chat_marts(messages, refunds, None, None, capped, resources, partitions=6)
+    one, many, (messages, refunds) = _one_and_many(capped, resources, seed=5, partitions=6)
     assert "400 个会话" in one.topics_message
     full = build_chat_marts(messages, refunds, None, None, settings, resources, partitions=1)
     assert not one.marts["topics"].equals(full.marts["topics"])  # the sample is not the month
@@ -50,13 +57,10 @@ def test_topics_on_a_capped_sample_are_the_same_in_partitions(settings, resource
 
 
 def test_classifier_on_a_capped_sample_is_the_same_in_partitions(settings, resources):  # noqa: F811
-    from pipelines.bench import sample_frames
 
     capped = settings.model_copy(deep=True)
     capped.text.classifier.max_labelled = 150
-    messages, refunds = sample_frames(20_000, seed=3)
-    one = build_chat_marts(messages, refunds, None, None, capped, resources, partitions=1)
-    many = build_chat_marts(messages, refunds, None, None, capped, resources, partitions=5)
+    one, many, _ = _one_and_many(capped, resources, seed=3, partitions=5)
     assert one.reasons.status == "trained" and one.reasons.labelled > 150
     assert one.reasons.train + one.reasons.test <= 150 and "固定抽取的 150 个" in one.reasons.message
     _assert_same(one, many)
