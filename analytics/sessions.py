@@ -333,7 +333,8 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame,
     order = _thread_order(rows, msgs.height, keys.positions)
     if has_t:  # the duplicate notices sorted last
         order = order.head(order.len() - (notices.len() - transfers.height))
-    return rows[order].select("thread_no", *common, "kind", "transfer_id"), threads
+    # the columns first, then the gather: gathering the whole frame measured ~3x slower
+    return rows.select("thread_no", *common, "kind", "transfer_id")[order], threads
 
 
 def _thread_order(rows: pl.DataFrame, n_messages: int,
