@@ -78,27 +78,44 @@ def classify_messages(messages: pl.DataFrame, settings: AnalyticsSettings) -> pl
     (markers are matched after NFKC; only texts that can match are normalised, see
     :func:`analytics.textnorm.contains_after_nfkc`).
     """
+    return _classified(messages, settings)[0]
+
+
+MESSAGE_KIND = pl.Enum(["B", "H", "N", "T"])  # kinds of messages (a T notice becomes O/I thread rows)
+
+
+def _as_strings(kinds: pl.Series) -> pl.Series:
+    """An Enum column as strings, by its codes (a plain cast to String costs ~5x more)."""
+    categories = pl.Series(kinds.dtype.categories)  # type: ignore[attr-defined]
+    return categories.gather(kinds.to_physical()).rename(kinds.name)
+
+
+def _classified(messages: pl.DataFrame, settings: AnalyticsSettings) -> tuple[pl.DataFrame, pl.Series]:
+    """(:func:`classify_messages`, the kinds as :data:`MESSAGE_KIND`)."""
     m = settings.chat_markers
     auto_marks = [unicodedata.normalize("NFKC", s) for s in m.auto_reply if s]
     sys_marks = [unicodedata.normalize("NFKC", s) for s in m.system if s]
     auto_hit, sys_hit = contains_after_nfkc(messages["text"], auto_marks, sys_marks)
     is_auto = pl.col("is_auto_reply").fill_null(False) | pl.lit(auto_hit)
     is_sys = (pl.col("sender_role") == "system") | pl.lit(sys_hit)
+    k = lambda v: pl.lit(v, dtype=MESSAGE_KIND)  # noqa: E731
     kind = (
-        pl.when(pl.col("event") == "transfer").then(pl.lit("T"))
-        .when(pl.col("event") != "message").then(pl.lit("N"))
-        .when(pl.col("is_system")).then(pl.lit("N"))
-        .when(pl.col("sender_role") == "buyer").then(pl.lit("B"))
-        .when((pl.col("sender_role") == "agent") & ~pl.col("is_auto")).then(pl.lit("H"))
-        .otherwise(pl.lit("N"))
+        pl.when(pl.col("event") == "transfer").then(k("T"))
+        .when(pl.col("event") != "message").then(k("N"))
+        .when(pl.col("is_system")).then(k("N"))
+        .when(pl.col("sender_role") == "buyer").then(k("B"))
+        .when((pl.col("sender_role") == "agent") & ~pl.col("is_auto")).then(k("H"))
+        .otherwise(k("N"))
     )
-    return messages.with_row_index("msg_idx").with_columns(
+    msgs = messages.with_row_index("msg_idx").with_columns(
         pl.col("msg_idx").cast(pl.Int64),
         is_auto.alias("is_auto"),
         is_sys.alias("is_system"),
         pl.col("sent_at").dt.date().alias("day"),
-    ).with_columns(kind.alias("kind")).select(
-        "msg_idx", *messages.columns, "kind", "is_auto", "is_system", "day")
+    ).with_columns(kind.alias("kind"))
+    kinds = msgs["kind"]
+    return msgs.with_columns(_as_strings(kinds)).select(
+        "msg_idx", *messages.columns, "kind", "is_auto", "is_system", "day"), kinds
 
 
 _TRANSFER_SCHEMA = pl.Schema({"transfer_id": pl.Int64(), "month": pl.String(), "shop": pl.String(), "buyer": pl.String(),
@@ -291,15 +308,16 @@ def _numbers_with(keys: _MessageThreads, msgs: pl.DataFrame,
     return threads, [renumber.gather(keys.numbers), *nos]
 
 
-def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame,
-                 keys: _MessageThreads | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame, keys: _MessageThreads | None = None,
+                 kinds: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rows, threads): every thread row in thread order, and the thread table.
 
     The sort runs on integers: ``thread_no`` numbers the distinct (month, shop,
     agent_account, buyer) in sorted order and each message's rank in file order breaks ties,
     so the order is exactly the one of sorting by the strings, at a fraction of the cost.
     ``rows`` keeps only what the session logic needs (thread_no, sent_at, msg_idx, kind,
-    transfer_id; no strings). ``keys``: :func:`_message_threads` of ``msgs`` if the caller has it.
+    transfer_id; no strings). ``keys``: :func:`_message_threads` of ``msgs`` if the caller has it;
+    ``kinds``: the messages' kinds as :data:`MESSAGE_KIND` (:func:`_classified`) if it has them.
     """
     has_t = transfers.height > 0
     common = ["sent_at", "msg_idx"]
@@ -315,16 +333,18 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame,
     threads, nos = _numbers_with(keys, msgs, extra)
     # rows: every message in message order (row = msg_idx), a notice becoming its O row (or a
     # row of a thread past the last, dropped after the sort, when it is a duplicate), then the I rows
-    thread_no, kind, transfer_id = nos[0], pl.col("kind"), pl.lit(None, pl.Int64)
+    kinds = msgs["kind"].cast(MESSAGE_KIND) if kinds is None else kinds
+    # a message's row kind has its message kind's code (T -> O): a gather, no string cast
+    row_kind = pl.Series(["B", "H", "N", "O"], dtype=KIND).gather(kinds.to_physical())
+    thread_no, transfer_id = nos[0], pl.lit(None, pl.Int64)
     if has_t:
-        notices = (msgs["kind"] == "T").arg_true()
+        notices = (kinds == "T").arg_true()
         thread_no = thread_no.clone().scatter(notices, threads.height).scatter(transfers["msg_idx"], nos[1])
-        kind = pl.when(kind == "T").then(pl.lit("O")).otherwise(kind)
         transfer_id = pl.lit(pl.repeat(None, msgs.height, dtype=pl.Int64, eager=True).scatter(
             transfers["msg_idx"], transfers["transfer_id"]))
-    cols = ["thread_no", *common, pl.col("kind").cast(KIND), "tie", "transfer_id"]
-    parts = [msgs.select(thread_no.alias("thread_no"), *common, kind.alias("kind"),
-                         pl.lit(1, pl.Int8).alias("tie"), transfer_id.alias("transfer_id")).select(cols)]
+    cols = ["thread_no", *common, "kind", "tie", "transfer_id"]
+    parts = [msgs.select(thread_no.alias("thread_no"), *common, pl.lit(row_kind).alias("kind"),
+                         pl.lit(1, pl.Int8).alias("tie"), transfer_id.alias("transfer_id"))]
     if has_t:
         parts.append(extra[1].with_columns(nos[2].alias("thread_no")).select(cols))
     rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
@@ -607,13 +627,13 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
     # message kinds (the text markers) and thread numbers (the key strings) in parallel
     with ThreadPoolExecutor(max_workers=1) as pool:
         keys_job = pool.submit(_message_threads, messages.select(*THREAD, "source_file", "seq"))
-        msgs = classify_messages(messages, settings)
+        msgs, kinds = _classified(messages, settings)
         keys = keys_job.result()
-    if accounts is None and (msgs["kind"] == "T").any():  # the accounts of the distinct threads
+    if accounts is None and (kinds == "T").any():  # the accounts of the distinct threads
         accounts = (keys.threads.select("shop", "agent_account").unique() if keys.threads is not None
                     else msgs.select("shop", "agent_account").unique())
     transfers = resolve_transfers(msgs, accounts)
-    rows, threads = _thread_rows(msgs, transfers, keys)
+    rows, threads = _thread_rows(msgs, transfers, keys, kinds)
     rows = _resolve_carries(_add_conversations(rows, s.silence_gap_minutes, s.windows))
     # questions and each message's conversation in parallel with the conversations
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -653,5 +673,5 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
     convs = convs.hstack(_question_counts(q, convs.height))
 
     msgs = msgs.with_columns(conv_no.alias("conv_no")).with_columns(conv_of("conversation_id"))
-    rows = rows.with_columns(pl.col("kind").cast(pl.String))
+    rows = rows.with_columns(_as_strings(rows["kind"]))
     return Sessions(rows=rows, messages=msgs, conversations=convs, questions=q, transfers=transfers, threads=threads)
