@@ -400,35 +400,6 @@ def _thread_order(rows: pl.DataFrame, n_messages: int,
     return rows.select(pl.arg_sort_by(k1, rank)).to_series()
 
 
-_ORDER = ["thread_no", "sent_at", "tie", "file_no", "seq"]
-
-
-def _in_thread_order(rows: pl.DataFrame, nulls: bool) -> pl.DataFrame:
-    """``rows`` sorted by thread_no, sent_at, tie, file_no, seq.
-
-    The five keys are packed into two unsigned 64-bit keys when their ranges fit (thread and
-    instant; file and row), which sorts ~3x faster than five columns and gives the same order.
-    """
-    if nulls or rows.height == 0:
-        return rows.sort(_ORDER, nulls_last=nulls)
-    span = rows.select(
-        pl.col("thread_no").max().alias("thread"), pl.col("file_no").max().alias("file"),
-        pl.col("sent_at").to_physical().min().alias("t0"), pl.col("sent_at").to_physical().max().alias("t1"),
-        pl.col("seq").min().alias("seq0"), pl.col("seq").max().alias("seq1"),
-        pl.col("tie").min().alias("tie0"), pl.col("tie").max().alias("tie1")).row(0, named=True)
-    bits = lambda n: int(n).bit_length()  # noqa: E731
-    t_bits, seq_bits = bits(span["t1"] - span["t0"]), bits(span["seq1"])
-    if (span["seq0"] < 0 or span["tie0"] < 0 or span["tie1"] > 1
-            or bits(span["thread"]) + t_bits + 1 > 64 or bits(span["file"]) + seq_bits > 64):
-        return rows.sort(_ORDER)
-    u64 = lambda e: e.cast(pl.UInt64)  # noqa: E731
-    k1 = (u64(pl.col("thread_no")) * (2 ** (t_bits + 1))
-          + u64(pl.col("sent_at").to_physical() - span["t0"]) * 2 + u64(pl.col("tie")))
-    k2 = u64(pl.col("file_no")) * (2 ** seq_bits) + u64(pl.col("seq"))
-    order = rows.select(pl.arg_sort_by(k1, k2)).to_series()
-    return rows[order]
-
-
 def question_order(q: pl.DataFrame) -> pl.Series | None:
     """Row order of ``q`` (questions with agent_no) sorted by month, agent_account, asked_at,
     question_id, computed on integers; None when a key has nulls or does not fit.

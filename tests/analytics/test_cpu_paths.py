@@ -12,7 +12,6 @@ import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import polars as pl
 import pytest
 
@@ -112,27 +111,6 @@ def test_the_stored_phrase_keys_are_those_of_the_installed_opencc(tmp_path):
 def test_normalize_terms_is_normalize_term_of_each():
     terms = ["服務好", "ＡＢＣ", "回覆", "", "謝謝親"]
     assert tn.normalize_terms(terms) == [tn.normalize_term(t) for t in terms] == ["服务好", "abc", "回复", "", "谢谢亲"]
-
-
-def test_packed_thread_order_equals_the_five_key_sort():
-    from analytics.sessions import _ORDER, _in_thread_order
-
-    rng = np.random.default_rng(3)
-    n = 5000
-    base = datetime(2026, 10, 1)
-    rows = pl.DataFrame({
-        "thread_no": rng.integers(0, 40, n).astype(np.uint32),
-        "sent_at": [base + timedelta(seconds=int(s)) for s in rng.integers(0, 200, n)],  # many equal instants
-        "tie": rng.integers(0, 2, n).astype(np.int8),
-        "file_no": rng.integers(0, 3, n).astype(np.uint32),
-        "seq": rng.permutation(n).astype(np.int64),
-        "msg_idx": np.arange(n, dtype=np.int64),
-    })
-    assert _in_thread_order(rows, False).equals(rows.sort(_ORDER))
-    # keys that do not fit the packing (negative seq, a span of centuries) fall back to the sort
-    odd = rows.with_columns(pl.col("seq") - 2500, pl.when(pl.col("msg_idx") == 7).then(datetime(1700, 1, 1))
-                            .otherwise(pl.col("sent_at")).alias("sent_at"))
-    assert _in_thread_order(odd, False).equals(odd.sort(_ORDER))
 
 
 def test_question_order_equals_the_string_sort():
