@@ -587,6 +587,38 @@ def _question_counts(q: pl.DataFrame, n_convs: int) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
+def _by_conversation(convs: pl.DataFrame, col: str) -> pl.Expr:
+    """Column ``col`` of ``convs`` for each row's ``conv_no`` (conv_no runs 1..n in convs' row
+    order, so a gather replaces a join)."""
+    return pl.lit(convs[col]).gather(pl.col("conv_no") - 1)
+
+
+def _question_columns(q: pl.DataFrame, convs: pl.DataFrame, windows) -> pl.DataFrame:
+    """The questions (:func:`_questions`) with their thread, ids, status and response times."""
+    clock = lambda c: service_clock(pl.col(c), windows)  # noqa: E731
+    conv_of = lambda c: _by_conversation(convs, c)  # noqa: E731
+    # questions of a conversation have consecutive q_no: rank = q_no - first q_no of the conv + 1
+    first_q = pl.when(pl.col("conv_no") != pl.col("conv_no").shift(1).fill_null(-1)).then(pl.col("q_no")).forward_fill()
+    rank = pl.col("q_no") - first_q + 1
+    end = pl.col("end_kind")
+    answered = end == "H"
+    status = (pl.when(answered).then(pl.lit("answered")).when(end == "O").then(pl.lit("transferred_out"))
+              .otherwise(pl.lit("unanswered")))
+    # one select: its columns are computed in parallel
+    return q.select(
+        "q_no", *[conv_of(c) for c in THREAD], "conv_no", "asked_at", "last_buyer_at", "buyer_msgs", "first_msg_idx",
+        "msg_idxs", "carried_in", "transfer_in_id", conv_of("conversation_id"), status.alias("status"),
+        (conv_of("conversation_id") + "#" + rank.cast(pl.String)).alias("question_id"),
+        (rank == 1).alias("is_first_in_conversation"), pl.col("asked_at").dt.date().alias("day"),
+        pl.when(answered).then(pl.col("end_at")).alias("answered_at"),
+        pl.when(answered).then(pl.col("end_msg_idx")).alias("answer_msg_idx"),
+        pl.when(end == "O").then(pl.col("end_transfer_id")).alias("transfer_out_id"),
+        pl.when(answered).then(clock("end_at") - clock("asked_at")).alias("response_s"),
+        pl.when(answered).then((pl.col("end_at") - pl.col("asked_at")).dt.total_seconds()).cast(pl.Float64)
+        .alias("wall_response_s"),
+        conv_of("agent_no"))
+
+
 def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
                    accounts: pl.DataFrame | None = None) -> Sessions:
     """Conversations, questions and transfers of a staged ``messages`` frame (one or more months).
@@ -606,43 +638,16 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
     transfers = resolve_transfers(msgs, accounts)
     rows, threads = _thread_rows(msgs, transfers, keys, kinds)
     rows = _resolve_carries(_add_conversations(rows, s.silence_gap_minutes, s.windows))
-    # questions and each message's conversation in parallel with the conversations
+    # on a second thread: the questions, then each message's conversation and the string kinds
+    # (needing nothing else), while this one makes the conversations and the question columns
     with ThreadPoolExecutor(max_workers=1) as pool:
         q_job = pool.submit(_questions, rows)
         conv_no_job = pool.submit(_message_conversations, rows, msgs.height)
+        rows_job = pool.submit(lambda: rows.with_columns(_as_strings(rows["kind"])))
         convs = _conversations(rows, threads, s.long_conversation_minutes)
-        q, conv_no = q_job.result(), conv_no_job.result()
-    clock = lambda c: service_clock(pl.col(c), s.windows)  # noqa: E731
-    # conv_no runs 1..n in convs' row order, so a gather replaces a join
-    conv_of = lambda c: pl.lit(convs[c]).gather(pl.col("conv_no") - 1)  # noqa: E731
-    # questions of a conversation have consecutive q_no: rank = q_no - first q_no of the conv + 1
-    first_q = pl.when(pl.col("conv_no") != pl.col("conv_no").shift(1).fill_null(-1)).then(pl.col("q_no")).forward_fill()
-    rank = pl.col("q_no") - first_q + 1
-    q = q.with_columns(
-        *[conv_of(c) for c in THREAD], conv_of("conversation_id"), conv_of("agent_no"),
-        pl.when(pl.col("end_kind") == "H").then(pl.lit("answered"))
-        .when(pl.col("end_kind") == "O").then(pl.lit("transferred_out"))
-        .otherwise(pl.lit("unanswered")).alias("status"),
-        rank.alias("_rank"),
-    ).with_columns(
-        (pl.col("conversation_id") + "#" + pl.col("_rank").cast(pl.String)).alias("question_id"),
-        (pl.col("_rank") == 1).alias("is_first_in_conversation"),
-        pl.col("asked_at").dt.date().alias("day"),
-    )
-    answered = pl.col("status") == "answered"
-    q = q.with_columns(
-        pl.when(answered).then(pl.col("end_at")).alias("answered_at"),
-        pl.when(answered).then(pl.col("end_msg_idx")).alias("answer_msg_idx"),
-        pl.when(pl.col("status") == "transferred_out").then(pl.col("end_transfer_id")).alias("transfer_out_id"),
-        pl.when(answered).then(clock("end_at") - clock("asked_at")).alias("response_s"),
-        pl.when(answered).then((pl.col("end_at") - pl.col("asked_at")).dt.total_seconds()).cast(pl.Float64).alias("wall_response_s"),
-    ).select(
-        "q_no", *THREAD, "conv_no", "asked_at", "last_buyer_at", "buyer_msgs", "first_msg_idx", "msg_idxs",
-        "carried_in", "transfer_in_id", "conversation_id", "status", "question_id", "is_first_in_conversation",
-        "day", "answered_at", "answer_msg_idx", "transfer_out_id", "response_s", "wall_response_s", "agent_no")
-
-    convs = convs.hstack(_question_counts(q, convs.height))
-
-    msgs = msgs.with_columns(conv_no.alias("conv_no")).with_columns(conv_of("conversation_id"))
-    rows = rows.with_columns(_as_strings(rows["kind"]))
+        msgs_job = pool.submit(lambda: msgs.with_columns(conv_no_job.result().alias("conv_no")).with_columns(
+            _by_conversation(convs, "conversation_id")))
+        q = _question_columns(q_job.result(), convs, s.windows)
+        convs = convs.hstack(_question_counts(q, convs.height))
+        msgs, rows = msgs_job.result(), rows_job.result()
     return Sessions(rows=rows, messages=msgs, conversations=convs, questions=q, transfers=transfers, threads=threads)
