@@ -240,8 +240,9 @@ def _hashed_thread_numbers(frames: list[pl.DataFrame],
     share a hash (the caller then ranks every row's strings)."""
     reps = pl.concat([f.select(THREAD).with_columns(h.alias("_h")).filter(h.is_first_distinct())
                       for f, h in zip(frames, hashes, strict=True)])
-    reps = reps.filter(pl.col("_h").is_first_distinct())
-    threads, (rep_no,) = _thread_numbers([reps])
+    if len(frames) > 1:
+        reps = reps.filter(pl.col("_h").is_first_distinct())
+    threads, rep_no = _rep_numbers(reps.select(THREAD))
     if threads.height != reps.height:
         return None
     nos = [h.replace_strict(reps["_h"], rep_no, return_dtype=pl.UInt32) for h in hashes]
@@ -249,6 +250,19 @@ def _hashed_thread_numbers(frames: list[pl.DataFrame],
         if not all(f[c].eq_missing(threads[c].gather(no)).all() for c in THREAD):
             return None
     return threads, nos
+
+
+def _rep_numbers(reps: pl.DataFrame) -> tuple[pl.DataFrame, pl.Series]:
+    """(threads, each row's thread_no) of ``reps``, distinct (month, shop, agent_account, buyer)
+    rows: without nulls, one sort of the four keys as a struct (its row encoding orders them as
+    the strings, in one binary sort: ~2x faster than ranking each key); else :func:`_thread_numbers`."""
+    if sum(reps.null_count().row(0)):  # a struct's row encoding puts null fields first
+        threads, (no,) = _thread_numbers([reps])
+        return threads, no
+    order = reps.select(pl.struct(THREAD).arg_sort()).to_series()
+    no = pl.zeros(reps.height, dtype=pl.UInt32, eager=True).scatter(
+        order, pl.int_range(reps.height, dtype=pl.UInt32, eager=True))
+    return reps[order].with_row_index("thread_no"), no
 
 
 def _file_positions(msgs: pl.DataFrame) -> tuple[pl.Series, pl.Series] | None:

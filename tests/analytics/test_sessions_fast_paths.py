@@ -31,8 +31,12 @@ def _thread_frame(n: int, seed: int) -> pl.DataFrame:
         schema={c: pl.String for c in THREAD})
 
 
-def test_hashed_thread_numbers_equal_numbering_the_sorted_distinct_strings():
+@pytest.mark.parametrize("nulls", [True, False])
+def test_hashed_thread_numbers_equal_numbering_the_sorted_distinct_strings(nulls):
     msgs, extra = _thread_frame(3000, 1), _thread_frame(40, 2)
+    if not nulls:  # the struct-sort path: prefixes, empty strings, case, long multi-byte strings
+        msgs, extra = (f.with_columns(pl.col(c).fill_null(v) for c, v in zip(
+            THREAD, ["2026-1", "店A店A店A店A店A店A", "店A:小美x", "买家1买家1买家1买家1"], strict=True)) for f in (msgs, extra))
     hashed = S._hashed_thread_numbers([msgs, extra], [S._thread_hash(msgs), S._thread_hash(extra)])
     assert hashed is not None
     threads, nos = hashed
