@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
-from analytics.sessions import Sessions
+from analytics.sessions import Sessions, message_day_counts
 from analytics.settings import AnalyticsSettings
 
 DAY = ["month", "agent_account", "day"]
@@ -56,28 +56,15 @@ def _ratio(frame: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("buyer_msgs") > 0).then(pl.col("agent_msgs") / pl.col("buyer_msgs")).alias("ask_answer_ratio"))
 
 
-_DAY_SPAN = 100_000  # packs (agent_no, day) into one Int64 key: days since 1970 < 100,000
-
-
 def _message_figures_day(sess: Sessions) -> pl.DataFrame:
-    """B / H message counts and H characters per (agent, day of the message).
-
-    A message's agent is its conversation's (gathered by conv_no); the counts are taken on one
-    packed integer (agent_no, day) key, a few hundred groups: the message-level pass never
-    groups on strings nor on a per-conversation key.
-    """
-    human = pl.col("kind") == "H"
-    agent_of = pl.lit(sess.conversations["agent_no"]).gather(pl.col("conv_no") - 1).cast(pl.Int64)
-    per_day = sess.messages.select(
-        (agent_of * _DAY_SPAN + pl.col("day").cast(pl.Int64)).alias("k"),
-        (pl.col("kind") == "B").cast(pl.Int64).alias("buyer_msgs"),
-        human.cast(pl.Int64).alias("agent_msgs"),
-        pl.when(human).then(pl.col("text").str.len_chars()).otherwise(0).cast(pl.Int64).alias("agent_chars"),
-    ).group_by("k").agg(pl.col("buyer_msgs", "agent_msgs", "agent_chars").sum()).drop_nulls("k")
-    per_day = per_day.select((pl.col("k") // _DAY_SPAN).cast(pl.UInt32).alias("agent_no"),
-                             (pl.col("k") % _DAY_SPAN).cast(pl.Date).alias("day"),
-                             "buyer_msgs", "agent_msgs", "agent_chars")
-    return _ratio(per_day)
+    """B / H message counts and H characters per (agent, day of the message), with the
+    ask/answer ratio: :attr:`Sessions.message_figures` if build_sessions computed them, else
+    :func:`analytics.sessions.message_day_counts` with each message's agent gathered from its
+    conversation (conv_no)."""
+    if sess.message_figures is not None:
+        return _ratio(sess.message_figures)
+    agent_of = pl.lit(sess.conversations["agent_no"]).gather(pl.col("conv_no") - 1)
+    return _ratio(message_day_counts(sess.messages, agent_of))
 
 
 def _conversation_figures(convs: pl.DataFrame, keys: list[str]) -> pl.DataFrame:

@@ -63,6 +63,8 @@ class Sessions:
     # thread_no -> month, shop, agent_account, buyer, agent_no; every agent of the month (incl.
     # transfer senders/receivers) has an agent_no, numbering (month, agent_account) in sorted order
     threads: pl.DataFrame | None = None
+    # message counts per (agent_no, day): :func:`message_day_counts` of the messages, if computed
+    message_figures: pl.DataFrame | None = None
 
     def agents(self) -> pl.DataFrame:
         """agent_no -> month, agent_account (integer keys for per-agent aggregations)."""
@@ -323,8 +325,9 @@ def _numbers_with(keys: _MessageThreads, msgs: pl.DataFrame,
 
 
 def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame, keys: _MessageThreads | None = None,
-                 kinds: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(rows, threads): every thread row in thread order, and the thread table.
+                 kinds: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
+    """(rows, threads, each message's thread_no): every thread row in thread order, and the
+    thread table.
 
     The sort runs on integers: ``thread_no`` numbers the distinct (month, shop,
     agent_account, buyer) in sorted order and each message's rank in file order breaks ties,
@@ -368,7 +371,7 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame, keys: _MessageThre
     if has_t:  # the duplicate notices sorted last
         order = order.head(order.len() - (notices.len() - transfers.height))
     # the columns first, then the gather: gathering the whole frame measured ~3x slower
-    return rows.select("thread_no", *common, "kind", "transfer_id")[order], threads
+    return rows.select("thread_no", *common, "kind", "transfer_id")[order], threads, nos[0]
 
 
 def _thread_order(rows: pl.DataFrame, n_messages: int,
@@ -601,6 +604,27 @@ def _question_counts(q: pl.DataFrame, n_convs: int) -> pl.DataFrame:
     return pl.DataFrame(out)
 
 
+_DAY_SPAN = 100_000  # packs (agent_no, day) into one Int64 key: days since 1970 < 100,000
+
+
+def message_day_counts(msgs: pl.DataFrame, agent_no: pl.Expr) -> pl.DataFrame:
+    """B / H message counts and H characters per (agent_no, day of the message) of ``msgs``
+    (kind, day, text); ``agent_no``: each message's agent (null: not counted).
+
+    The counts are taken on one packed integer (agent_no, day) key, a few hundred groups: the
+    message-level pass never groups on strings nor on a per-conversation key."""
+    human = pl.col("kind") == "H"
+    per_day = msgs.select(
+        (agent_no.cast(pl.Int64) * _DAY_SPAN + pl.col("day").cast(pl.Int64)).alias("k"),
+        (pl.col("kind") == "B").cast(pl.Int64).alias("buyer_msgs"),
+        human.cast(pl.Int64).alias("agent_msgs"),
+        pl.when(human).then(pl.col("text").str.len_chars()).otherwise(0).cast(pl.Int64).alias("agent_chars"),
+    ).group_by("k").agg(pl.col("buyer_msgs", "agent_msgs", "agent_chars").sum()).drop_nulls("k")
+    return per_day.select((pl.col("k") // _DAY_SPAN).cast(pl.UInt32).alias("agent_no"),
+                          (pl.col("k") % _DAY_SPAN).cast(pl.Date).alias("day"),
+                          "buyer_msgs", "agent_msgs", "agent_chars")
+
+
 def _by_conversation(convs: pl.DataFrame, col: str) -> pl.Expr:
     """Column ``col`` of ``convs`` for each row's ``conv_no`` (conv_no runs 1..n in convs' row
     order, so a gather replaces a join)."""
@@ -641,27 +665,33 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
     default those of ``messages``. A partition of the month's buyers passes the whole month's.
     """
     s = settings.sessions
-    # message kinds (the text markers) and thread numbers (the key strings) in parallel
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # message kinds (the text markers) and thread numbers (the key strings) in parallel
         keys_job = pool.submit(_message_threads, messages.select(*THREAD, "source_file", "seq"))
         msgs, kinds = _classified(messages, settings)
         keys = keys_job.result()
-    if accounts is None and (kinds == "T").any():  # the accounts of the distinct threads
-        accounts = (keys.threads.select("shop", "agent_account").unique() if keys.threads is not None
-                    else msgs.select("shop", "agent_account").unique())
-    transfers = resolve_transfers(msgs, accounts)
-    rows, threads = _thread_rows(msgs, transfers, keys, kinds)
-    rows = _resolve_carries(_add_conversations(rows, s.silence_gap_minutes, s.windows))
-    # on a second thread: the questions, then each message's conversation and the string kinds
-    # (needing nothing else), while this one makes the conversations and the question columns
-    with ThreadPoolExecutor(max_workers=1) as pool:
+        if accounts is None and (kinds == "T").any():  # the accounts of the distinct threads
+            accounts = (keys.threads.select("shop", "agent_account").unique() if keys.threads is not None
+                        else msgs.select("shop", "agent_account").unique())
+        transfers = resolve_transfers(msgs, accounts)
+        rows, threads, msg_thread = _thread_rows(msgs, transfers, keys, kinds)
+        # a message's conversation is in its own thread, so its agent is its thread's (notices
+        # have no conversation): the day counts need no conversation
+        figures_job = pool.submit(message_day_counts, pl.DataFrame([kinds, msgs["day"], msgs["text"]]),
+                                  pl.when(pl.lit(kinds) != "T").then(pl.lit(threads["agent_no"]).gather(pl.lit(msg_thread))))
+        rows = _resolve_carries(_add_conversations(rows, s.silence_gap_minutes, s.windows))
+        # on the other threads: the questions, each message's conversation and the string kinds
+        # (needing nothing else), while this one makes the conversations and the question columns
         q_job = pool.submit(_questions, rows)
         conv_no_job = pool.submit(_message_conversations, rows, msgs.height)
         rows_job = pool.submit(lambda: rows.with_columns(_as_strings(rows["kind"])))
         convs = _conversations(rows, threads, s.long_conversation_minutes)
+        # queued after conv_no_job, so that one is running or done when this one waits on it
         msgs_job = pool.submit(lambda: msgs.with_columns(conv_no_job.result().alias("conv_no")).with_columns(
             _by_conversation(convs, "conversation_id")))
         q = _question_columns(q_job.result(), convs, s.windows)
         convs = convs.hstack(_question_counts(q, convs.height))
-        msgs, rows = msgs_job.result(), rows_job.result()
-    return Sessions(rows=rows, messages=msgs, conversations=convs, questions=q, transfers=transfers, threads=threads)
+        msgs, rows, figures = msgs_job.result(), rows_job.result(), figures_job.result()
+    return Sessions(rows=rows, messages=msgs, conversations=convs, questions=q, transfers=transfers, threads=threads,
+                    message_figures=figures)
+

@@ -7,6 +7,7 @@ messages out of file order, transfer rows) and compares against a straightforwar
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from datetime import datetime, timedelta
 
@@ -146,8 +147,12 @@ def test_conversations_and_question_counts_equal_group_bys(settings):  # noqa: F
     assert got.join(ref_q, on="conv_no", how="semi").equals(ref_q)
 
 
-def test_message_figures_equal_a_group_by_on_agent_and_day(settings):  # noqa: F811
+@pytest.mark.parametrize("precomputed", [True, False])
+def test_message_figures_equal_a_group_by_on_agent_and_day(settings, precomputed):  # noqa: F811
     sess = build_sessions(_generated_month(), settings)
+    assert sess.message_figures is not None  # by thread numbers, while the conversations are made
+    if not precomputed:  # by each message's conversation (a Sessions built without them)
+        sess = dataclasses.replace(sess, message_figures=None)
     m = sess.messages.join(sess.conversations.select("conv_no", "agent_no"), on="conv_no")
     ref = m.group_by("agent_no", "day").agg(
         (pl.col("kind") == "B").sum().cast(pl.Int64).alias("buyer_msgs"),
