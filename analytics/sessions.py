@@ -324,22 +324,22 @@ def _numbers_with(keys: _MessageThreads, msgs: pl.DataFrame,
     return threads, [renumber.gather(keys.numbers), *nos]
 
 
-def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame, keys: _MessageThreads | None = None,
-                 kinds: pl.Series | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.Series]:
-    """(rows, threads, each message's thread_no): every thread row in thread order, and the
-    thread table.
+@dataclass
+class _Numbered:
+    """The thread numbers of the messages and of the transfer rows (:func:`_number_threads`)."""
 
-    The sort runs on integers: ``thread_no`` numbers the distinct (month, shop,
-    agent_account, buyer) in sorted order and each message's rank in file order breaks ties,
-    so the order is exactly the one of sorting by the strings, at a fraction of the cost.
-    ``rows`` keeps only what the session logic needs (thread_no, sent_at, msg_idx, kind,
-    transfer_id; no strings). ``keys``: :func:`_message_threads` of ``msgs`` if the caller has it;
-    ``kinds``: the messages' kinds as :data:`MESSAGE_KIND` (:func:`_classified`) if it has them.
-    """
-    has_t = transfers.height > 0
+    threads: pl.DataFrame  # thread_no -> THREAD strings, agent_no
+    numbers: list[pl.Series]  # thread_no of each message, of each O row, of each I row (``extra``)
+    extra: list[pl.DataFrame]  # the O and I rows of the transfers (none without transfers)
+    positions: tuple[pl.Series, pl.Series] | None  # :attr:`_MessageThreads.positions`
+
+
+def _number_threads(msgs: pl.DataFrame, transfers: pl.DataFrame, keys: _MessageThreads | None = None) -> _Numbered:
+    """Threads (numbered in sorted order, with their agent_no) of the messages and of the
+    transfers' O and I rows. ``keys``: :func:`_message_threads` of ``msgs`` if the caller has it."""
     common = ["sent_at", "msg_idx"]
     extra = []
-    if has_t:
+    if transfers.height > 0:
         extra.append(transfers.select(
             "month", "shop", pl.col("from_agent").alias("agent_account"), "buyer", *common,
             pl.lit("O").cast(KIND).alias("kind"), pl.lit(1, pl.Int8).alias("tie"), "transfer_id"))
@@ -348,6 +348,27 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame, keys: _MessageThre
             pl.lit("I").cast(KIND).alias("kind"), pl.lit(0, pl.Int8).alias("tie"), "transfer_id"))
     keys = keys if keys is not None else _message_threads(msgs)
     threads, nos = _numbers_with(keys, msgs, extra)
+    threads = threads.join(_keys_table(threads, ["month", "agent_account"], "agent_no"),
+                           on=["month", "agent_account"], how="left", nulls_equal=True, maintain_order="left")
+    return _Numbered(threads, nos, extra, keys.positions)
+
+
+def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame, keys: _MessageThreads | None = None,
+                 kinds: pl.Series | None = None, numbered: _Numbered | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows, threads): every thread row in thread order, and the thread table.
+
+    The sort runs on integers: ``thread_no`` numbers the distinct (month, shop,
+    agent_account, buyer) in sorted order and each message's rank in file order breaks ties,
+    so the order is exactly the one of sorting by the strings, at a fraction of the cost.
+    ``rows`` keeps only what the session logic needs (thread_no, sent_at, msg_idx, kind,
+    transfer_id; no strings). ``keys``: :func:`_message_threads` of ``msgs`` if the caller has it;
+    ``kinds``: the messages' kinds as :data:`MESSAGE_KIND` (:func:`_classified`) if it has them;
+    ``numbered``: :func:`_number_threads` if it has it.
+    """
+    has_t = transfers.height > 0
+    common = ["sent_at", "msg_idx"]
+    numbered = numbered if numbered is not None else _number_threads(msgs, transfers, keys)
+    threads, nos, extra = numbered.threads, numbered.numbers, numbered.extra
     # rows: every message in message order (row = msg_idx), a notice becoming its O row (or a
     # row of a thread past the last, dropped after the sort, when it is a duplicate), then the I rows
     kinds = msgs["kind"].cast(MESSAGE_KIND) if kinds is None else kinds
@@ -365,13 +386,11 @@ def _thread_rows(msgs: pl.DataFrame, transfers: pl.DataFrame, keys: _MessageThre
     if has_t:
         parts.append(extra[1].with_columns(nos[2].alias("thread_no")).select(cols))
     rows = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
-    threads = threads.join(_keys_table(threads, ["month", "agent_account"], "agent_no"),
-                           on=["month", "agent_account"], how="left", nulls_equal=True, maintain_order="left")
-    order = _thread_order(rows, msgs.height, keys.positions)
+    order = _thread_order(rows, msgs.height, numbered.positions)
     if has_t:  # the duplicate notices sorted last
         order = order.head(order.len() - (notices.len() - transfers.height))
     # the columns first, then the gather: gathering the whole frame measured ~3x slower
-    return rows.select("thread_no", *common, "kind", "transfer_id")[order], threads, nos[0]
+    return rows.select("thread_no", *common, "kind", "transfer_id")[order], threads
 
 
 def _thread_order(rows: pl.DataFrame, n_messages: int,
@@ -674,11 +693,13 @@ def build_sessions(messages: pl.DataFrame, settings: AnalyticsSettings,
             accounts = (keys.threads.select("shop", "agent_account").unique() if keys.threads is not None
                         else msgs.select("shop", "agent_account").unique())
         transfers = resolve_transfers(msgs, accounts)
-        rows, threads, msg_thread = _thread_rows(msgs, transfers, keys, kinds)
+        numbered = _number_threads(msgs, transfers, keys)
         # a message's conversation is in its own thread, so its agent is its thread's (notices
-        # have no conversation): the day counts need no conversation
+        # have no conversation): the day counts need no conversation, and run during the sort
+        agent_of = pl.lit(numbered.threads["agent_no"]).gather(pl.lit(numbered.numbers[0]))
         figures_job = pool.submit(message_day_counts, pl.DataFrame([kinds, msgs["day"], msgs["text"]]),
-                                  pl.when(pl.lit(kinds) != "T").then(pl.lit(threads["agent_no"]).gather(pl.lit(msg_thread))))
+                                  pl.when(pl.lit(kinds) != "T").then(agent_of))
+        rows, threads = _thread_rows(msgs, transfers, kinds=kinds, numbered=numbered)
         rows = _resolve_carries(_add_conversations(rows, s.silence_gap_minutes, s.windows))
         # on the other threads: the questions, each message's conversation and the string kinds
         # (needing nothing else), while this one makes the conversations and the question columns
