@@ -156,21 +156,19 @@ def agent_day_metrics(sess: Sessions, settings: AnalyticsSettings,
     partitions of the month's buyers: its counts are additive)."""
     s = settings.sessions
     q = sess.questions
-    # the message-level and the conversation-level parts run while the question-level ones do
+    # the message-level, concurrency and buyer-level parts run while the others do
     with ThreadPoolExecutor(max_workers=1) as pool:
         msg_job = pool.submit(lambda: _message_figures_day(sess) if message_figures is None else message_figures)
         conc_job = pool.submit(concurrency, sess.conversations)
-        agents = sess.agents()
-        bd = _buyer_day_status(q).group_by(DAY_K).agg(
+        bd_job = pool.submit(lambda: _buyer_day_status(q).group_by(DAY_K).agg(
             pl.len().cast(pl.Int64).alias("consult_buyers"),
             pl.col("received").sum().cast(pl.Int64).alias("received_buyers"),
             pl.col("unreplied").sum().cast(pl.Int64).alias("unreplied_buyers"),
-        )
-        parts = [
-            _conversation_figures(sess.conversations, DAY_K), bd, _question_figures(q, DAY_K, s),
-            msg_job.result(),
-            _transfer_figures(sess.transfers, agents, DAY_K), conc_job.result(),
-        ]
+        ))
+        agents = sess.agents()
+        conv_fig, q_fig = _conversation_figures(sess.conversations, DAY_K), _question_figures(q, DAY_K, s)
+        transfer_fig = _transfer_figures(sess.transfers, agents, DAY_K)
+        parts = [conv_fig, bd_job.result(), q_fig, msg_job.result(), transfer_fig, conc_job.result()]
     out = _assemble(parts, DAY_K, agents).with_columns(_reply_rate())
     return out.select("month", "agent_account", "day", *COLUMN_ORDER[2:]).sort(DAY)
 
