@@ -188,14 +188,14 @@ def agent_month_metrics(sess: Sessions, day_metrics: pl.DataFrame, settings: Ana
     s = settings.sessions
     q = sess.questions
     agents = sess.agents()
-    consult = q.group_by(MONTH_K).agg(pl.col("buyer").n_unique().cast(pl.Int64).alias("consult_buyers"))
-    # message counts and characters are additive over days (the day rows cover every agent)
-    daily = _ratio(day_metrics.join(agents, on=MONTH, how="left", nulls_equal=True).group_by(MONTH_K).agg(
-        pl.col("received_buyers").sum(), pl.col("unreplied_buyers").sum(), pl.col("max_concurrent").max(),
-        pl.col("buyer_msgs", "agent_msgs", "agent_chars").sum()))
-    parts = [
-        _conversation_figures(sess.conversations, MONTH_K), consult, daily, _question_figures(q, MONTH_K, s),
-        _transfer_figures(sess.transfers, agents, MONTH_K),
-    ]
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the distinct buyers while the rest is computed
+        consult_job = pool.submit(lambda: q.group_by(MONTH_K).agg(
+            pl.col("buyer").n_unique().cast(pl.Int64).alias("consult_buyers")))
+        # message counts and characters are additive over days (the day rows cover every agent)
+        daily = _ratio(day_metrics.join(agents, on=MONTH, how="left", nulls_equal=True).group_by(MONTH_K).agg(
+            pl.col("received_buyers").sum(), pl.col("unreplied_buyers").sum(), pl.col("max_concurrent").max(),
+            pl.col("buyer_msgs", "agent_msgs", "agent_chars").sum()))
+        conv_fig, q_fig = _conversation_figures(sess.conversations, MONTH_K), _question_figures(q, MONTH_K, s)
+        parts = [conv_fig, consult_job.result(), daily, q_fig, _transfer_figures(sess.transfers, agents, MONTH_K)]
     out = _assemble(parts, MONTH_K, agents).with_columns(_reply_rate())
     return out.select(COLUMN_ORDER).sort(MONTH)
