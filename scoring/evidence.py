@@ -119,5 +119,5 @@ def evidence_index(inp: ScoringFrames, month: str) -> pl.DataFrame:
     )  # fmt: skip
     frames = [chat, refunds, complaints, reviews, ratings, attendance, summary]
     index = pl.concat([f.cast(EVIDENCE_INDEX_SCHEMA) for f in frames])
-    first = index["evidence_id"].is_first_distinct()  # = unique(keep="first", maintain_order=True), without a copy when
-    return index if first.all() else index.filter(first)  # every id is distinct (the usual case)
+    kept = index["evidence_id"].is_first_distinct()  # = unique(keep="first", maintain_order=True), without a copy when
+    return index if kept.all() else index.filter(kept)  # every id is distinct (the usual case)
