@@ -30,6 +30,7 @@ import polars as pl
 from pipelines import warehouse
 from pipelines.completeness import last_load
 from pipelines.ingest import KPI_KINDS, IngestReport, stage_into
+from pipelines.memory import release_freed_memory
 from pipelines.publish import MonthBuild, failure_log, month_build, pause_point
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -463,12 +464,16 @@ def run_month(job: MonthJob, on_step=None) -> MonthOutcome:
             if job.inbox is not None:
                 tick("导入 ingest")
                 rep = step_ingest(job, build)
+                release_freed_memory()  # what a step freed goes back before the next starts (pipelines/memory.py)
             tick("聊天分析 analytics")
             ana = step_analytics(job, build)
+            release_freed_memory()
             tick("评分 scoring")
             sc = step_score(job, build)
+            release_freed_memory()
             tick("报表 reports")
             outs = step_report(job, build)
+            release_freed_memory()
             tick("发布 publish")
             build.publish()
             tick("完成 done")

@@ -118,4 +118,6 @@ def evidence_index(inp: ScoringFrames, month: str) -> pl.DataFrame:
         ),
     )  # fmt: skip
     frames = [chat, refunds, complaints, reviews, ratings, attendance, summary]
-    return pl.concat([f.cast(EVIDENCE_INDEX_SCHEMA) for f in frames]).unique("evidence_id", keep="first", maintain_order=True)
+    index = pl.concat([f.cast(EVIDENCE_INDEX_SCHEMA) for f in frames])
+    kept = index["evidence_id"].is_first_distinct()  # = unique(keep="first", maintain_order=True), without a copy when
+    return index if kept.all() else index.filter(kept)  # every id is distinct (the usual case)

@@ -61,11 +61,14 @@ def quality_scores(ctx: ItemContext, item: QualityRules) -> ItemResult:
     metrics, evidence = ctx.inputs.agent_month_metrics, ctx.inputs.evidence
     used = ladder_metrics(item.suggest)
     rows = {r["agent_account"]: r for r in metrics.filter(pl.col("month") == month).to_dicts()}
-    ev = (
-        evidence.filter((pl.col("month") == month) & pl.col("kind").is_in(list(item.evidence_kinds)))
+    ev = (  # lazy: only the three columns used are filtered and sorted (the excerpts are big)
+        evidence.lazy()
+        .filter((pl.col("month") == month) & pl.col("kind").is_in(list(item.evidence_kinds)))
+        .select("agent_account", "at", "evidence_id")
         .sort("at", "evidence_id")
         .group_by("agent_account", maintain_order=True)
         .agg(pl.col("evidence_id"))
+        .collect()
     )
     ev_ids = dict(zip(ev["agent_account"].to_list(), ev["evidence_id"].to_list(), strict=True))
     rule = f"等级分 {grade_table_text(item.grade_points)}; 主管覆盖优先; 建议阈值 {ladder_text(item.suggest)}"
