@@ -26,6 +26,7 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from pipelines import monthly  # noqa: E402
 from pipelines.lock import WarehouseBusy, WarehouseLock  # noqa: E402
 from pipelines.prefect_outcome import kpi_outcome, on_flow_failure  # noqa: E402
+from pipelines.memory import release_freed_memory  # noqa: E402
 from pipelines.publish import MonthBuild, failure_log, new_build  # noqa: E402
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -53,22 +54,34 @@ def lock_task(job: monthly.MonthJob) -> WarehouseLock:
 
 @task(name="ingest", retries=2, retry_delay_seconds=2, retry_condition_fn=io_errors_only, cache_policy=NO_CACHE)
 def ingest_task(job: monthly.MonthJob, build: MonthBuild):
-    return monthly.step_ingest(job, build)
+    try:
+        return monthly.step_ingest(job, build)
+    finally:
+        release_freed_memory()  # as run_month does between steps (pipelines/memory.py)
 
 
 @task(name="chat-analytics", cache_policy=NO_CACHE)
 def analytics_task(job: monthly.MonthJob, build: MonthBuild):
-    return monthly.step_analytics(job, build)
+    try:
+        return monthly.step_analytics(job, build)
+    finally:
+        release_freed_memory()  # as run_month does between steps (pipelines/memory.py)
 
 
 @task(name="scoring", cache_policy=NO_CACHE)
 def scoring_task(job: monthly.MonthJob, build: MonthBuild):
-    return monthly.step_score(job, build)
+    try:
+        return monthly.step_score(job, build)
+    finally:
+        release_freed_memory()  # as run_month does between steps (pipelines/memory.py)
 
 
 @task(name="reports", retries=2, retry_delay_seconds=2, retry_condition_fn=io_errors_only, cache_policy=NO_CACHE)
 def report_task(job: monthly.MonthJob, build: MonthBuild):
-    return monthly.step_report(job, build)
+    try:
+        return monthly.step_report(job, build)
+    finally:
+        release_freed_memory()  # as run_month does between steps (pipelines/memory.py)
 
 
 @task(name="publish", retries=2, retry_delay_seconds=2, retry_condition_fn=io_errors_only, cache_policy=NO_CACHE)

@@ -31,6 +31,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+# KEFU_RELEASE_MEMORY=0 turns the release off: the purge calls a symbol polars does not export
+# (module doc), so a future polars build that breaks it can be run around without a release.
+DISABLE_ENV = "KEFU_RELEASE_MEMORY"
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 MALLCTL_ARENAS_ALL = 4096  # jemalloc 5: "arena.<i>" for every arena at once
 _MALLCTL = b"_rjem_mallctl"  # polars' jemalloc prefix (tikv-jemallocator: "_rjem_")
@@ -65,6 +68,8 @@ def release_freed_memory() -> Released:
     """Return the pages freed so far to the system (call between steps, when the step's
     frames are gone): polars' jemalloc purged, glibc's heaps trimmed. Never raises."""
     before = rss_mb()
+    if os.environ.get(DISABLE_ENV, "").strip() in ("0", "no", "false", "off"):
+        return Released(before, before, False, False)
     purged = purge_polars_allocator()
     trimmed = trim_glibc()
     return Released(before, rss_mb(), purged, trimmed)

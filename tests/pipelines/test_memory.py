@@ -77,3 +77,27 @@ def test_the_month_releases_memory_between_its_steps(tmp_path, monkeypatch):
               on_step=lambda name: events.append(name.split()[-1]))
     assert events == ["ingest", "release", "analytics", "release", "scoring", "release", "reports", "release", "publish",
                       "done"]
+
+
+def test_kefu_release_memory_0_turns_the_release_off(monkeypatch):
+    called = []
+    monkeypatch.setattr(memory, "purge_polars_allocator", lambda: called.append("purge") or True)
+    monkeypatch.setattr(memory, "trim_glibc", lambda: called.append("trim") or True)
+    monkeypatch.setenv("KEFU_RELEASE_MEMORY", "0")
+    off = memory.release_freed_memory()
+    assert (off.polars_purged, off.glibc_trimmed, called) == (False, False, [])
+    monkeypatch.setenv("KEFU_RELEASE_MEMORY", "1")
+    on = memory.release_freed_memory()
+    assert (on.polars_purged, on.glibc_trimmed, called) == (True, True, ["purge", "trim"])
+
+
+def test_the_prefect_tasks_release_memory_after_their_step(monkeypatch):
+    import pipelines.flows as flows
+
+    events: list[str] = []
+    monkeypatch.setattr(flows, "release_freed_memory", lambda: events.append("release"))
+    for name, task in (("ingest", flows.ingest_task), ("analytics", flows.analytics_task), ("score", flows.scoring_task),
+                       ("report", flows.report_task)):
+        monkeypatch.setattr(flows.monthly, f"step_{name}", lambda job, build, name=name: events.append(name) or name)
+        assert task.fn(None, None) == name
+    assert events == ["ingest", "release", "analytics", "release", "score", "release", "report", "release"]
