@@ -347,13 +347,13 @@ def messages_from_flat(df: pl.DataFrame, file_shops: cc.FileShops | None = None)
     event_raw = pl.col("event").str.strip_chars().replace("", None)
     auto_raw = pl.col("__auto_raw")
     read_raw = pl.col("read_status").str.strip_chars().replace("", None)
-    role = df.get_column("sender_role").cast(pl.String)
+    roles = cc.per_values(df.get_column("sender_role").cast(pl.String), _role_hint=lambda e: _mapped_expr(e, ROLE_VALUES),
+                          __role_raw=lambda e: e.str.strip_chars().replace("", None))
     df = df.with_columns(
         # few distinct values, repeated on every row: normalised once per value
         shop=cc.per_value(df.get_column("shop").cast(pl.String), lambda e: e.str.strip_chars().replace("", None)),
         agent_account=cc.per_value(df.get_column("agent_account").cast(pl.String), cc.norm_account),
-        _role_hint=cc.per_value(role, lambda e: _mapped_expr(e, ROLE_VALUES)),
-        __role_raw=cc.per_value(role, lambda e: e.str.strip_chars().replace("", None)),
+        **roles,
     ).with_columns(
         buyer=cc.norm_account(pl.col("buyer")),
         sender=cc.norm_account(pl.col("sender")),
