@@ -162,7 +162,7 @@ def iter_inbox(
 
     def stage(job: _SliceJob) -> tuple[_SliceJob, tuple | None]:
         fr, b, start, _ = job
-        return job, (None if b is None else stage_batch(b.kind, b.frame.slice(start, SLICE_ROWS), month, fr.file_name))
+        return job, (None if b is None else stage_batch(b.kind, b.frame.slice(start, SLICE_ROWS), month, fr.file_name, b.clean))
 
     with closing(read_ahead(_read_inbox(inbox, pins, kinds), READ_AHEAD)) as batches, \
             closing(ordered_map(stage, _slice_jobs(batches), STAGE_WORKERS)) as staged:

@@ -159,7 +159,7 @@ class ChatFlatReader(Reader):
         if blank:
             notes.append(f"跳过空行 {blank} 行")
             df = df.filter(~pl.col("_blank"))
-        return [Batch("messages", messages_from_flat(df), notes)]
+        return [Batch("messages", messages_from_flat(df), notes, CLEAN)]
 
 
 def _named(df: pl.DataFrame, mapping: dict[int, str], cols: list[str]) -> pl.DataFrame:
@@ -307,7 +307,7 @@ def _flat_chunks(src: SourceFile, delim: str, idx: int, mapping: dict[int, str])
             if chunk.last:
                 notes = ([f"跳过表头上方标题行 {idx} 行"] if idx else []) + ([f"跳过空行 {blank} 行"] if blank else [])
             del got, fut
-            yield Batch("messages", out, notes)
+            yield Batch("messages", out, notes, CLEAN)
     finally:
         for _, f in pending:
             f.cancel()
@@ -335,6 +335,14 @@ def _mapped_expr(e: pl.Expr, values: dict[str, str]) -> pl.Expr:
     return e.str.strip_chars().str.to_lowercase().replace_strict(
         {k.lower(): v for k, v in values.items()}, default=None, return_dtype=pl.String
     )
+
+
+# Text columns messages_from_flat hands over stripped with blanks null, by construction
+# (norm_account, strip + "" -> null, or fixed values): the stager need not clean them again
+# (tests/pipelines/readers/test_clean_columns.py). Not ``shop`` (split from an account when
+# not given) nor ``text``.
+CLEAN = frozenset({"agent_account", "buyer", "sender", "sender_role", "event", "transfer_from", "transfer_to",
+                   "transfer_reason", "read_status"})
 
 
 def messages_from_flat(df: pl.DataFrame, file_shops: cc.FileShops | None = None) -> pl.DataFrame:
