@@ -26,7 +26,7 @@ import polars as pl
 import yaml
 
 from pipelines import readers, warehouse
-from pipelines.io.ahead import read_ahead
+from pipelines.io.ahead import ordered_map, read_ahead
 from pipelines.io.source import SourceFile, UnreadableFile
 from pipelines.io.encoding import UndecodableFile
 from contracts.staged import TABLES
@@ -48,6 +48,9 @@ SLICE_ROWS = 250_000
 # Reader batches (chunks of a big file) parsed ahead of the staging, in a background thread
 # (0: read in the staging thread).
 READ_AHEAD = 2
+# Slices staged at once, in threads (polars releases the GIL while it computes), handed on
+# in order (1: one after the other in the staging thread).
+STAGE_WORKERS = 2
 # Parts waiting to be hashed and written by the writing thread (staging waits beyond).
 WRITES_AHEAD = 2
 NICK_KINDS = ("messages", "refunds", "complaints", "reviews")  # staged buyer nicks the console masks
@@ -147,26 +150,50 @@ def iter_inbox(
     file that cannot be read at all.
 
     Reading (sniffing, hashing, parsing: :func:`_read_inbox`) runs up to :data:`READ_AHEAD`
-    batches ahead in a background thread while this one stages (see
-    :mod:`pipelines.io.ahead`); the order of files, batches and errors is unchanged."""
+    batches ahead in a background thread, and up to :data:`STAGE_WORKERS` slices are staged
+    at once in threads (see :mod:`pipelines.io.ahead`); the order of files, slices and
+    errors is unchanged."""
     kinds = kinds or KPI_KINDS
     try:
         load_privacy()  # stage_batch masks with it: a bad privacy: block fails here, clearly
     except PrivacySettingsError as e:
         raise IngestError(str(e)) from e
     pins = load_manifest(inbox)
-    with closing(read_ahead(_read_inbox(inbox, pins, kinds), READ_AHEAD)) as batches:
-        for fr, b in batches:
+
+    def stage(job: _SliceJob) -> tuple[_SliceJob, tuple | None]:
+        fr, b, start, _ = job
+        return job, (None if b is None else stage_batch(b.kind, b.frame.slice(start, SLICE_ROWS), month, fr.file_name, b.clean))
+
+    with closing(read_ahead(_read_inbox(inbox, pins, kinds), READ_AHEAD)) as batches, \
+            closing(ordered_map(stage, _slice_jobs(batches), STAGE_WORKERS)) as staged:
+        for (fr, b, _, last), result in staged:
             if b is None:  # the file is done (or not read: unrecognised, other domain)
                 yield fr, None, None, None
                 continue
-            for start in range(0, max(b.frame.height, 1), SLICE_ROWS):
-                loaded, quarantine, counts = stage_batch(b.kind, b.frame.slice(start, SLICE_ROWS), month, fr.file_name)
-                fr.counts.setdefault(b.kind, Counts()).add(counts)
-                yield fr, b.kind, loaded, quarantine
-                del loaded, quarantine
-            fr.notes.extend(b.notes)
+            loaded, quarantine, counts = result
+            del result
+            fr.counts.setdefault(b.kind, Counts()).add(counts)
+            yield fr, b.kind, loaded, quarantine
+            del loaded, quarantine
+            if last:
+                fr.notes.extend(b.notes)
             del b
+
+
+# (file result, batch or None when the file is done, first row of the slice, last slice of the batch)
+_SliceJob = tuple[FileResult, "readers.Batch | None", int, bool]
+
+
+def _slice_jobs(batches: Iterator[tuple[FileResult, readers.Batch | None]]) -> Iterator[_SliceJob]:
+    """Each batch of :func:`_read_inbox` as its slices of :data:`SLICE_ROWS` rows, in order."""
+    for fr, b in batches:
+        if b is None:
+            yield fr, None, 0, True
+            continue
+        starts = range(0, max(b.frame.height, 1), SLICE_ROWS)
+        for start in starts:
+            yield fr, b, start, start == starts[-1]
+        del b
 
 
 def _read_inbox(inbox: Path, pins: dict[str, str], kinds: frozenset[str]) -> Iterator[tuple[FileResult, readers.Batch | None]]:

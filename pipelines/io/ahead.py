@@ -80,8 +80,8 @@ def ordered_map(fn: Callable[[T], U], items: Iterable[T], workers: int = 2) -> I
     """``fn(item)`` for each of ``items``, in order, up to ``workers`` of them computed at
     once in threads (items are taken lazily: at most ``workers`` are held beyond the one
     handed out). ``workers`` 1: one after the other in the caller's thread. An exception of
-    ``fn`` is raised at its item's place; stopping early cancels what is not started and
-    waits for what is."""
+    ``fn``, or of ``items`` itself, is raised at its item's place (after the results of
+    every item before it); stopping early cancels what is not started and waits for what is."""
     if workers <= 1:
         for item in items:
             yield fn(item)
@@ -89,9 +89,21 @@ def ordered_map(fn: Callable[[T], U], items: Iterable[T], workers: int = 2) -> I
     pool = ThreadPoolExecutor(workers, thread_name_prefix="kefu-map")
     pending: deque[Future] = deque()
     it = iter(items)
+    ended = False
     try:
         while True:
-            while len(pending) < workers and (item := next(it, _END)) is not _END:
+            while not ended and len(pending) < workers:
+                try:
+                    item = next(it, _END)
+                except Exception as e:  # raised after the items before it
+                    failed: Future = Future()
+                    failed.set_exception(e)
+                    pending.append(failed)
+                    ended = True
+                    break
+                if item is _END:
+                    ended = True
+                    break
                 pending.append(pool.submit(fn, item))
                 del item
             if not pending:

@@ -56,7 +56,8 @@ def _polars_grid(data: bytes, sample: str, delim: str) -> pl.DataFrame | None:
     (``"b"c``), a stray quote opening mid-field, an unterminated quote. Everything else
     (Excel-wrapped ``="0012"``, doubled quotes, quoted line breaks, short rows, blank lines)
     parses to the same cells, tests/pipelines/io/test_source.py checks it."""
-    if b"\x00" in data or data.count(b"\r") != data.count(b"\r\n"):
+    # a lone CR: counted only when there is a CR at all (counting CRLF costs ~20 ms per 28 MB)
+    if b"\x00" in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
         return None
     lines = sample.splitlines()[:200]
     width = max((len(r) for r in csv.reader(lines, delimiter=delim)), default=0)

@@ -47,6 +47,9 @@ class Batch:
     kind: str  # canonical table name
     frame: pl.DataFrame
     notes: list[str] = field(default_factory=list)  # e.g. "跳过汇总行 2 行"
+    # text columns the reader already cleaned as the stager would (stripped, "" -> null, by
+    # construction for every row): the stager takes them as they are instead of again
+    clean: frozenset[str] = frozenset()
 
 
 class Reader:

@@ -159,7 +159,7 @@ class ChatFlatReader(Reader):
         if blank:
             notes.append(f"跳过空行 {blank} 行")
             df = df.filter(~pl.col("_blank"))
-        return [Batch("messages", messages_from_flat(df), notes)]
+        return [Batch("messages", messages_from_flat(df), notes, CLEAN)]
 
 
 def _named(df: pl.DataFrame, mapping: dict[int, str], cols: list[str]) -> pl.DataFrame:
@@ -307,7 +307,7 @@ def _flat_chunks(src: SourceFile, delim: str, idx: int, mapping: dict[int, str])
             if chunk.last:
                 notes = ([f"跳过表头上方标题行 {idx} 行"] if idx else []) + ([f"跳过空行 {blank} 行"] if blank else [])
             del got, fut
-            yield Batch("messages", out, notes)
+            yield Batch("messages", out, notes, CLEAN)
     finally:
         for _, f in pending:
             f.cancel()
@@ -337,6 +337,14 @@ def _mapped_expr(e: pl.Expr, values: dict[str, str]) -> pl.Expr:
     )
 
 
+# Text columns messages_from_flat hands over stripped with blanks null, by construction
+# (norm_account, strip + "" -> null, or fixed values): the stager need not clean them again
+# (tests/pipelines/readers/test_clean_columns.py). Not ``shop`` (split from an account when
+# not given) nor ``text``.
+CLEAN = frozenset({"agent_account", "buyer", "sender", "sender_role", "event", "transfer_from", "transfer_to",
+                   "transfer_reason", "read_status"})
+
+
 def messages_from_flat(df: pl.DataFrame, file_shops: cc.FileShops | None = None) -> pl.DataFrame:
     """Canonical messages from a frame whose columns carry canonical names (strings).
     ``file_shops``: ``df`` is one chunk of a file (:class:`_chat_common.FileShops`)."""
@@ -347,13 +355,13 @@ def messages_from_flat(df: pl.DataFrame, file_shops: cc.FileShops | None = None)
     event_raw = pl.col("event").str.strip_chars().replace("", None)
     auto_raw = pl.col("__auto_raw")
     read_raw = pl.col("read_status").str.strip_chars().replace("", None)
-    role = df.get_column("sender_role").cast(pl.String)
+    roles = cc.per_values(df.get_column("sender_role").cast(pl.String), _role_hint=lambda e: _mapped_expr(e, ROLE_VALUES),
+                          __role_raw=lambda e: e.str.strip_chars().replace("", None))
     df = df.with_columns(
         # few distinct values, repeated on every row: normalised once per value
         shop=cc.per_value(df.get_column("shop").cast(pl.String), lambda e: e.str.strip_chars().replace("", None)),
         agent_account=cc.per_value(df.get_column("agent_account").cast(pl.String), cc.norm_account),
-        _role_hint=cc.per_value(role, lambda e: _mapped_expr(e, ROLE_VALUES)),
-        __role_raw=cc.per_value(role, lambda e: e.str.strip_chars().replace("", None)),
+        **roles,
     ).with_columns(
         buyer=cc.norm_account(pl.col("buyer")),
         sender=cc.norm_account(pl.col("sender")),

@@ -157,6 +157,20 @@ def test_reading_ahead_or_not_stages_the_same(inbox, monkeypatch):
     assert_frame_equal(q0, q1)
 
 
+@pytest.mark.parametrize("slice_rows", [97, 250_000])
+def test_staging_slices_in_threads_or_not_stages_the_same(inbox, monkeypatch, slice_rows):
+    monkeypatch.setattr("pipelines.ingest.SLICE_ROWS", slice_rows)
+    monkeypatch.setattr("pipelines.ingest.STAGE_WORKERS", 1)
+    results1, tables1, q1 = stage_inbox(MONTH, inbox)
+    monkeypatch.setattr("pipelines.ingest.STAGE_WORKERS", 3)
+    results3, tables3, q3 = stage_inbox(MONTH, inbox)
+    assert [(f.rows(), f.notes) for f in results1] == [(f.rows(), f.notes) for f in results3]
+    for kind in tables1:
+        assert_frame_equal(tables1[kind], tables3[kind])
+    assert_frame_equal(q1, q3)
+    assert q1.height  # the inbox has bad rows: their order is compared too
+
+
 def test_a_failing_part_write_fails_the_ingest_and_leaves_no_thread_behind(inbox, tmp_path, monkeypatch):
     """Parts are written by a writing thread: its error reaches the caller, and every
     thread of the ingest (reading ahead, scanning ahead, chunks, writing) is gone by then."""

@@ -96,3 +96,15 @@ def test_ordered_map_raises_at_the_failing_item_and_takes_items_lazily():
             got.append(x)
     assert got == [0, 1, 2]
     assert len(taken) <= 6  # a few items ahead, never the whole sequence
+
+
+def test_ordered_map_raises_an_error_of_the_items_after_the_results_before_it():
+    def items():
+        yield from range(5)
+        raise OSError("第 5 块读不出来")
+
+    got = []
+    with pytest.raises(OSError, match="第 5 块读不出来"):
+        for x in ordered_map(lambda i: i * 10, items(), 2):
+            got.append(x)
+    assert got == [0, 10, 20, 30, 40]
