@@ -36,6 +36,7 @@ build folder). The marts are the same for any map and any number of partitions
 from __future__ import annotations
 
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ import pyarrow.parquet as pq
 from analytics.partition import (FIRST_PASS_MARTS, MESSAGE_COLUMNS, ROW_MARTS, SECOND_PASS_MARTS, SMALL, concat_parts,
                                  merge_small, month_topics_of, partition_marts, partition_of)
 from analytics.partition import finish_partition as _finish
+from analytics.reasons import MonthRefunds, prepare_refunds
 from analytics.settings import AnalyticsSettings
 from pipelines.dask_map import Map, local_map
 
@@ -54,6 +56,7 @@ SPLIT_TASK_ROWS = 1_000_000  # messages one split task reads (the split runs on 
 PART_ROWS = 100_000  # rows per published part of a row mart (about; the unit of the merge)
 SCRATCH_COMPRESSION = "lz4"  # scratch files are read once or twice: fast over small, and no statistics (nothing filters them)
 ROW_GROUP_ROWS = 8_192  # row groups of a partition's row marts: the merge reads slices of them
+MERGE_WINDOW_BYTES = 96 << 20  # rows a merge reads ahead, over all its files (in memory)
 KEY_SAMPLE_EVERY = max(1, PART_ROWS // 64)  # keys of a partition's row marts kept for the merge's boundaries
 _CARRY = ("conversations_pre", "escal", "reasons_base", "topic_docs")  # first pass -> second pass, per partition
 
@@ -157,18 +160,20 @@ def split_messages(files: list[Path], k: int, scratch: Path, map_: Map = local_m
     return out, acc, offset
 
 
-_REFUNDS: dict[str, pl.DataFrame] = {}
+_REFUNDS: dict[str, MonthRefunds | None] = {}
+_REFUNDS_LOCK = threading.Lock()
 
 
-def _refunds(path: str | None) -> pl.DataFrame | None:
-    """The refunds file of a task, read once per process (the month's refunds are the same
-    for every partition)."""
+def _refunds(path: str | None) -> MonthRefunds | None:
+    """The refunds file of a task, read and prepared for the links once per process (the
+    month's refunds are the same for every partition; their sort is the costly part)."""
     if path is None:
         return None
-    if path not in _REFUNDS:
-        _REFUNDS.clear()
-        _REFUNDS[path] = pl.read_parquet(path)
-    return _REFUNDS[path]
+    with _REFUNDS_LOCK:  # partitions on threads wait for the first one's preparation
+        if path not in _REFUNDS:
+            _REFUNDS.clear()
+            _REFUNDS[path] = prepare_refunds(pl.read_parquet(path))
+        return _REFUNDS[path]
 
 
 @dataclass
@@ -237,34 +242,67 @@ def write_sorted_parts(build, table: str, files: list[Path], key: list[str], sam
 
     Boundaries are cut from ``sample`` (every :data:`KEY_SAMPLE_EVERY`-th key of each file,
     kept by the partitions when they wrote them); since every file is sorted, the rows of one
-    part are one contiguous slice of each file, found by a sort of that file's key columns
-    with the boundaries. Memory: one file's key columns, or one part. Returns the row count."""
-    files = [f for f in files if pq.ParquetFile(f).metadata.num_rows]
-    total = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
-    if total == 0:
+    part are one contiguous slice of each file (:func:`part_slices`). Each file is read ahead
+    in windows of several parts' slices (:class:`_ReadAhead`, about :data:`MERGE_WINDOW_BYTES`
+    over all files), not one scan per part and file. Memory: one file's key columns, or the
+    windows and one part. Returns the row count."""
+    readers = [_ReadAhead(f, MERGE_WINDOW_BYTES // max(1, len(files))) for f in files]
+    readers = [r for r in readers if r.rows]
+    if not readers:
         return 0
-    sample = sample.sort(key)
-    n_parts = -(-total // PART_ROWS)
-    step = max(1, -(-sample.height // n_parts))
-    bounds = sample[step::step]
-    flag = "__bound_last"
-    slices = []
-    for f in files:
-        keys = pl.read_parquet(f, columns=key)
-        # rows of this file before each boundary: a boundary sorts before the row equal to it
-        before = (pl.concat([keys.with_columns(pl.lit(1, pl.Int8).alias(flag)), bounds.with_columns(pl.lit(0, pl.Int8).alias(flag))])
-                  .sort([*key, flag]).with_columns(pl.col(flag).cast(pl.Int64).cum_sum().alias("n"))
-                  .filter(pl.col(flag) == 0)["n"].to_list())
-        slices.append([0, *before, keys.height])
+    slices = part_slices([r.path for r in readers], key, sample)
     rows = 0
-    for j in range(bounds.height + 1):
-        pieces = [pl.scan_parquet(f).slice(pos[j], pos[j + 1] - pos[j]).collect()
-                  for f, pos in zip(files, slices, strict=True) if pos[j + 1] > pos[j]]
+    for j in range(len(slices[0]) - 1):
+        pieces = [r.take(pos[j], pos[j + 1]) for r, pos in zip(readers, slices, strict=True) if pos[j + 1] > pos[j]]
         if pieces:
             part = pl.concat(pieces).sort(key)
+            del pieces
             build.write_part(table, part)
             rows += part.height
     return rows
+
+
+def part_slices(files: list[Path], key: list[str], sample: pl.DataFrame) -> list[list[int]]:
+    """For each of ``files`` (sorted by ``key``, not empty), the row numbers where the parts
+    of the merge start and end: [0, rows before boundary 1, ..., rows]. The boundaries are
+    every ``step``-th key of the sorted ``sample``, ``step`` such that parts hold about
+    :data:`PART_ROWS` rows; a boundary sorts before a row equal to it (a binary search of
+    the file's keys as one struct column, which compares field by field like the sort,
+    nulls first)."""
+    total = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    sample = sample.sort(key)
+    n_parts = -(-total // PART_ROWS)
+    step = max(1, -(-sample.height // n_parts))
+    bounds = sample[step::step].select(pl.struct(key).alias("k"))["k"]
+    slices = []
+    for f in files:
+        keys = pl.read_parquet(f, columns=key).select(pl.struct(key).alias("k"))["k"]
+        slices.append([0, *keys.search_sorted(bounds, side="left").cast(pl.Int64).to_list(), keys.len()])
+    return slices
+
+
+class _ReadAhead:
+    """Consecutive slices of one sorted parquet file, read ``window_bytes`` (in memory) ahead:
+    a part's slice of one of 80 files is ~1,250 rows at 10M, and a scan for each part and
+    file (thousands) cost more than the rows it read."""
+
+    def __init__(self, path: Path, window_bytes: int):
+        meta = pq.ParquetFile(path).metadata
+        self.path, self.rows, self.window_bytes = path, meta.num_rows, window_bytes
+        # until a window is read: the parquet bytes of a row, doubled (polars' string views)
+        self.row_bytes = 2 * sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) / max(1, self.rows)
+        self.lo, self.frame = 0, pl.DataFrame()
+
+    def take(self, a: int, b: int) -> pl.DataFrame:
+        """Rows [a, b) of the file, ``a`` at or after the previous call's ``b``."""
+        if b > self.lo + self.frame.height:
+            n = max(b - a, int(self.window_bytes / max(1.0, self.row_bytes)))
+            self.frame = pl.DataFrame()  # the previous window is not needed any more
+            self.frame = pl.scan_parquet(self.path).slice(a, n).collect()
+            self.lo = a
+            if self.frame.height:
+                self.row_bytes = self.frame.estimated_size() / self.frame.height
+        return self.frame.slice(a - self.lo, b - a)
 
 
 def _write_sorted(frame: pl.DataFrame, name: str, path: Path) -> pl.DataFrame:
