@@ -56,7 +56,8 @@ SPLIT_TASK_ROWS = 1_000_000  # messages one split task reads (the split runs on 
 PART_ROWS = 100_000  # rows per published part of a row mart (about; the unit of the merge)
 SCRATCH_COMPRESSION = "lz4"  # scratch files are read once or twice: fast over small, and no statistics (nothing filters them)
 ROW_GROUP_ROWS = 8_192  # row groups of a partition's row marts: the merge reads slices of them
-MERGE_WINDOW_BYTES = 96 << 20  # rows a merge reads ahead, over all its files (in memory)
+MERGE_SCAN_ROWS = ROW_GROUP_ROWS  # rows the merge reads from a file at a time, at least (a scan costs more than a few rows)
+MERGE_WINDOW_BYTES = 96 << 20  # ... unless that holds more than this (in memory) over all its files
 KEY_SAMPLE_EVERY = max(1, PART_ROWS // 64)  # keys of a partition's row marts kept for the merge's boundaries
 _CARRY = ("conversations_pre", "escal", "reasons_base", "topic_docs")  # first pass -> second pass, per partition
 
@@ -282,9 +283,11 @@ def part_slices(files: list[Path], key: list[str], sample: pl.DataFrame) -> list
 
 
 class _ReadAhead:
-    """Consecutive slices of one sorted parquet file, read ``window_bytes`` (in memory) ahead:
-    a part's slice of one of 80 files is ~1,250 rows at 10M, and a scan for each part and
-    file (thousands) cost more than the rows it read."""
+    """Consecutive slices of one sorted parquet file, each scan reading at least
+    :data:`MERGE_SCAN_ROWS` rows (ahead of the slice asked for) unless that would hold more
+    than ``window_bytes`` in memory: a part's slice of one of 80 files is ~1,250 rows at 10M,
+    and a scan for each part and file (thousands) cost more than the rows it read. A part's
+    slice of one of a few files (1M: 8 files) is read as it is."""
 
     def __init__(self, path: Path, window_bytes: int):
         meta = pq.ParquetFile(path).metadata
@@ -296,7 +299,7 @@ class _ReadAhead:
     def take(self, a: int, b: int) -> pl.DataFrame:
         """Rows [a, b) of the file, ``a`` at or after the previous call's ``b``."""
         if b > self.lo + self.frame.height:
-            n = max(b - a, int(self.window_bytes / max(1.0, self.row_bytes)))
+            n = max(b - a, min(MERGE_SCAN_ROWS, int(self.window_bytes / max(1.0, self.row_bytes))))
             self.frame = pl.DataFrame()  # the previous window is not needed any more
             self.frame = pl.scan_parquet(self.path).slice(a, n).collect()
             self.lo = a

@@ -201,24 +201,27 @@ def _merge_by_part_scans(files: list[Path], key: list[str], sample: pl.DataFrame
     return parts
 
 
-@pytest.mark.parametrize("part_rows, window_bytes, every", [
-    (10, 1, 3),  # windows of one part's slice: a scan per part and file, as before
-    (10, 2_000, 3),  # windows of a few parts
-    (10, 10**9, 3),  # each file read once
-    (1, 700, 1),  # one-row parts (every key sampled)
-    (1_000, 700, 4),  # one part
+@pytest.mark.parametrize("part_rows, window_bytes, scan_rows, every", [
+    (10, 1, 8_192, 3),  # windows of one part's slice: a scan per part and file, as before
+    (10, 2_000, 8_192, 3),  # windows of a few parts (by bytes)
+    (10, 10**9, 8_192, 3),  # each file read once
+    (10, 10**9, 4, 3),  # scans of at least 4 rows (fewer than a part's slice of some files)
+    (1, 700, 8_192, 1),  # one-row parts (every key sampled)
+    (1_000, 700, 8_192, 4),  # one part
 ])
-def test_read_ahead_merge_cuts_the_parts_of_one_scan_per_part_and_file(tmp_path, monkeypatch, part_rows, window_bytes, every):
+def test_read_ahead_merge_cuts_the_parts_of_one_scan_per_part_and_file(tmp_path, monkeypatch, part_rows, window_bytes,
+                                                                       scan_rows, every):
     """The merge of the partitions' sorted row marts reads each file ahead in windows; the
     parts are the same frames, cut at the same rows, as the merge that scanned each file once
     per part: files whose rows straddle many parts, an empty file, a one-row file, keys with
     nulls and strings that differ by a trailing space or a prefix."""
     import pipelines.chat_parts as cp
 
-    files = _sorted_files(tmp_path, [37, 0, 1, 60, 23, 5], seed=part_rows + window_bytes)
+    files = _sorted_files(tmp_path, [37, 0, 1, 60, 23, 5], seed=part_rows + window_bytes + scan_rows)
     sample = pl.concat([pl.read_parquet(f, columns=_KEY).gather_every(every) for f in files])
     monkeypatch.setattr(cp, "PART_ROWS", part_rows)
     monkeypatch.setattr(cp, "MERGE_WINDOW_BYTES", window_bytes)
+    monkeypatch.setattr(cp, "MERGE_SCAN_ROWS", scan_rows)
     build = _Parts()
     rows = cp.write_sorted_parts(build, "t", files, _KEY, sample)
     expected = _merge_by_part_scans(files, _KEY, sample, part_rows)
