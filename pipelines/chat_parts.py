@@ -4,10 +4,10 @@ The pure work is :mod:`analytics.partition`; this module moves it through files 
 whole-month frame is ever held:
 
 1. **Split** (:func:`split_messages`): the build's ``messages`` parquet files
-   (``MonthBuild.parts``, in the month's row order) cut into ranges of
-   :data:`SPLIT_TASK_ROWS`, one task each (:func:`split_range`): a slice of rows at a time,
-   needed columns only, adding ``msg_idx`` (the row number in the month) and writing each
-   batch's rows into its partition's scratch folder (``hash(buyer) % k``).
+   (``MonthBuild.parts``, in the month's row order) cut into tasks of up to
+   :data:`SPLIT_TASK_ROWS` rows, which may span files (:func:`split_range`): a batch of rows
+   at a time, needed columns only, adding ``msg_idx`` (the row number in the month) and
+   writing each batch's rows into its partition's scratch folder (``hash(buyer) % k``).
 2. **First pass** (:func:`run_partition`, one task per partition): read the partition's
    files, run :func:`analytics.partition.partition_marts`, write its row marts (sorted) and
    what the second pass needs into the partition's scratch folder, return the small frames
@@ -51,7 +51,7 @@ from analytics.reasons import MonthRefunds, prepare_refunds
 from analytics.settings import AnalyticsSettings
 from pipelines.dask_map import Map, local_map
 
-SPLIT_BATCH_ROWS = 250_000  # messages read at a time while splitting
+SPLIT_BATCH_ROWS = 500_000  # messages read at a time while splitting (a batch writes a file per partition)
 SPLIT_TASK_ROWS = 1_000_000  # messages one split task reads (the split runs on the partition workers)
 PART_ROWS = 100_000  # rows per published part of a row mart (about; the unit of the merge)
 SCRATCH_COMPRESSION = "lz4"  # scratch files are read once or twice: fast over small, and no statistics (nothing filters them)
@@ -104,13 +104,12 @@ class FinishTask:
 
 @dataclass(frozen=True)
 class SplitTask:
-    """Rows [lo, hi) of one messages file, to split into the partitions' scratch folders;
-    ``offset`` is the month row number (msg_idx) of row ``lo``; ``name`` prefixes the files
-    it writes (names sort in month order)."""
+    """Consecutive rows of the month's messages files, ``ranges`` ((file, lo, hi): rows
+    [lo, hi) of a file, in month order), to split into the partitions' scratch folders;
+    ``offset`` is the month row number (msg_idx) of the first; ``name`` prefixes the files it
+    writes (names sort in month order)."""
 
-    file: str
-    lo: int
-    hi: int
+    ranges: tuple[tuple[str, int, int], ...]
     offset: int
     k: int
     scratch: str
@@ -120,13 +119,30 @@ class SplitTask:
 _NO_ACCOUNTS = pl.Schema({"shop": pl.String(), "agent_account": pl.String()})
 
 
+def cut_ranges(ranges: list[tuple[str, int, int]], size: int) -> list[list[tuple[str, int, int]]]:
+    """``ranges`` (file, lo, hi) cut into consecutive groups of ``size`` rows (the last one
+    shorter): a group may span files, a file may span groups."""
+    groups: list[list[tuple[str, int, int]]] = [[]]
+    room = size
+    for f, lo, hi in ranges:
+        while lo < hi:
+            if room == 0:
+                groups.append([])
+                room = size
+            n = min(room, hi - lo)
+            groups[-1].append((f, lo, lo + n))
+            lo, room = lo + n, room - n
+    return [g for g in groups if g]
+
+
 def split_range(task: SplitTask) -> tuple[list[tuple[int, str]], pl.DataFrame]:
-    """Split one range of messages, :data:`SPLIT_BATCH_ROWS` at a time, needed columns only:
-    ((partition, file written) in order, the distinct (shop, agent_account) seen)."""
-    cols = [c for c in MESSAGE_COLUMNS if c in pl.read_parquet_schema(task.file)]
+    """Split the task's rows, :data:`SPLIT_BATCH_ROWS` at a time (a batch may span files),
+    needed columns only: ((partition, file written) in order, the distinct (shop,
+    agent_account) seen)."""
     written, accounts, offset = [], [], task.offset
-    for b, lo in enumerate(range(task.lo, task.hi, SPLIT_BATCH_ROWS)):
-        df = pl.scan_parquet(task.file).select(cols).slice(lo, min(SPLIT_BATCH_ROWS, task.hi - lo)).collect()
+    for b, batch in enumerate(cut_ranges(list(task.ranges), SPLIT_BATCH_ROWS)):
+        df = pl.concat([pl.scan_parquet(f).select(c for c in MESSAGE_COLUMNS if c in pl.read_parquet_schema(f))
+                        .slice(lo, hi - lo).collect() for f, lo, hi in batch])
         df = df.with_row_index("msg_idx", offset=offset).with_columns(pl.col("msg_idx").cast(pl.Int64),
                                                                       partition_of(task.k).alias("_p"))
         offset += df.height
@@ -140,17 +156,19 @@ def split_range(task: SplitTask) -> tuple[list[tuple[int, str]], pl.DataFrame]:
 
 def split_messages(files: list[Path], k: int, scratch: Path, map_: Map = local_map) -> tuple[list[list[str]], pl.DataFrame, int]:
     """(each partition's message files in month order, the month's distinct (shop,
-    agent_account), rows): ``files`` cut into ranges of :data:`SPLIT_TASK_ROWS`, split by
-    ``map_`` (on the partition workers when there are some)."""
+    agent_account), rows): ``files`` cut into tasks of up to :data:`SPLIT_TASK_ROWS` rows
+    (at least 4 tasks when they can hold :data:`SPLIT_BATCH_ROWS` each; a task may span
+    files: an ingest writes parts of ~250k rows and a few tiny ones, and each batch writes
+    one file per partition), split by ``map_`` (on the partition workers when there are some)."""
     for i in range(k):
         (scratch / f"p{i:03d}").mkdir(parents=True, exist_ok=True)
+    ranges = [(str(f), 0, pq.ParquetFile(f).metadata.num_rows) for f in files]
+    total = sum(hi for _, _, hi in ranges)
+    size = min(SPLIT_TASK_ROWS, max(SPLIT_BATCH_ROWS, -(-total // 4)))
     tasks, offset = [], 0
-    for f in files:
-        n = pq.ParquetFile(f).metadata.num_rows
-        for lo in range(0, n, SPLIT_TASK_ROWS):
-            hi = min(n, lo + SPLIT_TASK_ROWS)
-            tasks.append(SplitTask(str(f), lo, hi, offset + lo, k, str(scratch), f"t{len(tasks):05d}"))
-        offset += n
+    for group in cut_ranges([r for r in ranges if r[2]], size):
+        tasks.append(SplitTask(tuple(group), offset, k, str(scratch), f"t{len(tasks):05d}"))
+        offset += sum(hi - lo for _, lo, hi in group)
     out: list[list[str]] = [[] for _ in range(k)]
     accounts = []
     for written, acc in map_(split_range, tasks):

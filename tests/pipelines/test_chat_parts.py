@@ -100,7 +100,7 @@ def test_partitions_run_through_an_injected_map_of_pickled_tasks(tmp_path, month
     ref, _ = _run(tmp_path / "ref", month_frames, settings_file, partitions=4)
     build = _staged_build(tmp_path / "b", *month_frames, 2)
     out = chat_marts_in_parts(build, 4, build.read("refunds"), build.read("roster"), settings, DATA_DIR, pickling_map)
-    assert calls == [2, 4, 4 + 4, 2]  # split (a range per messages part), first pass, second (tagging) pass + 4 merges, 2 merges
+    assert calls == [1, 4, 4 + 4, 2]  # split (one task: both messages parts), first pass, second (tagging) pass + 4 merges, 2 merges
     for name, frame in out.small_marts.items():
         assert_frame_equal(frame, ref.read(name).select(frame.columns), check_exact=True, check_dtypes=False), name
     for name in out.rows:
@@ -248,3 +248,38 @@ def test_part_slices_search_the_keys_like_a_sort_with_the_boundaries(tmp_path, m
     # 140 rows: 20 parts of 7; 71 sampled keys: a boundary every 4th (17 of them)
     assert [len(s) for s in got] == [19] * 4 and [s[-1] for s in got] == [50, 1, 80, 9]
     assert got == _slices_by_sort(files, _KEY, sample, 7)
+
+
+def test_split_tasks_and_batches_span_the_messages_files():
+    """The split cuts the month's rows (files of any size, empty ones too) into consecutive
+    groups of a fixed size, whatever the files: every row once, in month order."""
+    from pipelines.chat_parts import cut_ranges
+
+    ranges = [("a", 0, 7), ("b", 0, 0), ("c", 0, 1), ("d", 0, 12)]
+    assert cut_ranges(ranges, 5) == [[("a", 0, 5)], [("a", 5, 7), ("c", 0, 1), ("d", 0, 2)], [("d", 2, 7)], [("d", 7, 12)]]
+    assert cut_ranges(ranges, 100) == [[("a", 0, 7), ("c", 0, 1), ("d", 0, 12)]]
+    assert cut_ranges(ranges, 1)[7:9] == [[("c", 0, 1)], [("d", 0, 1)]] and len(cut_ranges(ranges, 1)) == 20
+    assert cut_ranges([("a", 3, 3)], 4) == [] and cut_ranges([("a", 2, 9)], 4) == [[("a", 2, 6)], [("a", 6, 9)]]
+
+
+def test_split_of_messages_files_spanned_by_tasks_and_batches(tmp_path, monkeypatch):
+    """Messages in files of uneven sizes (an empty one) split in batches that span files:
+    each partition gets its buyers' rows in month order, numbered by their month row."""
+    import pipelines.chat_parts as cp
+    from analytics.partition import partition_of
+
+    rows = pl.DataFrame({"shop": ["s"] * 23, "agent_account": [f"a{i % 3}" for i in range(23)],
+                         "buyer": [f"b{i % 5}" for i in range(23)], "text": [f"m{i}" for i in range(23)]})
+    files = []
+    for i, (lo, hi) in enumerate([(0, 9), (9, 9), (9, 10), (10, 23)]):
+        files.append(tmp_path / f"m{i}.parquet")
+        rows.slice(lo, hi - lo).write_parquet(files[-1])
+    monkeypatch.setattr(cp, "SPLIT_BATCH_ROWS", 4)
+    monkeypatch.setattr(cp, "SPLIT_TASK_ROWS", 6)
+    out, accounts, n = cp.split_messages(files, 3, tmp_path / "scratch")
+    assert n == 23 and accounts.sort("agent_account").equals(rows.select("shop", "agent_account").unique().sort("agent_account"))
+    numbered = rows.with_row_index("msg_idx").with_columns(pl.col("msg_idx").cast(pl.Int64))
+    for p in range(3):
+        got = pl.read_parquet(out[p])
+        want = numbered.filter(partition_of(3) == p).select(got.columns)
+        assert got.height > 0 and got.equals(want)
