@@ -51,7 +51,8 @@ from analytics.reasons import MonthRefunds, prepare_refunds
 from analytics.settings import AnalyticsSettings
 from pipelines.dask_map import Map, local_map
 
-SPLIT_BATCH_ROWS = 500_000  # messages read at a time while splitting (a batch writes a file per partition)
+SPLIT_BATCH_ROWS = 250_000  # messages read at a time while splitting, at least (a batch writes a file per partition) ...
+SPLIT_PIECE_ROWS = 6_250  # ... and more (up to SPLIT_TASK_ROWS // 2) for many partitions: ~this many rows a file
 SPLIT_TASK_ROWS = 1_000_000  # messages one split task reads (the split runs on the partition workers)
 PART_ROWS = 100_000  # rows per published part of a row mart (about; the unit of the merge)
 SCRATCH_COMPRESSION = "lz4"  # scratch files are read once or twice: fast over small, and no statistics (nothing filters them)
@@ -136,11 +137,11 @@ def cut_ranges(ranges: list[tuple[str, int, int]], size: int) -> list[list[tuple
 
 
 def split_range(task: SplitTask) -> tuple[list[tuple[int, str]], pl.DataFrame]:
-    """Split the task's rows, :data:`SPLIT_BATCH_ROWS` at a time (a batch may span files),
+    """Split the task's rows, :func:`split_batch_rows` at a time (a batch may span files),
     needed columns only: ((partition, file written) in order, the distinct (shop,
     agent_account) seen)."""
     written, accounts, offset = [], [], task.offset
-    for b, batch in enumerate(cut_ranges(list(task.ranges), SPLIT_BATCH_ROWS)):
+    for b, batch in enumerate(cut_ranges(list(task.ranges), split_batch_rows(task.k))):
         df = pl.concat([pl.scan_parquet(f).select(c for c in MESSAGE_COLUMNS if c in pl.read_parquet_schema(f))
                         .slice(lo, hi - lo).collect() for f, lo, hi in batch])
         df = df.with_row_index("msg_idx", offset=offset).with_columns(pl.col("msg_idx").cast(pl.Int64),
@@ -154,17 +155,25 @@ def split_range(task: SplitTask) -> tuple[list[tuple[int, str]], pl.DataFrame]:
     return written, pl.concat(accounts).unique() if accounts else pl.DataFrame(schema=_NO_ACCOUNTS)
 
 
+def split_batch_rows(k: int) -> int:
+    """Messages a split batch reads for ``k`` partitions: :data:`SPLIT_BATCH_ROWS`, more when
+    there are so many partitions that a batch's file per partition would be tiny (a file
+    costs ~4 ms to write; 10M: 80 partitions, batches of 500k rows, 1,600 files instead of
+    3,200), up to half a task (memory: a batch is ~100 MB per 500k rows)."""
+    return min(SPLIT_TASK_ROWS // 2, max(SPLIT_BATCH_ROWS, k * SPLIT_PIECE_ROWS))
+
+
 def split_messages(files: list[Path], k: int, scratch: Path, map_: Map = local_map) -> tuple[list[list[str]], pl.DataFrame, int]:
     """(each partition's message files in month order, the month's distinct (shop,
     agent_account), rows): ``files`` cut into tasks of up to :data:`SPLIT_TASK_ROWS` rows
-    (at least 4 tasks when they can hold :data:`SPLIT_BATCH_ROWS` each; a task may span
+    (at least 4 tasks when they can hold a batch each, :func:`split_batch_rows`; a task may span
     files: an ingest writes parts of ~250k rows and a few tiny ones, and each batch writes
     one file per partition), split by ``map_`` (on the partition workers when there are some)."""
     for i in range(k):
         (scratch / f"p{i:03d}").mkdir(parents=True, exist_ok=True)
     ranges = [(str(f), 0, pq.ParquetFile(f).metadata.num_rows) for f in files]
     total = sum(hi for _, _, hi in ranges)
-    size = min(SPLIT_TASK_ROWS, max(SPLIT_BATCH_ROWS, -(-total // 4)))
+    size = min(SPLIT_TASK_ROWS, max(split_batch_rows(k), -(-total // 4)))
     tasks, offset = [], 0
     for group in cut_ranges([r for r in ranges if r[2]], size):
         tasks.append(SplitTask(tuple(group), offset, k, str(scratch), f"t{len(tasks):05d}"))

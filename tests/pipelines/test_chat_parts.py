@@ -275,6 +275,7 @@ def test_split_of_messages_files_spanned_by_tasks_and_batches(tmp_path, monkeypa
         files.append(tmp_path / f"m{i}.parquet")
         rows.slice(lo, hi - lo).write_parquet(files[-1])
     monkeypatch.setattr(cp, "SPLIT_BATCH_ROWS", 4)
+    monkeypatch.setattr(cp, "SPLIT_PIECE_ROWS", 1)
     monkeypatch.setattr(cp, "SPLIT_TASK_ROWS", 6)
     out, accounts, n = cp.split_messages(files, 3, tmp_path / "scratch")
     assert n == 23 and accounts.sort("agent_account").equals(rows.select("shop", "agent_account").unique().sort("agent_account"))
@@ -283,3 +284,11 @@ def test_split_of_messages_files_spanned_by_tasks_and_batches(tmp_path, monkeypa
         got = pl.read_parquet(out[p])
         want = numbered.filter(partition_of(3) == p).select(got.columns)
         assert got.height > 0 and got.equals(want)
+
+
+def test_split_batches_grow_with_the_partitions_up_to_half_a_task():
+    from pipelines.chat_parts import SPLIT_BATCH_ROWS, SPLIT_TASK_ROWS, split_batch_rows
+
+    assert split_batch_rows(1) == split_batch_rows(9) == SPLIT_BATCH_ROWS == 250_000  # 1M: 9 partitions
+    assert split_batch_rows(80) == 500_000 == SPLIT_TASK_ROWS // 2  # 10M: 80 partitions
+    assert split_batch_rows(128) == 500_000
