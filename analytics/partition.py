@@ -32,8 +32,8 @@ import polars as pl
 from analytics.evidence import combine
 from analytics.knowledge import knowledge_summary, product_questions
 from analytics.quality import escalations, quality_indicators
-from analytics.reasons import (ReasonModel, ReasonReport, conversation_docs, fit_reasons, link_refunds, reasons_base,
-                               tag_reasons)
+from analytics.reasons import (MonthRefunds, ReasonModel, ReasonReport, conversation_docs, fit_reasons, link_refunds,
+                               prepare_refunds, reasons_base, tag_reasons)
 from analytics.response_metrics import _message_figures_day, _ratio, agent_day_metrics, agent_month_metrics
 from analytics.segment import tokenize
 from analytics.sessions import THREAD, Sessions, build_sessions
@@ -110,13 +110,15 @@ def topic_key(docs: pl.DataFrame, seed: int) -> pl.Series:
     return stable_hash(docs["conversation_id"], seed).alias("topic_key")
 
 
-def partition_marts(msgs: pl.DataFrame, global_idx: pl.Series, accounts: pl.DataFrame, refunds: pl.DataFrame | None,
+def partition_marts(msgs: pl.DataFrame, global_idx: pl.Series, accounts: pl.DataFrame, refunds: MonthRefunds | None,
                     roster: pl.DataFrame | None, settings: AnalyticsSettings, res) -> dict[str, pl.DataFrame]:
     """Everything one partition of the month's buyers contributes (pure).
 
     ``msgs``: the partition's staged messages in month order; ``global_idx``: each row's
     number in the month (msg_idx of the outputs); ``accounts``: the month's distinct (shop,
-    agent_account) (transfer names resolve against all of them); ``res``: TextResources.
+    agent_account) (transfer names resolve against all of them); ``refunds``: the month's
+    refunds prepared once for every partition (:func:`analytics.reasons.prepare_refunds`);
+    ``res``: TextResources.
 
     Returns frames by name:
 
@@ -309,11 +311,12 @@ def build_partitioned(messages: pl.DataFrame, refunds: pl.DataFrame | None, rost
 
     part_of = messages.select(partition_of(k).alias("p"))["p"]
     accounts = messages.select("shop", "agent_account").unique()
+    month_refunds = prepare_refunds(refunds)
     parts = []
     for i in range(k):
         global_idx = (part_of == i).arg_true().cast(pl.Int64)
         if global_idx.len():
-            parts.append(partition_marts(messages[global_idx], global_idx, accounts, refunds, roster, settings, res))
+            parts.append(partition_marts(messages[global_idx], global_idx, accounts, month_refunds, roster, settings, res))
     small = {name: concat_parts([p.pop(name) for p in parts]) for name in SMALL}
     marts, model, report, choice, sess = merge_small(small, roster, settings, res)
     rows: dict[str, list[pl.DataFrame]] = {name: [] for name in ROW_MARTS}

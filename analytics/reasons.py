@@ -62,17 +62,44 @@ def conversation_docs(sess: Sessions, norm_msgs: pl.DataFrame) -> pl.DataFrame:
                     pl.col("norm_text").list.join(" ").alias("text")))
 
 
-def link_refunds(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFrame | None,
-                 settings: AnalyticsSettings) -> pl.DataFrame:
-    """conversation_id -> refund_id, label, link_method ('order_id' | 'buyer_window')."""
-    c = settings.text.classifier
-    schema = pl.Schema({"conversation_id": pl.String(), "refund_id": pl.String(), "label": pl.String(), "link_method": pl.String()})
-    if refunds is None or refunds.height == 0:
-        return pl.DataFrame(schema=schema)
+@dataclass(frozen=True)
+class MonthRefunds:
+    """The month's refunds as :func:`link_refunds` uses them, prepared once
+    (:func:`prepare_refunds`) and shared by every partition of the month's buyers: ``rf``,
+    the refunds with a reason in the tie order (``applied_at, refund_id, order_id, reason``),
+    and ``by_order``, the last of them per order_id (order_id, refund_id, label). Picklable."""
+
+    rf: pl.DataFrame
+    by_order: pl.DataFrame
+
+
+def prepare_refunds(refunds: pl.DataFrame | MonthRefunds | None) -> MonthRefunds | None:
+    """``refunds`` prepared for :func:`link_refunds` (None if there are none); a prepared one
+    is returned as it is."""
+    if refunds is None or isinstance(refunds, MonthRefunds):
+        return refunds
+    if refunds.height == 0:
+        return None
     # full sort keys: ties must not fall to the engine's (unspecified) order (issue 9 item 7)
     rf = refunds.filter(pl.col("reason").is_not_null()).sort("applied_at", "refund_id", "order_id", "reason",
                                                              nulls_last=True, maintain_order=True)
     by_order = rf.unique("order_id", keep="last").select("order_id", "refund_id", pl.col("reason").alias("label"))
+    return MonthRefunds(rf.select("buyer", "refund_id", "applied_at", "reason"), by_order)
+
+
+def link_refunds(sess: Sessions, norm_msgs: pl.DataFrame, refunds: pl.DataFrame | MonthRefunds | None,
+                 settings: AnalyticsSettings) -> pl.DataFrame:
+    """conversation_id -> refund_id, label, link_method ('order_id' | 'buyer_window').
+
+    ``refunds``: the month's refunds, or those prepared once by :func:`prepare_refunds` (a
+    month in partitions links each partition against all of the month's refunds: a message
+    may quote any order id)."""
+    c = settings.text.classifier
+    schema = pl.Schema({"conversation_id": pl.String(), "refund_id": pl.String(), "label": pl.String(), "link_method": pl.String()})
+    month = prepare_refunds(refunds)
+    if month is None:
+        return pl.DataFrame(schema=schema)
+    rf, by_order = month.rf, month.by_order
     ids = (norm_msgs.filter(pl.col("conversation_id").is_not_null())
            .select("conversation_id", "sent_at", "msg_idx",
                    pl.col("text").str.extract_all(c.order_id_pattern).alias("oid"))

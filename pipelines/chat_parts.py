@@ -4,10 +4,10 @@ The pure work is :mod:`analytics.partition`; this module moves it through files 
 whole-month frame is ever held:
 
 1. **Split** (:func:`split_messages`): the build's ``messages`` parquet files
-   (``MonthBuild.parts``, in the month's row order) cut into ranges of
-   :data:`SPLIT_TASK_ROWS`, one task each (:func:`split_range`): a slice of rows at a time,
-   needed columns only, adding ``msg_idx`` (the row number in the month) and writing each
-   batch's rows into its partition's scratch folder (``hash(buyer) % k``).
+   (``MonthBuild.parts``, in the month's row order) cut into tasks of up to
+   :data:`SPLIT_TASK_ROWS` rows, which may span files (:func:`split_range`): a batch of rows
+   at a time, needed columns only, adding ``msg_idx`` (the row number in the month) and
+   writing each batch's rows into its partition's scratch folder (``hash(buyer) % k``).
 2. **First pass** (:func:`run_partition`, one task per partition): read the partition's
    files, run :func:`analytics.partition.partition_marts`, write its row marts (sorted) and
    what the second pass needs into the partition's scratch folder, return the small frames
@@ -36,6 +36,7 @@ build folder). The marts are the same for any map and any number of partitions
 from __future__ import annotations
 
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,14 +47,18 @@ import pyarrow.parquet as pq
 from analytics.partition import (FIRST_PASS_MARTS, MESSAGE_COLUMNS, ROW_MARTS, SECOND_PASS_MARTS, SMALL, concat_parts,
                                  merge_small, month_topics_of, partition_marts, partition_of)
 from analytics.partition import finish_partition as _finish
+from analytics.reasons import MonthRefunds, prepare_refunds
 from analytics.settings import AnalyticsSettings
 from pipelines.dask_map import Map, local_map
 
-SPLIT_BATCH_ROWS = 250_000  # messages read at a time while splitting
+SPLIT_BATCH_ROWS = 250_000  # messages read at a time while splitting, at least (a batch writes a file per partition) ...
+SPLIT_PIECE_ROWS = 6_250  # ... and more (up to SPLIT_TASK_ROWS // 2) for many partitions: ~this many rows a file
 SPLIT_TASK_ROWS = 1_000_000  # messages one split task reads (the split runs on the partition workers)
 PART_ROWS = 100_000  # rows per published part of a row mart (about; the unit of the merge)
 SCRATCH_COMPRESSION = "lz4"  # scratch files are read once or twice: fast over small, and no statistics (nothing filters them)
 ROW_GROUP_ROWS = 8_192  # row groups of a partition's row marts: the merge reads slices of them
+MERGE_SCAN_ROWS = ROW_GROUP_ROWS  # rows the merge reads from a file at a time, at least (a scan costs more than a few rows)
+MERGE_WINDOW_BYTES = 96 << 20  # ... unless that holds more than this (in memory) over all its files
 KEY_SAMPLE_EVERY = max(1, PART_ROWS // 64)  # keys of a partition's row marts kept for the merge's boundaries
 _CARRY = ("conversations_pre", "escal", "reasons_base", "topic_docs")  # first pass -> second pass, per partition
 
@@ -100,13 +105,12 @@ class FinishTask:
 
 @dataclass(frozen=True)
 class SplitTask:
-    """Rows [lo, hi) of one messages file, to split into the partitions' scratch folders;
-    ``offset`` is the month row number (msg_idx) of row ``lo``; ``name`` prefixes the files
-    it writes (names sort in month order)."""
+    """Consecutive rows of the month's messages files, ``ranges`` ((file, lo, hi): rows
+    [lo, hi) of a file, in month order), to split into the partitions' scratch folders;
+    ``offset`` is the month row number (msg_idx) of the first; ``name`` prefixes the files it
+    writes (names sort in month order)."""
 
-    file: str
-    lo: int
-    hi: int
+    ranges: tuple[tuple[str, int, int], ...]
     offset: int
     k: int
     scratch: str
@@ -116,13 +120,30 @@ class SplitTask:
 _NO_ACCOUNTS = pl.Schema({"shop": pl.String(), "agent_account": pl.String()})
 
 
+def cut_ranges(ranges: list[tuple[str, int, int]], size: int) -> list[list[tuple[str, int, int]]]:
+    """``ranges`` (file, lo, hi) cut into consecutive groups of ``size`` rows (the last one
+    shorter): a group may span files, a file may span groups."""
+    groups: list[list[tuple[str, int, int]]] = [[]]
+    room = size
+    for f, lo, hi in ranges:
+        while lo < hi:
+            if room == 0:
+                groups.append([])
+                room = size
+            n = min(room, hi - lo)
+            groups[-1].append((f, lo, lo + n))
+            lo, room = lo + n, room - n
+    return [g for g in groups if g]
+
+
 def split_range(task: SplitTask) -> tuple[list[tuple[int, str]], pl.DataFrame]:
-    """Split one range of messages, :data:`SPLIT_BATCH_ROWS` at a time, needed columns only:
-    ((partition, file written) in order, the distinct (shop, agent_account) seen)."""
-    cols = [c for c in MESSAGE_COLUMNS if c in pl.read_parquet_schema(task.file)]
+    """Split the task's rows, :func:`split_batch_rows` at a time (a batch may span files),
+    needed columns only: ((partition, file written) in order, the distinct (shop,
+    agent_account) seen)."""
     written, accounts, offset = [], [], task.offset
-    for b, lo in enumerate(range(task.lo, task.hi, SPLIT_BATCH_ROWS)):
-        df = pl.scan_parquet(task.file).select(cols).slice(lo, min(SPLIT_BATCH_ROWS, task.hi - lo)).collect()
+    for b, batch in enumerate(cut_ranges(list(task.ranges), split_batch_rows(task.k))):
+        df = pl.concat([pl.scan_parquet(f).select(c for c in MESSAGE_COLUMNS if c in pl.read_parquet_schema(f))
+                        .slice(lo, hi - lo).collect() for f, lo, hi in batch])
         df = df.with_row_index("msg_idx", offset=offset).with_columns(pl.col("msg_idx").cast(pl.Int64),
                                                                       partition_of(task.k).alias("_p"))
         offset += df.height
@@ -134,19 +155,29 @@ def split_range(task: SplitTask) -> tuple[list[tuple[int, str]], pl.DataFrame]:
     return written, pl.concat(accounts).unique() if accounts else pl.DataFrame(schema=_NO_ACCOUNTS)
 
 
+def split_batch_rows(k: int) -> int:
+    """Messages a split batch reads for ``k`` partitions: :data:`SPLIT_BATCH_ROWS`, more when
+    there are so many partitions that a batch's file per partition would be tiny (a file
+    costs ~4 ms to write; 10M: 80 partitions, batches of 500k rows, 1,600 files instead of
+    3,200), up to half a task (memory: a batch is ~100 MB per 500k rows)."""
+    return min(SPLIT_TASK_ROWS // 2, max(SPLIT_BATCH_ROWS, k * SPLIT_PIECE_ROWS))
+
+
 def split_messages(files: list[Path], k: int, scratch: Path, map_: Map = local_map) -> tuple[list[list[str]], pl.DataFrame, int]:
     """(each partition's message files in month order, the month's distinct (shop,
-    agent_account), rows): ``files`` cut into ranges of :data:`SPLIT_TASK_ROWS`, split by
-    ``map_`` (on the partition workers when there are some)."""
+    agent_account), rows): ``files`` cut into tasks of up to :data:`SPLIT_TASK_ROWS` rows
+    (at least 4 tasks when they can hold a batch each, :func:`split_batch_rows`; a task may span
+    files: an ingest writes parts of ~250k rows and a few tiny ones, and each batch writes
+    one file per partition), split by ``map_`` (on the partition workers when there are some)."""
     for i in range(k):
         (scratch / f"p{i:03d}").mkdir(parents=True, exist_ok=True)
+    ranges = [(str(f), 0, pq.ParquetFile(f).metadata.num_rows) for f in files]
+    total = sum(hi for _, _, hi in ranges)
+    size = min(SPLIT_TASK_ROWS, max(split_batch_rows(k), -(-total // 4)))
     tasks, offset = [], 0
-    for f in files:
-        n = pq.ParquetFile(f).metadata.num_rows
-        for lo in range(0, n, SPLIT_TASK_ROWS):
-            hi = min(n, lo + SPLIT_TASK_ROWS)
-            tasks.append(SplitTask(str(f), lo, hi, offset + lo, k, str(scratch), f"t{len(tasks):05d}"))
-        offset += n
+    for group in cut_ranges([r for r in ranges if r[2]], size):
+        tasks.append(SplitTask(tuple(group), offset, k, str(scratch), f"t{len(tasks):05d}"))
+        offset += sum(hi - lo for _, lo, hi in group)
     out: list[list[str]] = [[] for _ in range(k)]
     accounts = []
     for written, acc in map_(split_range, tasks):
@@ -157,18 +188,20 @@ def split_messages(files: list[Path], k: int, scratch: Path, map_: Map = local_m
     return out, acc, offset
 
 
-_REFUNDS: dict[str, pl.DataFrame] = {}
+_REFUNDS: dict[str, MonthRefunds | None] = {}
+_REFUNDS_LOCK = threading.Lock()
 
 
-def _refunds(path: str | None) -> pl.DataFrame | None:
-    """The refunds file of a task, read once per process (the month's refunds are the same
-    for every partition)."""
+def _refunds(path: str | None) -> MonthRefunds | None:
+    """The refunds file of a task, read and prepared for the links once per process (the
+    month's refunds are the same for every partition; their sort is the costly part)."""
     if path is None:
         return None
-    if path not in _REFUNDS:
-        _REFUNDS.clear()
-        _REFUNDS[path] = pl.read_parquet(path)
-    return _REFUNDS[path]
+    with _REFUNDS_LOCK:  # partitions on threads wait for the first one's preparation
+        if path not in _REFUNDS:
+            _REFUNDS.clear()
+            _REFUNDS[path] = prepare_refunds(pl.read_parquet(path))
+        return _REFUNDS[path]
 
 
 @dataclass
@@ -237,34 +270,69 @@ def write_sorted_parts(build, table: str, files: list[Path], key: list[str], sam
 
     Boundaries are cut from ``sample`` (every :data:`KEY_SAMPLE_EVERY`-th key of each file,
     kept by the partitions when they wrote them); since every file is sorted, the rows of one
-    part are one contiguous slice of each file, found by a sort of that file's key columns
-    with the boundaries. Memory: one file's key columns, or one part. Returns the row count."""
-    files = [f for f in files if pq.ParquetFile(f).metadata.num_rows]
-    total = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
-    if total == 0:
+    part are one contiguous slice of each file (:func:`part_slices`). Each file is read ahead
+    in windows of several parts' slices (:class:`_ReadAhead`, about :data:`MERGE_WINDOW_BYTES`
+    over all files), not one scan per part and file. Memory: one file's key columns, or the
+    windows and one part. Returns the row count."""
+    readers = [_ReadAhead(f, MERGE_WINDOW_BYTES // max(1, len(files))) for f in files]
+    readers = [r for r in readers if r.rows]
+    if not readers:
         return 0
-    sample = sample.sort(key)
-    n_parts = -(-total // PART_ROWS)
-    step = max(1, -(-sample.height // n_parts))
-    bounds = sample[step::step]
-    flag = "__bound_last"
-    slices = []
-    for f in files:
-        keys = pl.read_parquet(f, columns=key)
-        # rows of this file before each boundary: a boundary sorts before the row equal to it
-        before = (pl.concat([keys.with_columns(pl.lit(1, pl.Int8).alias(flag)), bounds.with_columns(pl.lit(0, pl.Int8).alias(flag))])
-                  .sort([*key, flag]).with_columns(pl.col(flag).cast(pl.Int64).cum_sum().alias("n"))
-                  .filter(pl.col(flag) == 0)["n"].to_list())
-        slices.append([0, *before, keys.height])
+    slices = part_slices([r.path for r in readers], key, sample)
     rows = 0
-    for j in range(bounds.height + 1):
-        pieces = [pl.scan_parquet(f).slice(pos[j], pos[j + 1] - pos[j]).collect()
-                  for f, pos in zip(files, slices, strict=True) if pos[j + 1] > pos[j]]
+    for j in range(len(slices[0]) - 1):
+        pieces = [r.take(pos[j], pos[j + 1]) for r, pos in zip(readers, slices, strict=True) if pos[j + 1] > pos[j]]
         if pieces:
             part = pl.concat(pieces).sort(key)
+            del pieces
             build.write_part(table, part)
             rows += part.height
     return rows
+
+
+def part_slices(files: list[Path], key: list[str], sample: pl.DataFrame) -> list[list[int]]:
+    """For each of ``files`` (sorted by ``key``, not empty), the row numbers where the parts
+    of the merge start and end: [0, rows before boundary 1, ..., rows]. The boundaries are
+    every ``step``-th key of the sorted ``sample``, ``step`` such that parts hold about
+    :data:`PART_ROWS` rows; a boundary sorts before a row equal to it (a binary search of
+    the file's keys as one struct column, which compares field by field like the sort,
+    nulls first)."""
+    total = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    sample = sample.sort(key)
+    n_parts = -(-total // PART_ROWS)
+    step = max(1, -(-sample.height // n_parts))
+    bounds = sample[step::step].select(pl.struct(key).alias("k"))["k"]
+    slices = []
+    for f in files:
+        keys = pl.read_parquet(f, columns=key).select(pl.struct(key).alias("k"))["k"]
+        slices.append([0, *keys.search_sorted(bounds, side="left").cast(pl.Int64).to_list(), keys.len()])
+    return slices
+
+
+class _ReadAhead:
+    """Consecutive slices of one sorted parquet file, each scan reading at least
+    :data:`MERGE_SCAN_ROWS` rows (ahead of the slice asked for) unless that would hold more
+    than ``window_bytes`` in memory: a part's slice of one of 80 files is ~1,250 rows at 10M,
+    and a scan for each part and file (thousands) cost more than the rows it read. A part's
+    slice of one of a few files (1M: 8 files) is read as it is."""
+
+    def __init__(self, path: Path, window_bytes: int):
+        meta = pq.ParquetFile(path).metadata
+        self.path, self.rows, self.window_bytes = path, meta.num_rows, window_bytes
+        # until a window is read: the parquet bytes of a row, doubled (polars' string views)
+        self.row_bytes = 2 * sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)) / max(1, self.rows)
+        self.lo, self.frame = 0, pl.DataFrame()
+
+    def take(self, a: int, b: int) -> pl.DataFrame:
+        """Rows [a, b) of the file, ``a`` at or after the previous call's ``b``."""
+        if b > self.lo + self.frame.height:
+            n = max(b - a, min(MERGE_SCAN_ROWS, int(self.window_bytes / max(1.0, self.row_bytes))))
+            self.frame = pl.DataFrame()  # the previous window is not needed any more
+            self.frame = pl.scan_parquet(self.path).slice(a, n).collect()
+            self.lo = a
+            if self.frame.height:
+                self.row_bytes = self.frame.estimated_size() / self.frame.height
+        return self.frame.slice(a - self.lo, b - a)
 
 
 def _write_sorted(frame: pl.DataFrame, name: str, path: Path) -> pl.DataFrame:

@@ -173,3 +173,37 @@ def test_classifier_fitted_on_a_capped_sample_of_the_labelled(settings, resource
     assert labelled.height == 80 and labelled["split"].is_not_null().sum() == 48  # the others: no split
     # every after-sales conversation is still tagged, sampled or not
     assert out.filter(pl.col("is_after_sales"))["predicted_reason"].is_not_null().all()
+
+
+def test_refunds_prepared_once_link_every_buyer_partition_like_the_whole_month(settings):
+    """A month in buyer partitions links each partition against the month's refunds prepared
+    once (prepare_refunds): the links are those of the whole month, ties included (two
+    refunds of one order applied at the same instant: the later refund_id wins), and an
+    order number quoted by another buyer still links."""
+    from polars.testing import assert_frame_equal
+
+    from analytics.partition import partition_of
+    from analytics.reasons import prepare_refunds
+
+    msgs, refunds = synthetic(3)
+    t = datetime(2026, 10, 20, 9, 0, 0)
+    quoted = "3900000000000000002"  # buyer2's order, quoted by a buyer who has no refund
+    msgs = pl.concat([msgs, frame([msg(A, "quoter", "buyer", t, f"订单{quoted}怎么样了"),
+                                   msg(A, "quoter", "agent", t + timedelta(seconds=20), "好的亲")])], how="vertical_relaxed")
+    r1 = refunds.filter(pl.col("refund_id") == "R1")
+    refunds = pl.concat([refunds, r1.with_columns(pl.lit("R1b").alias("refund_id"), pl.lit("发错货").alias("reason")),
+                         r1.with_columns(pl.lit("R1c").alias("refund_id"), pl.lit(None, pl.String).alias("reason"))])
+    s = build_sessions(msgs, settings)
+    whole = link_refunds(s, normalized_messages(s.messages, settings), refunds, settings)
+    month = prepare_refunds(refunds)
+    assert prepare_refunds(month) is month and prepare_refunds(None) is None and prepare_refunds(refunds.clear()) is None
+    assert whole.filter(pl.col("refund_id").is_in(["R1", "R1b", "R1c"]))["refund_id"].to_list() == ["R1b"]
+    assert whole.filter(pl.col("conversation_id").str.contains("quoter"))["refund_id"].to_list() == ["R2"]
+    parts = []
+    for p in range(3):
+        part = msgs.filter(partition_of(3) == p)
+        if part.height:
+            sp = build_sessions(part, settings)
+            parts.append(link_refunds(sp, normalized_messages(sp.messages, settings), month, settings))
+    assert len(parts) > 1
+    assert_frame_equal(pl.concat(parts).sort("conversation_id"), whole.sort("conversation_id"))
