@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -257,6 +258,23 @@ def build_month_bundle(month: str, read: Reader, scan: Scanner | None = None) ->
         return None
     if msgs is not None:  # big; only joined/filtered and sorted after that, so not sorted here
         msgs = msgs.select([c for c in MESSAGE_COLS if c in columns_of(msgs)])
+    # the evidence (1.2M rows at 10M messages) is read and ordered on a second thread while
+    # the small tables are read here (polars and DuckDB release the GIL: two cores at work)
+    with ThreadPoolExecutor(1) as pool:
+        ordering = pool.submit(_sorted, get("evidence"), "agent_account", "kind", "at", "evidence_id")
+        bundle = _small_tables(month, get, payroll, msgs)
+        bundle.evidence = ordering.result()
+    bundle.evidence_sorted = True
+    bundle.inputs_hash = (bundle.meta or {}).get("inputs_hash") or content_hash(
+        [bundle.payroll, bundle.kpi_items, bundle.kpi_adjustments, bundle.agent_month_metrics,
+         _evidence_ids(bundle.evidence, bundle.evidence_sorted)])
+    return bundle
+
+
+def _small_tables(month: str, get: Callable[..., Frame | None], payroll: pl.DataFrame | None,
+                  msgs: Frame | None) -> MonthBundle:
+    """The bundle of ``month`` without its evidence: every table but the big ones read and
+    sorted, the big ones as ``get`` gives them (lazy frames when scanned)."""
     refunds = get("refunds")
     meta_df = get("kpi_meta")
     meta = meta_df.row(0, named=True) if meta_df is not None and meta_df.height else {}
@@ -272,13 +290,13 @@ def build_month_bundle(month: str, read: Reader, scan: Scanner | None = None) ->
                 for c in ("agent", "total_score", "salary", "status")]))
     trend = pl.concat(history) if history else None
     prev = previous_month(month)
-    bundle = MonthBundle(
+    return MonthBundle(
         month=month,
         shop=_shop(msgs, refunds),
         payroll=_sorted(payroll, "agent"),
         kpi_items=_sorted(get("kpi_items"), "agent_account", "item"),
         kpi_adjustments=_sorted(get("kpi_adjustments"), "agent_account", "kind", "item", "record_id"),
-        evidence=_sorted(get("evidence"), "agent_account", "kind", "at", "evidence_id"),
+        evidence=None,
         agent_month_metrics=_sorted(get("agent_month_metrics"), "agent_account"),
         # only aggregated (then sorted) by the renderers: their row order does not matter
         questions=get("questions"),
@@ -296,11 +314,6 @@ def build_month_bundle(month: str, read: Reader, scan: Scanner | None = None) ->
         meta={**meta, "pass_mark": _decimal(meta.get("pass_mark")), "total_points": _decimal(meta.get("total_points")),
               "kpi_pool": _decimal(meta.get("kpi_pool"))} if meta else None,
     )
-    bundle.evidence_sorted = True
-    bundle.inputs_hash = meta.get("inputs_hash") or content_hash(
-        [bundle.payroll, bundle.kpi_items, bundle.kpi_adjustments, bundle.agent_month_metrics,
-         _evidence_ids(bundle.evidence, bundle.evidence_sorted)])
-    return bundle
 
 
 def _evidence_ids(ev: Frame | None, presorted: bool) -> pl.DataFrame | None:
