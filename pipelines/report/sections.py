@@ -458,34 +458,19 @@ def _countable_questions(questions: pl.LazyFrame) -> pl.LazyFrame:
     return questions
 
 
-def _question_counts(questions: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | None:
-    """One scan of the month's countable questions, counted per agent, response bin, weekday
-    and hour of the question (``n``), with how many of them were slow / unanswered: a few
-    thousand rows that the response histograms and both heatmaps are summed from. Keys the
-    frame lacks are left out; None without ``response_s`` (no chart can be drawn)."""
-    have = columns_of(questions)
-    if "response_s" not in have or not {"agent_account", "asked_at"} & set(have):
-        return None
+def _response_bins(questions: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
     rs = pl.col("response_s").cast(pl.Float64)
-    bin_ = pl.when(rs.is_null() | rs.is_nan()).then(pl.lit(len(RESPONSE_BINS)))
+    expr = pl.when(rs.is_null() | rs.is_nan()).then(pl.lit(len(RESPONSE_BINS)))
     for i, (hi, _lab) in enumerate(RESPONSE_BINS[:-1]):
-        bin_ = bin_.when(rs <= hi).then(pl.lit(i))
-    cols = [bin_.otherwise(pl.lit(len(RESPONSE_BINS) - 1)).alias("bin")]
-    if "agent_account" in have:
-        cols.append(pl.col("agent_account").cast(pl.String))
-    if "asked_at" in have:
-        slow = pl.col("is_slow").fill_null(False) if "is_slow" in have else (pl.col("response_s") > SLOW_S)
-        unanswered = (pl.col("status") == "unanswered") if "status" in have else pl.col("response_s").is_null()
-        cols += [pl.col("asked_at").dt.weekday().alias("wd"), pl.col("asked_at").dt.hour().alias("h"),
-                 slow.fill_null(False).alias("slow"), unanswered.fill_null(False).alias("unanswered")]
-    keys = [c for c in ("agent_account", "bin", "wd", "h") if c in {e.meta.output_name() for e in cols}]
-    aggs = [pl.len().alias("n")] + ([pl.col("slow").sum(), pl.col("unanswered").sum()] if "wd" in keys else [])
-    return _countable_questions(questions.lazy()).select(cols).group_by(keys).agg(aggs).collect()
-
-
-def _response_bins(counts: pl.DataFrame) -> pl.DataFrame:
-    """Questions per agent and response bin (``len``), from :func:`_question_counts`."""
-    return counts.group_by("agent_account", "bin").agg(pl.col("n").sum().alias("len")).sort("agent_account", "bin")
+        expr = expr.when(rs <= hi).then(pl.lit(i))
+    expr = expr.otherwise(pl.lit(len(RESPONSE_BINS) - 1))
+    return (
+        _countable_questions(questions.lazy()).select(pl.col("agent_account").cast(pl.String), expr.alias("bin"))
+        .group_by("agent_account", "bin")
+        .len()
+        .sort("agent_account", "bin")
+        .collect()
+    )
 
 
 RESPONSE_METRICS = ("questions", "reply_rate", "first_response_median_s", "avg_response_s", "p90_response_s",
@@ -538,14 +523,19 @@ def _daily(b: MonthBundle, names: dict) -> list[dict[str, Any]]:
     return charts
 
 
-def _heatmaps(counts: pl.DataFrame | None) -> list[dict[str, Any]]:
-    """Weekday × hour maps of slow and of unanswered questions (by the buyer's question time),
-    from :func:`_question_counts`."""
-    if counts is None or "wd" not in counts.columns:
+def _heatmaps(b: MonthBundle) -> list[dict[str, Any]]:
+    q = b.questions
+    if not has_rows(q) or not {"asked_at", "response_s"} <= set(columns_of(q)):
         return []
+    have = columns_of(q)
+    q = _countable_questions(q.lazy()).filter(pl.col("asked_at").is_not_null())
+    slow = pl.col("is_slow").fill_null(False) if "is_slow" in have else (pl.col("response_s") > SLOW_S)
+    unanswered = (pl.col("status") == "unanswered") if "status" in have else pl.col("response_s").is_null()
     maps = (("慢响应（按提问时刻）", "slow", "#e08a2e"), ("未回复（按提问时刻）", "unanswered", "#c8504b"))
-    # per weekday and hour, how many questions meet each condition
-    g = counts.filter(pl.col("wd").is_not_null()).group_by("wd", "h").agg(pl.col("slow").sum(), pl.col("unanswered").sum())
+    # both maps from one scan: per weekday and hour, how many questions meet each condition
+    g = (q.select(pl.col("asked_at").dt.weekday().alias("wd"), pl.col("asked_at").dt.hour().alias("h"),
+                  slow.fill_null(False).alias("slow"), unanswered.fill_null(False).alias("unanswered"))
+         .group_by("wd", "h").agg(pl.col("slow").sum(), pl.col("unanswered").sum()).collect())
     out = []
     for title, col, color in maps:
         grid = [[0] * 24 for _ in range(7)]
@@ -565,9 +555,8 @@ def response_times(b: MonthBundle) -> dict[str, Any]:
     """Metrics table (▲▼), per-agent response histograms, daily trends and the weekday×hour heatmaps."""
     names = _agent_names(b)
     charts = []
-    counts_of_questions = _question_counts(b.questions) if has_rows(b.questions) else None
-    if counts_of_questions is not None and "agent_account" in counts_of_questions.columns:
-        counts = _response_bins(counts_of_questions)
+    if has_rows(b.questions) and {"agent_account", "response_s"} <= set(columns_of(b.questions)):
+        counts = _response_bins(b.questions)
         per: dict[str, list[int]] = {}
         for agent, bin_, n in counts.iter_rows():
             per.setdefault(str(agent), [0] * (len(RESPONSE_BINS) + 1))[bin_] = n
@@ -588,7 +577,7 @@ def response_times(b: MonthBundle) -> dict[str, Any]:
             })
     return {"charts": charts, "metrics": _metric_rows(b, names, RESPONSE_METRICS),
             "metric_headers": [metric_label(c) for c in RESPONSE_METRICS],
-            "daily": _daily(b, names), "heatmaps": _heatmaps(counts_of_questions),
+            "daily": _daily(b, names), "heatmaps": _heatmaps(b),
             "has_prev": has_rows(b.previous_metrics)}
 
 
@@ -737,12 +726,9 @@ def lexicon(b: MonthBundle) -> dict[str, Any]:
         agent_col = first_col(th, "agent_account", "agent")
         cat_col = first_col(th, "lexicon", "category", "kind", "list", "lexicon_name")
         term_col = first_col(th, "term", "hit", "matched", "word", "keyword", "pattern")
-        # one scan of the month's hits: counts per (agent, lexicon, term), a few thousand rows
-        # that the pivot and the top terms are both summed from
-        keys = [c for c in (agent_col, cat_col, term_col) if c]
-        th = th.lazy().group_by(keys).len().collect().lazy() if keys else th.lazy()
+        th = th.lazy()
         if agent_col and cat_col:
-            counts = th.group_by(agent_col, cat_col).agg(pl.col("len").sum()).sort(agent_col, cat_col).collect()
+            counts = th.group_by(agent_col, cat_col).len().sort(agent_col, cat_col).collect()
             cats = sorted(str(c) for c in counts[cat_col].unique().to_list() if c is not None)
             table: dict[str, dict[str, int]] = {}
             for a, c, n in counts.iter_rows():
@@ -756,7 +742,7 @@ def lexicon(b: MonthBundle) -> dict[str, Any]:
         if term_col:
             problems = th.filter(~pl.col(cat_col).cast(pl.String).is_in(list(_COURTESY))) if cat_col else th
             group = [cat_col, term_col] if cat_col else [term_col]
-            top = problems.group_by(group).agg(pl.col("len").sum()).sort(["len", *group], descending=[True] + [False] * len(group)).head(20).collect()
+            top = problems.group_by(group).len().sort(["len", *group], descending=[True] + [False] * len(group)).head(20).collect()
             out["terms"] = [
                 {"category": LEXICON_LABELS.get(plain(r[cat_col]), plain(r[cat_col])) if cat_col else "",
                  "term": plain(r[term_col]), "n": r["len"]}

@@ -211,7 +211,7 @@ def _bundle_with(bundle: MonthBundle, **frames) -> MonthBundle:
     return replace(bundle, **frames)
 
 
-def test_lexicon_pivot_and_top_terms_from_one_scan_are_the_direct_counts(bundle: MonthBundle) -> None:
+def test_lexicon_pivot_and_top_terms_of_lazy_hits_are_the_direct_counts(bundle: MonthBundle) -> None:
     rows = ([("a01", "forbidden", "不知道")] * 3 + [("a01", "forbidden", "没办法")] * 3 + [("a02", "forbidden", "没办法")]
             + [("a02", "politeness", "亲")] * 9 + [("a02", None, "无名")] * 2 + [(None, "forbidden", "不知道")]
             + [("a03", "negative", "差评")] * 4)
@@ -226,7 +226,7 @@ def test_lexicon_pivot_and_top_terms_from_one_scan_are_the_direct_counts(bundle:
     assert [(t["term"], t["n"]) for t in got["terms"]] == [("不知道", 4), ("没办法", 4), ("差评", 4)]
 
 
-def test_response_bins_and_heatmaps_from_one_scan_are_the_direct_counts(bundle: MonthBundle) -> None:
+def test_response_bins_and_heatmaps_of_lazy_questions_are_the_direct_counts(bundle: MonthBundle) -> None:
     rnd = random.Random(7)
     n = 3000
     q = pl.DataFrame({
@@ -263,4 +263,4 @@ def test_response_bins_and_heatmaps_from_one_scan_are_the_direct_counts(bundle: 
         assert heatmap["total"] == sum(map(sum, grid)) > 0
         assert heatmap["svg"] == svg.heatmap(WEEKDAYS, [f"{h}" for h in range(24)], grid, color=color,
                                              aria=heatmap["title"], unit=" 个")
-    assert sections._heatmaps(sections._question_counts(q.drop("asked_at"))) == []
+    assert sections.response_times(_bundle_with(bundle, questions=q.drop("asked_at").lazy()))["heatmaps"] == []
