@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -159,28 +158,20 @@ def _sorted(df: Frame | None, *keys: str) -> Frame | None:
 
 def content_hash(frames: list[pl.DataFrame | None]) -> str:
     """sha256 (12 hex) of the frames' sorted CSV text: equal inputs → equal hash."""
-    return _hash_of([_hashed_bytes(df) for df in frames])
-
-
-def _hash_of(parts: list[bytes]) -> str:
     h = hashlib.sha256()
-    for part in parts:
-        h.update(part)
+    for df in frames:
+        if df is None:
+            h.update(b"<none>")
+            continue
+        safe = df.select([pl.col(c).cast(pl.List(pl.String)).list.join("|") if isinstance(df.schema[c], (pl.List, pl.Array))
+                          else pl.col(c) for c in df.columns if not isinstance(df.schema[c], pl.Struct)]) if df.height else df
+        if safe.height:  # the CSV's UTF-8 bytes, written straight to a buffer (no str round trip)
+            buf = io.BytesIO()
+            safe.write_csv(buf)
+            h.update(buf.getvalue())
+        else:
+            h.update(",".join(df.columns).encode())
     return h.hexdigest()[:12]
-
-
-def _hashed_bytes(df: pl.DataFrame | None) -> bytes:
-    """What :func:`content_hash` hashes of one frame: its CSV's UTF-8 bytes (lists joined by
-    ``|``, structs left out), the header of an empty frame, ``<none>`` for None."""
-    if df is None:
-        return b"<none>"
-    safe = df.select([pl.col(c).cast(pl.List(pl.String)).list.join("|") if isinstance(df.schema[c], (pl.List, pl.Array))
-                      else pl.col(c) for c in df.columns if not isinstance(df.schema[c], pl.Struct)]) if df.height else df
-    if not safe.height:
-        return ",".join(df.columns).encode()
-    buf = io.BytesIO()  # written straight to a buffer (no str round trip)
-    safe.write_csv(buf)
-    return buf.getvalue()
 
 
 def _shop(messages: Frame | None, refunds: pl.DataFrame | None) -> str:
@@ -266,36 +257,9 @@ def build_month_bundle(month: str, read: Reader, scan: Scanner | None = None) ->
         return None
     if msgs is not None:  # big; only joined/filtered and sorted after that, so not sorted here
         msgs = msgs.select([c for c in MESSAGE_COLS if c in columns_of(msgs)])
-    # the evidence (1.2M rows at 10M messages) is read, ordered and its part of the fingerprint
-    # written on a second thread while the small tables are read and hashed here (polars,
-    # DuckDB and hashlib release the GIL: two cores at work); the fingerprint is
-    # content_hash([payroll, kpi_items, kpi_adjustments, metrics, evidence ids]) unless stored
+    refunds = get("refunds")
     meta_df = get("kpi_meta")
     meta = meta_df.row(0, named=True) if meta_df is not None and meta_df.height else {}
-    stored = meta.get("inputs_hash")
-    with ThreadPoolExecutor(1) as pool:
-        ordering = pool.submit(_ordered_evidence, get("evidence"), fingerprint=not stored)
-        bundle = _small_tables(month, get, payroll, msgs, meta)
-        head = [] if stored else [_hashed_bytes(df) for df in (
-            bundle.payroll, bundle.kpi_items, bundle.kpi_adjustments, bundle.agent_month_metrics)]
-        bundle.evidence, ids_part = ordering.result()
-    bundle.evidence_sorted = True
-    bundle.inputs_hash = stored or _hash_of([*head, ids_part])
-    return bundle
-
-
-def _ordered_evidence(ev: Frame | None, fingerprint: bool) -> tuple[Frame | None, bytes]:
-    """The evidence in :func:`evidence_order` (:func:`_sorted`) and, if ``fingerprint``, its
-    ids' part of the fingerprint (:func:`_hashed_bytes`)."""
-    ordered = _sorted(ev, "agent_account", "kind", "at", "evidence_id")
-    return ordered, _hashed_bytes(_evidence_ids(ordered, presorted=True)) if fingerprint else b""
-
-
-def _small_tables(month: str, get: Callable[..., Frame | None], payroll: pl.DataFrame | None,
-                  msgs: Frame | None, meta: dict) -> MonthBundle:
-    """The bundle of ``month`` without its evidence: every table but the big ones read and
-    sorted, the big ones as ``get`` gives them (lazy frames when scanned)."""
-    refunds = get("refunds")
     rules = rules_of_run(meta) if meta else None
 
     history = []
@@ -308,13 +272,13 @@ def _small_tables(month: str, get: Callable[..., Frame | None], payroll: pl.Data
                 for c in ("agent", "total_score", "salary", "status")]))
     trend = pl.concat(history) if history else None
     prev = previous_month(month)
-    return MonthBundle(
+    bundle = MonthBundle(
         month=month,
         shop=_shop(msgs, refunds),
         payroll=_sorted(payroll, "agent"),
         kpi_items=_sorted(get("kpi_items"), "agent_account", "item"),
         kpi_adjustments=_sorted(get("kpi_adjustments"), "agent_account", "kind", "item", "record_id"),
-        evidence=None,
+        evidence=_sorted(get("evidence"), "agent_account", "kind", "at", "evidence_id"),
         agent_month_metrics=_sorted(get("agent_month_metrics"), "agent_account"),
         # only aggregated (then sorted) by the renderers: their row order does not matter
         questions=get("questions"),
@@ -332,6 +296,11 @@ def _small_tables(month: str, get: Callable[..., Frame | None], payroll: pl.Data
         meta={**meta, "pass_mark": _decimal(meta.get("pass_mark")), "total_points": _decimal(meta.get("total_points")),
               "kpi_pool": _decimal(meta.get("kpi_pool"))} if meta else None,
     )
+    bundle.evidence_sorted = True
+    bundle.inputs_hash = meta.get("inputs_hash") or content_hash(
+        [bundle.payroll, bundle.kpi_items, bundle.kpi_adjustments, bundle.agent_month_metrics,
+         _evidence_ids(bundle.evidence, bundle.evidence_sorted)])
+    return bundle
 
 
 def _evidence_ids(ev: Frame | None, presorted: bool) -> pl.DataFrame | None:
