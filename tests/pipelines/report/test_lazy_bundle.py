@@ -42,7 +42,7 @@ def test_lazy_big_marts_give_the_same_files(sample_month, tmp_path: Path) -> Non
     assert sorted(set(scanned)) == sorted(BIG_TABLES)
     assert isinstance(lazy.questions, pl.LazyFrame) and isinstance(lazy.messages, pl.LazyFrame)
     assert lazy.evidence_sorted and lazy.inputs_hash == eager.inputs_hash
-    # the fingerprint, hashed in two threads' parts, is the hash of the five frames in turn
+    # the fingerprint is the hash of the five frames in turn, the evidence ids in the shown order
     ids = eager.evidence.select("evidence_id")
     assert eager.inputs_hash == content_hash([eager.payroll, eager.kpi_items, eager.kpi_adjustments,
                                               eager.agent_month_metrics, ids])
