@@ -302,6 +302,10 @@ def mask_frame(
     """
     columns = df.collect_schema().names() if isinstance(df, pl.LazyFrame) else df.columns
     buyer = buyer_col if buyer_col in columns else None
+    if isinstance(df, pl.DataFrame):  # held: masked from this thread, series by series
+        return _mask_held(df, [c for c in text_cols if c in columns],
+                          [c for c in source_cols if c in columns] if buyer else [],
+                          [c for c in nick_cols if c in columns], buyer)
     exprs = [_masked(c, buyer) for c in text_cols if c in columns]
     if buyer is not None:
         exprs += [_masked(c, buyer, patterns=False) for c in source_cols if c in columns]
@@ -311,3 +315,18 @@ def mask_frame(
     if nick_exprs:
         df = df.with_columns(nick_exprs)
     return df
+
+
+def _mask_held(df: pl.DataFrame, text_cols: list[str], source_cols: list[str], nick_cols: list[str],
+               buyer: str | None) -> pl.DataFrame:
+    """:func:`mask_frame` of a data frame: the same functions on the same columns, called from
+    this thread on whole series instead of as a UDF inside a polars query (a UDF holds one of
+    polars' pool threads for the whole masking, and queries of other threads — the report's
+    aggregations beside the evidence exports — wait for it)."""
+    b = df[buyer].cast(pl.String) if buyer else None
+    masked = [mask_text_series(df[c], b) for c in text_cols]
+    masked += [mask_text_series(df[c], b, patterns=False) for c in source_cols]
+    if masked:
+        df = df.with_columns(masked)
+    nick_exprs = [mask_nick(pl.col(c).cast(pl.String)).alias(c) for c in nick_cols]
+    return df.with_columns(nick_exprs) if nick_exprs else df
