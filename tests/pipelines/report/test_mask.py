@@ -115,3 +115,18 @@ def test_mask_lines_equals_masking_with_every_nick() -> None:
     everyone = pl.DataFrame({"t": lines}).select(mask_text(mask_known_nicks(pl.col("t"), nicks)))["t"].to_list()
     assert mask_lines(lines, nicks) == everyone
     assert len(nicks_in(lines, nicks)) < len(nicks)  # the case is not trivial: some nicks are absent
+
+
+def test_a_held_frame_is_masked_as_a_lazy_one_is() -> None:
+    df = pl.DataFrame({
+        "buyer": ["tb_alice99", "张小明三", None, "ab"],
+        "excerpt": ["我是tb_alice99 电话13812345678", "收件人张三 浙江省杭州市西湖区文三路100号", "买家 tb_x01 好", None],
+        "detail": ["张小明三说", None, "座机0571-87654321", "ab ab"],
+        "source_sheet": ["tb_alice99", "Sheet1", None, "ab"],
+        "conversation_id": ["店|店:a|tb_alice99|2026", "店|店:a|张小明三|2026", None, "店|ab|ab|1"],
+        "kind": ["slow_response"] * 4,
+    })
+    held = mask_frame(df)
+    assert held.equals(mask_frame(df.lazy()).collect())
+    assert held["conversation_id"].to_list() == ["店|店:a|t**9|2026", "店|店:a|张**三|2026", None, "店|a*|a*|1"]
+    assert held["excerpt"][0] == "我是t**9 电话138****5678" and held["buyer"].to_list() == ["t**9", "张**三", None, "a*"]
