@@ -43,19 +43,20 @@ def neutralise_expr(col: str) -> pl.Expr:
     return pl.when(c.str.contains(_FORMULA_RE)).then(pl.lit("'") + c).otherwise(c).alias(col)
 
 
-def masked_evidence(bundle: MonthBundle) -> pl.LazyFrame:
+def masked_evidence(bundle: MonthBundle, held: bool = False) -> pl.LazyFrame | pl.DataFrame:
     """The bundle's evidence, masked, in the evidence columns, sorted (agent, kind, time, id),
-    as a lazy frame (the masking runs batch by batch as it is written)."""
+    as a lazy frame (the masking runs batch by batch as it is written); ``held``: as a data
+    frame, masked series by series from the calling thread (evidence held in memory)."""
     ev = bundle.evidence
     schema = {c: (pl.Datetime("us") if c == "at" else pl.Int64 if c == "source_row" else pl.String)
               for c in EVIDENCE_COLUMNS}
     if not has_rows(ev):
-        return pl.LazyFrame(schema=schema)
+        return pl.DataFrame(schema=schema) if held else pl.LazyFrame(schema=schema)
     have = columns_of(ev)
     lf = ev.lazy().select([pl.col(c) if c in have else pl.lit(None, schema[c]).alias(c) for c in EVIDENCE_COLUMNS])
     if not bundle.evidence_sorted:
         lf = lf.sort(["agent_account", "kind", "at", "evidence_id"], nulls_last=True)
-    return mask_frame(lf)  # also the own nick in source_sheet / conversation_id
+    return mask_frame(lf.collect() if held else lf)  # also the own nick in source_sheet / conversation_id
 
 
 def csv_view(ev: FrameT) -> FrameT:
@@ -75,13 +76,12 @@ def write_evidence_exports(bundle: MonthBundle, folder: str | Path) -> dict[str,
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     pq, csv = out / "evidence.parquet", out / "evidence.csv"
-    masked = masked_evidence(bundle)
     if isinstance(bundle.evidence, pl.DataFrame):
-        frame = masked.collect()
+        frame = masked_evidence(bundle, held=True)
         frame.write_parquet(pq, compression="zstd", statistics=False, row_group_size=ROW_GROUP_ROWS)
         source = frame.lazy()
     else:
-        masked.sink_parquet(pq, compression="zstd", statistics=False, row_group_size=ROW_GROUP_ROWS)
+        masked_evidence(bundle).sink_parquet(pq, compression="zstd", statistics=False, row_group_size=ROW_GROUP_ROWS)
         source = pl.scan_parquet(pq)
     csv_view(source).sink_csv(csv, include_bom=True, datetime_format="%Y-%m-%d %H:%M:%S", line_terminator="\r\n")
     return {"evidence.parquet": pq, "evidence.csv": csv}

@@ -216,12 +216,26 @@ def mask_text(expr: pl.Expr, buyer: pl.Expr | None = None) -> pl.Expr:
     return mask_labelled_names(mask_addresses(mask_phones(mask_id_cards(expr))))
 
 
-def mask_lines(lines: list[str], nicks: Iterable[str] = ()) -> list[str]:
-    """Mask free-form output lines (``kefu explain``): known buyer nicks, then :func:`mask_text`."""
+def nicks_in(lines: list[str], nicks: Iterable[str] | pl.Series) -> pl.Series:
+    """The distinct ``nicks`` that occur in at least one of ``lines``, by one vectorised
+    literal search per nick over the lines (joined by a newline; a nick spanning two lines is
+    kept, which changes nothing: it matches no line)."""
+    s = nicks if isinstance(nicks, pl.Series) else pl.Series(list(nicks), dtype=pl.String)
+    text = "\n".join(lines)
+    return (pl.DataFrame({"n": s.cast(pl.String)}).lazy().drop_nulls().unique()
+            .filter(pl.lit(text).str.contains(pl.col("n"), literal=True)).collect()["n"])
+
+
+def mask_lines(lines: list[str], nicks: Iterable[str] | pl.Series = ()) -> list[str]:
+    """Mask free-form output lines (console, ``kefu explain``): known buyer nicks, then
+    :func:`mask_text`. Only the nicks that occur in the lines build the replacement (a month
+    has hundreds of thousands of nicks, a console a few lines): the same output, since a nick
+    that matches nowhere never takes part in the leftmost-longest replacement."""
     if not lines:
         return []
     t = pl.col("t")
-    return pl.DataFrame({"t": lines}, schema={"t": pl.String}).select(mask_text(mask_known_nicks(t, nicks)))["t"].to_list()
+    present = nicks_in(lines, nicks).to_list()
+    return pl.DataFrame({"t": lines}, schema={"t": pl.String}).select(mask_text(mask_known_nicks(t, present)))["t"].to_list()
 
 
 # A text none of the patterns of :func:`mask_text` can change holds no 6-digit run (ID cards,
@@ -288,6 +302,10 @@ def mask_frame(
     """
     columns = df.collect_schema().names() if isinstance(df, pl.LazyFrame) else df.columns
     buyer = buyer_col if buyer_col in columns else None
+    if isinstance(df, pl.DataFrame):  # held: masked from this thread, series by series
+        return _mask_held(df, [c for c in text_cols if c in columns],
+                          [c for c in source_cols if c in columns] if buyer else [],
+                          [c for c in nick_cols if c in columns], buyer)
     exprs = [_masked(c, buyer) for c in text_cols if c in columns]
     if buyer is not None:
         exprs += [_masked(c, buyer, patterns=False) for c in source_cols if c in columns]
@@ -297,3 +315,18 @@ def mask_frame(
     if nick_exprs:
         df = df.with_columns(nick_exprs)
     return df
+
+
+def _mask_held(df: pl.DataFrame, text_cols: list[str], source_cols: list[str], nick_cols: list[str],
+               buyer: str | None) -> pl.DataFrame:
+    """:func:`mask_frame` of a data frame: the same functions on the same columns, called from
+    this thread on whole series instead of as a UDF inside a polars query (a UDF holds one of
+    polars' pool threads for the whole masking, and queries of other threads — the report's
+    aggregations beside the evidence exports — wait for it)."""
+    b = df[buyer].cast(pl.String) if buyer else None
+    masked = [mask_text_series(df[c], b) for c in text_cols]
+    masked += [mask_text_series(df[c], b, patterns=False) for c in source_cols]
+    if masked:
+        df = df.with_columns(masked)
+    nick_exprs = [mask_nick(pl.col(c).cast(pl.String)).alias(c) for c in nick_cols]
+    return df.with_columns(nick_exprs) if nick_exprs else df

@@ -11,9 +11,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.report import sections
+from pipelines.report import sections, svg
 from pipelines.report.bundle import MonthBundle, _shop, rank_in_runs, sort_evidence
 from pipelines.report.exports import write_evidence_exports
+from pipelines.report.labels import WEEKDAYS
 
 ORDER = ["agent_account", "kind", "at", "evidence_id"]
 MART_ORDER = ["month", "agent_account", "at", "kind", "evidence_id"]  # analytics.partition.ROW_MARTS
@@ -202,3 +203,64 @@ def test_response_charts_keep_their_agent_order_with_questions_of_no_agent(bundl
     bundle.evidence = bundle.evidence.with_columns(pl.lit("None").alias("agent_account")).head(1)
     labels = [c["label"] for c in sections.response_times(bundle)["charts"]]
     assert labels[-1] == "None"  # an agent really named "None" elsewhere: its chart shows the null's questions
+
+
+def _bundle_with(bundle: MonthBundle, **frames) -> MonthBundle:
+    from dataclasses import replace
+
+    return replace(bundle, **frames)
+
+
+def test_lexicon_pivot_and_top_terms_of_lazy_hits_are_the_direct_counts(bundle: MonthBundle) -> None:
+    rows = ([("a01", "forbidden", "不知道")] * 3 + [("a01", "forbidden", "没办法")] * 3 + [("a02", "forbidden", "没办法")]
+            + [("a02", "politeness", "亲")] * 9 + [("a02", None, "无名")] * 2 + [(None, "forbidden", "不知道")]
+            + [("a03", "negative", "差评")] * 4)
+    th = pl.DataFrame(rows, schema={"agent_account": pl.String, "lexicon": pl.String, "term": pl.String}, orient="row")
+    got = sections.lexicon(_bundle_with(bundle, text_hits=th.sample(fraction=1.0, shuffle=True, seed=1).lazy()))
+    pivot = {r["label"]: (r["cells"], r["total"]) for r in got["pivot"]}
+    assert len(got["categories"]) == 3  # forbidden, negative, politeness (by code), a null lexicon is no column
+    assert pivot["王小美（a01）"] == ([6, 0, 0], 6)
+    assert pivot["李强（a02）"] == ([1, 0, 9], 12)  # the 2 hits of no lexicon count in the total
+    assert pivot["陈静（a03）"] == ([0, 4, 0], 4) and pivot["None"] == ([1, 0, 0], 1)
+    # courtesy (亲) and lexicon-less hits are no problem terms; ties by lexicon, then term
+    assert [(t["term"], t["n"]) for t in got["terms"]] == [("不知道", 4), ("没办法", 4), ("差评", 4)]
+
+
+def test_response_bins_and_heatmaps_of_lazy_questions_are_the_direct_counts(bundle: MonthBundle) -> None:
+    rnd = random.Random(7)
+    n = 3000
+    q = pl.DataFrame({
+        "agent_account": [rnd.choice(["a01", "a02", "a03", "zz", None]) for _ in range(n)],
+        "asked_at": [None if rnd.random() < 0.05 else T0 + timedelta(minutes=rnd.randrange(60 * 24 * 9)) for _ in range(n)],
+        "response_s": [rnd.choice([None, float("nan"), 5.0, 30.0, 30.5, 99.0, 100.0, 101.0, 299.0, 601.0, 5000.0])
+                       for _ in range(n)],
+        "status": [rnd.choice(["answered", "unanswered", "transferred_out", None]) for _ in range(n)],
+        "is_slow": [rnd.choice([True, False, None]) for _ in range(n)],
+    }, schema_overrides={"asked_at": pl.Datetime("us")})
+    got = sections.response_times(_bundle_with(bundle, questions=q.lazy()))
+    counted = q.filter(pl.col("status").is_null() | (pl.col("status") != "transferred_out"))
+
+    def bin_of(v):
+        if v is None or v != v:
+            return len(sections.RESPONSE_BINS)
+        return next(i for i, (hi, _l) in enumerate(sections.RESPONSE_BINS) if hi is None or v <= hi)
+
+    per: dict[str, list[int]] = {}
+    for a, v in counted.select("agent_account", "response_s").iter_rows():
+        per.setdefault(str(a), [0] * (len(sections.RESPONSE_BINS) + 1))[bin_of(v)] += 1
+    # payroll agents, then the questions' own; questions of no agent have no chart
+    assert [(c["total"], c["unanswered"]) for c in got["charts"]] == [
+        (sum(per[a]), per[a][-1]) for a in ("a01", "a02", "a03", "zz")]
+    assert [c["svg"] for c in got["charts"]][0] == svg.bar_chart(
+        [lab for _hi, lab in sections.RESPONSE_BINS] + ["未回复"], per["a01"], colors=[*sections._RESPONSE_COLORS, "#8a8f98"],
+        width=520, height=200, marker_x=3, marker_label=f"慢响应 >{sections.SLOW_S}秒", y_label="问题数", aria="a01 响应时间分布")
+    timed = counted.filter(pl.col("asked_at").is_not_null())
+    maps = ((pl.col("is_slow").fill_null(False), "#e08a2e"), (pl.col("status") == "unanswered", "#c8504b"))
+    for heatmap, (cond, color) in zip(got["heatmaps"], maps, strict=True):
+        grid = [[0] * 24 for _ in range(7)]
+        for at in timed.filter(cond)["asked_at"]:
+            grid[at.weekday()][at.hour] += 1
+        assert heatmap["total"] == sum(map(sum, grid)) > 0
+        assert heatmap["svg"] == svg.heatmap(WEEKDAYS, [f"{h}" for h in range(24)], grid, color=color,
+                                             aria=heatmap["title"], unit=" 个")
+    assert sections.response_times(_bundle_with(bundle, questions=q.drop("asked_at").lazy()))["heatmaps"] == []

@@ -10,7 +10,7 @@ import polars as pl
 
 from pipelines import warehouse
 from pipelines.report import build_month_bundle, write_evidence_exports, write_payroll_xlsx, write_report
-from pipelines.report.bundle import BIG_TABLES
+from pipelines.report.bundle import BIG_TABLES, content_hash
 
 
 def _outputs(bundle, folder: Path) -> dict[str, bytes]:
@@ -42,6 +42,12 @@ def test_lazy_big_marts_give_the_same_files(sample_month, tmp_path: Path) -> Non
     assert sorted(set(scanned)) == sorted(BIG_TABLES)
     assert isinstance(lazy.questions, pl.LazyFrame) and isinstance(lazy.messages, pl.LazyFrame)
     assert lazy.evidence_sorted and lazy.inputs_hash == eager.inputs_hash
+    # the fingerprint is the hash of the five frames in turn, the evidence ids in the shown order
+    ids = eager.evidence.select("evidence_id")
+    assert eager.inputs_hash == content_hash([eager.payroll, eager.kpi_items, eager.kpi_adjustments,
+                                              eager.agent_month_metrics, ids])
+    assert eager.inputs_hash != content_hash([eager.payroll, eager.kpi_items, eager.kpi_adjustments,
+                                              eager.agent_month_metrics, ids.reverse()])
     a, b = tmp_path / "eager", tmp_path / "lazy"
     a.mkdir(), b.mkdir()
     files_a, files_b = _outputs(eager, a), _outputs(lazy, b)
