@@ -269,9 +269,10 @@ def _analytics_from_stats(job: MonthJob, build: MonthBuild, stats: pl.DataFrame,
 # --- step 3
 
 
-def scoring_inputs(build: MonthBuild):
+def scoring_inputs(build: MonthBuild, conversations: bool = True):
     """What scoring reads; of the big tables (evidence, conversations, orders) only the
-    columns it uses (scoring.inputs), scanned from the build's parquet parts."""
+    columns it uses (scoring.inputs), scanned from the build's parquet parts; the
+    conversations only if ``conversations`` (scoring.inputs.reads_conversations)."""
     from scoring import ScoringInputs
     from scoring.inputs import CONVERSATION_COLUMNS, EVIDENCE_COLUMNS, ORDER_COLUMNS
 
@@ -296,7 +297,7 @@ def scoring_inputs(build: MonthBuild):
         reviews=_read("reviews"),
         attendance=_read("attendance"),
         attendance_summary=_read("attendance_summary"),
-        conversations=narrow("conversations", CONVERSATION_COLUMNS),
+        conversations=narrow("conversations", CONVERSATION_COLUMNS) if conversations else None,
         quarantine=_read("quarantine"),
     )
 
@@ -319,11 +320,12 @@ def step_score(job: MonthJob, build: MonthBuild) -> ScoreSummary:
     """Score the month with ``job.rules``: kpi tables, payroll (+ history) and ``payroll.csv``
     (UTF-8 with BOM) into the build. Raises scoring.RulesError / ScoringInputError."""
     from scoring import load_rules, payroll_csv_text, reconcile, score_month
+    from scoring.inputs import reads_conversations
 
     build.step = "score"
     started = datetime.now()
     rules = load_rules(read_rules_text(job.rules))
-    res = score_month(scoring_inputs(build), rules, job.month)
+    res = score_month(scoring_inputs(build, reads_conversations(rules)), rules, job.month)
     rec = reconcile(res.payroll)
     if not rec.ok:  # pragma: no cover - guarded by scoring tests
         raise AssertionError(f"payroll does not reconcile: {rec}")

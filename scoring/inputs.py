@@ -35,6 +35,14 @@ EVIDENCE_COLUMNS = _columns("evidence", ("evidence_id", "month", "agent_account"
 CONVERSATION_COLUMNS = _columns(
     "conversations", ("month", "agent_account", "buyer", "start_at", "end_at", "conversation_id", "is_after_sales")
 )
+def reads_conversations(rules) -> bool:
+    """Whether scoring with ``rules`` (scoring.rules.Rules) reads the month's conversations:
+    only the refund rate with ``scope: agent`` does (a big month's conversations are ~200 MB
+    at 10M messages; without that item they are not read at all)."""
+    item = rules.items.get("refund_rate")
+    return getattr(item, "scope", None) == "agent"
+
+
 # Staged orders: only the shop refund rate reads them (the month's paid orders, order_id by
 # paid_at); a big month's orders are read with these columns alone.
 ORDER_COLUMNS: dict[str, pl.DataType] = {c: t for c, t in STAGED["orders"].schema().items() if c in ("order_id", "paid_at")}
