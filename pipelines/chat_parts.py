@@ -50,6 +50,7 @@ from analytics.partition import finish_partition as _finish
 from analytics.reasons import MonthRefunds, prepare_refunds
 from analytics.settings import AnalyticsSettings
 from pipelines.dask_map import Map, local_map
+from pipelines.memory import release_freed_memory
 
 SPLIT_BATCH_ROWS = 250_000  # messages read at a time while splitting, at least (a batch writes a file per partition) ...
 SPLIT_PIECE_ROWS = 6_250  # ... and more (up to SPLIT_TASK_ROWS // 2) for many partitions: ~this many rows a file
@@ -382,9 +383,11 @@ def chat_marts_in_parts(build, k: int, refunds: pl.DataFrame | None, roster: pl.
         small = {name: concat_parts([p.frames[name] for p in firsts]) for name in SMALL}
         samples = {name: concat_parts([p.key_samples[name] for p in firsts]) for name in FIRST_PASS_MARTS}
         del firsts
+        release_freed_memory()  # the first passes' pages, before the merge builds the month's frames
         res = text_resources(settings, str(data_dir))
         small_marts, model, report, choice, _ = merge_small(small, roster, settings, res)
         del small
+        release_freed_memory()
 
         def merges(names):
             for name in names:

@@ -80,7 +80,7 @@ def test_streamed_partitions_write_the_marts_of_the_one_piece_build(tmp_path, mo
     assert not (many.dir / "scratch" / "chat-parts").exists()  # scratch removed
 
 
-def test_partitions_run_through_an_injected_map_of_pickled_tasks(tmp_path, month_frames, settings_file):
+def test_partitions_run_through_an_injected_map_of_pickled_tasks(tmp_path, month_frames, settings_file, monkeypatch):
     """The hook for a Dask cluster: every task and result crosses a pickle, tasks run in
     reverse order; the marts are the same. Rounds: the split, the first pass, the second pass
     with the merges of the first-pass marts, the merges of the second-pass marts."""
@@ -88,7 +88,10 @@ def test_partitions_run_through_an_injected_map_of_pickled_tasks(tmp_path, month
     from pipelines.chat_parts import chat_marts_in_parts
     from pipelines.monthly import DATA_DIR
 
-    calls = []
+    import pipelines.chat_parts as chat_parts
+
+    calls: list = []
+    monkeypatch.setattr(chat_parts, "release_freed_memory", lambda: calls.append("release"))
 
     def pickling_map(fn, items):
         items = [pickle.loads(pickle.dumps(item)) for item in items]
@@ -100,7 +103,9 @@ def test_partitions_run_through_an_injected_map_of_pickled_tasks(tmp_path, month
     ref, _ = _run(tmp_path / "ref", month_frames, settings_file, partitions=4)
     build = _staged_build(tmp_path / "b", *month_frames, 2)
     out = chat_marts_in_parts(build, 4, build.read("refunds"), build.read("roster"), settings, DATA_DIR, pickling_map)
-    assert calls == [1, 4, 4 + 4, 2]  # split (one task: both messages parts), first pass, second (tagging) pass + 4 merges, 2 merges
+    # split (one task: both messages parts), first pass, second (tagging) pass + 4 merges, 2 merges; freed pages
+    # go back before the merge of the small frames and before the second round (pipelines/memory.py)
+    assert calls == [1, 4, "release", "release", 4 + 4, 2]
     for name, frame in out.small_marts.items():
         assert_frame_equal(frame, ref.read(name).select(frame.columns), check_exact=True, check_dtypes=False), name
     for name in out.rows:
