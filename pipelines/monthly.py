@@ -16,9 +16,7 @@ evidence exports.
 
 from __future__ import annotations
 
-import importlib
 import json
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -146,37 +144,12 @@ def previous_month(now: datetime) -> str:
 # --- step 1
 
 
-# scikit-learn (with scipy) takes ~2 s to import, all of it Python holding the GIL; ingest
-# spends most of its time in polars and DuckDB with the GIL released, so importing it on a
-# second thread during ingest takes those seconds off the run's wall time.
-ANALYTICS_IMPORTS = ("sklearn.feature_extraction.text", "sklearn.linear_model", "sklearn.decomposition", "sklearn.metrics",
-                     "sklearn.model_selection")
-
-
-def warm_analytics_imports() -> threading.Thread:
-    """Import :data:`ANALYTICS_IMPORTS` on a daemon thread (numpy first, on the caller's
-    thread, so the two threads never wait on each other's half-imported modules)."""
-    import numpy  # noqa: F401
-
-    def load() -> None:
-        for name in ANALYTICS_IMPORTS:
-            try:
-                importlib.import_module(name)
-            except Exception:  # the analytics step imports it again and reports the error
-                return
-
-    thread = threading.Thread(target=load, name="warm-imports", daemon=True)
-    thread.start()
-    return thread
-
-
 def step_ingest(job: MonthJob, build: MonthBuild) -> IngestReport:
     """Stage the inbox into the build (raises pipelines.ingest.IngestError on unreadable or
     incomplete input)."""
     if job.inbox is None:
         raise ValueError("no inbox given")
     build.step = "ingest"
-    warm_analytics_imports()
     return stage_into(build, job.inbox, "kpi", set(job.allow_missing), job.replace)
 
 
